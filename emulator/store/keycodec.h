@@ -25,8 +25,9 @@
 int keycodec_encode(const cJSON *av, hg_buf *out, hg_err *err);
 
 /* For begins_with on S/B sort keys: the smallest blob greater than every blob
- * starting with prefix. Writes into out; returns 0, or 1 when no upper bound
- * exists (prefix all 0xFF), in which case the range is open-ended. */
+ * starting with prefix. Appends it to out; returns 0, or 1 when no upper bound
+ * exists (prefix empty or all 0xFF), in which case the range is open-ended and
+ * out is untouched; -1 if out's cap is reached. */
 int keycodec_prefix_successor(const unsigned char *prefix, size_t n, hg_buf *out);
 
 /* A stable 32-bit hash of an encoded partition key, used to order scans and

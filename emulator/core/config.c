@@ -1,0 +1,106 @@
+/* config.c — flags of hangar-emulator; see config.h. */
+#include "config.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <unistd.h>
+#include "hg_parse.h"
+
+hg_config hg_cfg;
+
+static const char usage[] =
+"Usage: hangar-emulator [options]\n"
+"\n"
+"A local AWS emulator: DynamoDB (and later Lambda, API Gateway) on one port.\n"
+"\n"
+"Options:\n"
+"  --port N            TCP port to listen on (default 4566; 0 picks a free port\n"
+"                      and prints it)\n"
+"  --host ADDR         address to bind (default 127.0.0.1, loopback only)\n"
+"  --data DIR          persist all state in SQLite under DIR (created if\n"
+"                      missing); without it, state lives in memory and is lost\n"
+"                      when the process exits\n"
+"  --region R          region for requests that carry no SigV4 credential scope\n"
+"                      (default us-east-1)\n"
+"  --account-id ID     12-digit account id used in ARNs (default 000000000000)\n"
+"  --log-level L       error | warn | info | debug (default info; info logs one\n"
+"                      line per request)\n"
+"  --ttl-interval S    seconds between DynamoDB TTL expiry sweeps (default 5;\n"
+"                      fractions allowed)\n"
+"  --threads N         HTTP worker threads (default: number of CPUs, min 2)\n"
+"  --version           print the version and exit\n"
+"  --help              show this help and exit\n";
+
+static int valid_region(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 32) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-')) return 0;
+    return 1;
+}
+
+int hg_config_parse(hg_config *cfg, int argc, char **argv, FILE *out, FILE *err)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    memset(cfg, 0, sizeof *cfg);
+    cfg->host = "127.0.0.1";
+    cfg->port = 4566;
+    strcpy(cfg->region, "us-east-1");
+    strcpy(cfg->account_id, "000000000000");
+    cfg->log_level = HG_LOG_INFO;
+    cfg->ttl_interval = 5.0;
+    cfg->threads = ncpu < 2 ? 2 : (unsigned)(ncpu > 64 ? 64 : ncpu);
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) { fputs(usage, out); return 1; }
+        if (strcmp(a, "--version") == 0) { fprintf(out, "hangar-emulator %s\n", HANGAR_VERSION); return 1; }
+        /* every other flag takes a value, as "--flag V" or "--flag=V" */
+        const char *name = a, *val = NULL;
+        char namebuf[32];
+        const char *eq = strchr(a, '=');
+        if (eq && (size_t)(eq - a) < sizeof namebuf) {
+            memcpy(namebuf, a, (size_t)(eq - a));
+            namebuf[eq - a] = '\0';
+            name = namebuf;
+            val = eq + 1;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        }
+        uint64_t u;
+        if (strcmp(name, "--port") == 0) {
+            if (!val || hg_parse_u64z(val, 65535, &u) != 0) goto bad_value;
+            cfg->port = (unsigned)u;
+        } else if (strcmp(name, "--host") == 0) {
+            if (!val || !*val) goto bad_value;
+            cfg->host = val;
+        } else if (strcmp(name, "--data") == 0) {
+            if (!val || !*val) goto bad_value;
+            cfg->data_dir = val;
+        } else if (strcmp(name, "--region") == 0) {
+            if (!val || !valid_region(val)) goto bad_value;
+            strcpy(cfg->region, val);
+        } else if (strcmp(name, "--account-id") == 0) {
+            if (!val || strlen(val) != 12 || hg_parse_u64z(val, 999999999999ULL, &u) != 0) goto bad_value;
+            strcpy(cfg->account_id, val);
+        } else if (strcmp(name, "--log-level") == 0) {
+            if (!val || hg_log_parse_level(val, &cfg->log_level) != 0) goto bad_value;
+        } else if (strcmp(name, "--ttl-interval") == 0) {
+            if (!val || hg_parse_seconds(val, 86400, &cfg->ttl_interval) != 0 || cfg->ttl_interval < 0.05)
+                goto bad_value;
+        } else if (strcmp(name, "--threads") == 0) {
+            if (!val || hg_parse_u64z(val, 256, &u) != 0 || u == 0) goto bad_value;
+            cfg->threads = (unsigned)u;
+        } else {
+            fprintf(err, "hangar-emulator: unknown option '%s' (see --help)\n", a);
+            return -1;
+        }
+        continue;
+bad_value:
+        fprintf(err, "hangar-emulator: invalid or missing value for %s%s%s (see --help)\n",
+                name, val ? ": " : "", val ? val : "");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,64 @@
+/*
+ * http.h — the request and response every service sees.
+ *
+ * core/server.c builds an hg_request from libmicrohttpd's callbacks (headers
+ * checked, body accumulated under its cap) and hands it to core/router.c,
+ * which picks the service. A service fills the hg_response (status, headers,
+ * body) or reports an hg_err; only core turns either into bytes on the wire.
+ *
+ * Ownership: the request and everything it points to belong to core and
+ * live until the response is queued. The response owns its body buffer and
+ * header values; services add to it with the functions below.
+ */
+#ifndef HG_HTTP_H
+#define HG_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "hg_buf.h"
+#include "hg_error.h"
+
+#define HG_MAX_BODY        (16u * 1024 * 1024)   /* larger bodies get 413 before they are read */
+#define HG_MAX_RESP_HEADERS 16
+
+typedef struct hg_request hg_request;
+
+struct hg_request {
+    const char *method;         /* "GET", "POST", ... */
+    const char *path;           /* URL path, without query */
+    const char *body;           /* NUL-terminated; body_len excludes the NUL */
+    size_t      body_len;
+    char        region[33];     /* from the SigV4 credential scope, else --region */
+    char        access_key[129];/* from the credential scope, "" when unsigned */
+    char        request_id[40];
+    const char *service;        /* set by the router, for the access log */
+    const char *operation;      /* set by the service, for the access log */
+    /* header and query lookup, bound by core to the connection */
+    const char *(*header)(const hg_request *req, const char *name);
+    const char *(*query)(const hg_request *req, const char *name);
+    void       *conn;           /* core's connection handle; services don't touch it */
+};
+
+typedef struct hg_response {
+    int    status;
+    const char *content_type;   /* static string */
+    hg_buf body;
+    int    nheaders;
+    struct { const char *name; char *value; } headers[HG_MAX_RESP_HEADERS];
+} hg_response;
+
+static inline const char *hg_req_header(const hg_request *r, const char *name)
+{ return r->header(r, name); }
+static inline const char *hg_req_query(const hg_request *r, const char *name)
+{ return r->query ? r->query(r, name) : NULL; }
+
+void hg_response_init(hg_response *resp);
+void hg_response_release(hg_response *resp);
+/* Add a header; name must be a static string. The value is copied with any
+ * CR/LF stripped (header injection). Returns -1 when the table is full. */
+int  hg_response_header(hg_response *resp, const char *name, const char *value);
+/* Set status, content type and body (copied). */
+int  hg_response_set(hg_response *resp, int status, const char *content_type,
+                     const char *body, size_t len);
+
+#endif

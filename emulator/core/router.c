@@ -1,0 +1,74 @@
+/*
+ * router.c — the one place that decides which service answers a request.
+ *
+ * Order matters: core's own endpoints (/_hangar/...), then JSON-protocol
+ * services by X-Amz-Target, then REST services by path. Each service's
+ * claims() is cheap (a prefix compare) so asking them in turn costs little.
+ */
+#include "service.h"
+
+#include <cjson/cJSON.h>
+#include <string.h>
+#include "config.h"
+
+extern const hg_service hg_dynamodb_service;
+
+const hg_service *const hg_services[] = {
+    &hg_dynamodb_service,
+    NULL
+};
+
+static void json_error(hg_response *resp, int status, const char *type, const char *msg)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "__type", type);
+    cJSON_AddStringToObject(o, "message", msg);
+    char *s = cJSON_PrintUnformatted(o);
+    hg_response_set(resp, status, "application/json", s ? s : "{}", s ? strlen(s) : 2);
+    cJSON_free(s);
+    cJSON_Delete(o);
+}
+
+static void health(hg_request *req, hg_response *resp)
+{
+    req->service = "hangar";
+    req->operation = "Health";
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "status", "running");
+    cJSON_AddStringToObject(o, "version", HANGAR_VERSION);
+    cJSON_AddStringToObject(o, "persistence", hg_cfg.data_dir ? "sqlite-file" : "memory");
+    cJSON *svc = cJSON_AddObjectToObject(o, "services");
+    for (int i = 0; hg_services[i]; i++)
+        cJSON_AddStringToObject(svc, hg_services[i]->name, hg_services[i]->state());
+    char *s = cJSON_PrintUnformatted(o);
+    hg_response_set(resp, 200, "application/json", s ? s : "{}", s ? strlen(s) : 2);
+    cJSON_free(s);
+    cJSON_Delete(o);
+}
+
+void hg_route(hg_request *req, hg_response *resp)
+{
+    if (strcmp(req->path, "/_hangar/health") == 0 || strcmp(req->path, "/_localstack/health") == 0) {
+        if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0) health(req, resp);
+        else json_error(resp, 405, "MethodNotAllowed", "Use GET on /_hangar/health");
+        return;
+    }
+    for (int i = 0; hg_services[i]; i++) {
+        if (hg_services[i]->claims(req)) {
+            req->service = hg_services[i]->name;
+            hg_services[i]->handle(req, resp);
+            return;
+        }
+    }
+    req->service = "-";
+    const char *target = hg_req_header(req, "X-Amz-Target");
+    if (target) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "No service of this emulator handles the operation '%.200s'", target);
+        json_error(resp, 400, "UnknownOperationException", msg);
+    } else {
+        char msg[300];
+        snprintf(msg, sizeof msg, "No service of this emulator handles %.10s %.200s", req->method, req->path);
+        json_error(resp, 404, "NotFoundException", msg);
+    }
+}

@@ -1,0 +1,233 @@
+/* server.c — libmicrohttpd glue; the thread model is in server.h. */
+#include "server.h"
+
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include "config.h"
+#include "hg_log.h"
+#include "hg_parse.h"
+#include "hg_sigv4.h"
+#include "http.h"
+#include "service.h"
+
+struct hg_server {
+    struct MHD_Daemon *daemon;
+};
+
+/* Per-request state, owned by libmicrohttpd's *req_cls. */
+typedef struct conn_state {
+    hg_buf body;
+    int    too_large;
+    struct timespec start;
+} conn_state;
+
+static const char *conn_header(const hg_request *req, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)req->conn, MHD_HEADER_KIND, name);
+}
+
+static const char *conn_query(const hg_request *req, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* A v4 UUID from a per-thread xorshift generator seeded by getrandom. */
+static void make_request_id(char out[40])
+{
+    static _Thread_local uint64_t s[2];
+    if (s[0] == 0 && s[1] == 0) {
+        if (getrandom(s, sizeof s, 0) != (ssize_t)sizeof s || (s[0] == 0 && s[1] == 0)) {
+            s[0] = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&s;
+            s[1] = 0x9E3779B97F4A7C15ULL;
+        }
+    }
+    unsigned char b[16];
+    for (int i = 0; i < 2; i++) {       /* xorshift128+ */
+        uint64_t x = s[0], y = s[1];
+        s[0] = y;
+        x ^= x << 23;
+        s[1] = x ^ y ^ (x >> 17) ^ (y >> 26);
+        uint64_t r = s[1] + y;
+        memcpy(b + 8 * i, &r, 8);
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+             b[13], b[14], b[15]);
+}
+
+static enum MHD_Result queue(struct MHD_Connection *conn, hg_response *resp, const char *request_id)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(resp->body.len, resp->body.data ? resp->body.data : (void *)"",
+                                                             MHD_RESPMEM_MUST_COPY);
+    if (!r) return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", resp->content_type);
+    MHD_add_response_header(r, "x-amzn-RequestId", request_id);
+    for (int i = 0; i < resp->nheaders; i++)
+        MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static double elapsed_ms(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) * 1e3 + (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+static enum MHD_Result too_large(struct MHD_Connection *conn, const char *method, const char *url,
+                                 const struct timespec *start)
+{
+    char id[40];
+    make_request_id(id);
+    hg_response resp;
+    hg_response_init(&resp);
+    char msg[200];
+    int n = snprintf(msg, sizeof msg,
+                     "{\"__type\":\"RequestEntityTooLargeException\",\"message\":\"Request body exceeds the maximum of %u bytes\"}",
+                     HG_MAX_BODY);
+    hg_response_set(&resp, 413, "application/json", msg, (size_t)n);
+    enum MHD_Result ret = queue(conn, &resp, id);
+    hg_response_release(&resp);
+    hg_log(HG_LOG_INFO, "%s %s - - 413 %.3fms", method, url, elapsed_ms(start));
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+    (void)cls; (void)version;
+    conn_state *st = *req_cls;
+
+    if (!st) {                                   /* first call: headers only */
+        st = calloc(1, sizeof *st);
+        if (!st) return MHD_NO;
+        hg_buf_init(&st->body, HG_MAX_BODY);
+        clock_gettime(CLOCK_MONOTONIC, &st->start);
+        *req_cls = st;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        uint64_t len;
+        if (cl && (hg_parse_u64z(cl, UINT64_MAX, &len) != 0 || len > HG_MAX_BODY)) {
+            st->too_large = 1;
+            return too_large(conn, method, url, &st->start);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {                     /* body bytes */
+        if (!st->too_large && hg_buf_append(&st->body, upload_data, *upload_data_size) != 0)
+            st->too_large = 1;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (st->too_large) return too_large(conn, method, url, &st->start);
+
+    hg_request req;
+    memset(&req, 0, sizeof req);
+    req.method = method;
+    req.path = url;
+    req.body = hg_buf_cstr(&st->body);
+    req.body_len = st->body.len;
+    req.header = conn_header;
+    req.query = conn_query;
+    req.conn = conn;
+    make_request_id(req.request_id);
+
+    hg_sigv4_cred cred;
+    const char *auth = conn_header(&req, "Authorization");
+    const char *qcred = conn_query(&req, "X-Amz-Credential");
+    if ((auth && hg_sigv4_parse_credential(auth, 0, &cred) == 0) ||
+        (qcred && hg_sigv4_parse_credential(qcred, 1, &cred) == 0)) {
+        memcpy(req.region, cred.region, sizeof req.region);
+        memcpy(req.access_key, cred.access_key, sizeof req.access_key);
+    } else {
+        memcpy(req.region, hg_cfg.region, sizeof req.region);
+    }
+
+    hg_response resp;
+    hg_response_init(&resp);
+    hg_route(&req, &resp);
+    enum MHD_Result ret = queue(conn, &resp, req.request_id);
+    if (hg_log_enabled(HG_LOG_INFO))
+        hg_log(HG_LOG_INFO, "%s %s %s %s %d %.3fms", method, url, req.service ? req.service : "-",
+               req.operation ? req.operation : "-", resp.status, elapsed_ms(&st->start));
+    hg_response_release(&resp);
+    return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls; (void)conn; (void)toe;
+    conn_state *st = *req_cls;
+    if (!st) return;
+    hg_buf_release(&st->body);
+    free(st);
+    *req_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    if (!hg_log_enabled(HG_LOG_DEBUG)) return;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    line[strcspn(line, "\n")] = '\0';
+    hg_log(HG_LOG_DEBUG, "microhttpd: %s", line);
+}
+
+int hg_server_start(hg_server **out, unsigned *bound_port, hg_err *err)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                              .ai_flags = AI_NUMERICHOST | AI_PASSIVE };
+    struct addrinfo *ai = NULL;
+    char port[8];
+    snprintf(port, sizeof port, "%u", hg_cfg.port);
+    int gai = getaddrinfo(hg_cfg.host, port, &hints, &ai);
+    if (gai != 0) {
+        hints.ai_flags = AI_PASSIVE;             /* allow a name such as "localhost" */
+        gai = getaddrinfo(hg_cfg.host, port, &hints, &ai);
+    }
+    if (gai != 0 || !ai)
+        return hg_err_set(err, 1, "BadHost", "cannot resolve --host %s: %s", hg_cfg.host, gai_strerror(gai));
+
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+    if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, (uint16_t)hg_cfg.port, NULL, NULL, on_request, NULL,
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)hg_cfg.threads,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!d)
+        return hg_err_set(err, 1, "ListenFailed", "cannot listen on %s:%u (port in use, or address not local?)",
+                          hg_cfg.host, hg_cfg.port);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    *bound_port = info ? info->port : hg_cfg.port;
+    hg_server *srv = calloc(1, sizeof *srv);
+    if (!srv) { MHD_stop_daemon(d); return hg_err_internal(err, "out of memory"); }
+    srv->daemon = d;
+    *out = srv;
+    return 0;
+}
+
+void hg_server_stop(hg_server *srv)
+{
+    if (!srv) return;
+    MHD_stop_daemon(srv->daemon);
+    free(srv);
+}

@@ -1,0 +1,135 @@
+/*
+ * service.c — DynamoDB's JSON 1.0 protocol: X-Amz-Target -> op, the request
+ * body parsed once (cJSON's nesting limit bounds recursion), the op run, and
+ * the result or error written back with x-amz-crc32 as the SDKs check it.
+ */
+#include "ddb.h"
+
+#include <string.h>
+#include <zlib.h>
+#include "config.h"
+#include "service.h"
+
+#define TARGET_PREFIX "DynamoDB_20120810."
+#define ERROR_NS "com.amazonaws.dynamodb.v20120810#"
+
+static int claims(const hg_request *req)
+{
+    const char *t = hg_req_header(req, "X-Amz-Target");
+    return t && strncmp(t, TARGET_PREFIX, sizeof TARGET_PREFIX - 1) == 0;
+}
+
+static void write_body(hg_response *resp, int status, cJSON *body)
+{
+    char *s = cJSON_PrintUnformatted(body);
+    if (!s) {
+        static const char oom[] = "{\"__type\":\"" ERROR_NS "InternalServerError\",\"message\":\"out of memory\"}";
+        hg_response_set(resp, 500, "application/x-amz-json-1.0", oom, sizeof oom - 1);
+    } else {
+        hg_response_set(resp, status, "application/x-amz-json-1.0", s, strlen(s));
+        cJSON_free(s);
+    }
+    char crc[16];
+    snprintf(crc, sizeof crc, "%lu", crc32(0L, (const Bytef *)hg_buf_cstr(&resp->body), (uInt)resp->body.len));
+    hg_response_header(resp, "x-amz-crc32", crc);
+}
+
+static void write_error(hg_response *resp, const hg_err *err, cJSON *extra)
+{
+    cJSON *o = cJSON_CreateObject();
+    char type[HG_ERR_CODE_MAX + 64];
+    snprintf(type, sizeof type, ERROR_NS "%s", err->code);
+    cJSON_AddStringToObject(o, "__type", type);
+    cJSON_AddStringToObject(o, "message", err->message);
+    if (extra) {
+        cJSON *m;
+        while ((m = extra->child) != NULL) {
+            cJSON_DetachItemViaPointer(extra, m);
+            cJSON_AddItemToObject(o, m->string, m);   /* cJSON keeps m->string */
+        }
+    }
+    write_body(resp, err->status, o);
+    cJSON_Delete(o);
+}
+
+static int run_op(const char *region, const ddb_op *op, cJSON *in, cJSON **out, cJSON **extra, hg_err *err)
+{
+    ddb_ctx ctx = { .region = region, .account = hg_cfg.account_id, .err_extra = NULL };
+    *out = NULL;
+    *extra = NULL;
+    ctx.store = hg_store_get(err);
+    if (!ctx.store) return -1;
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return hg_err_internal(err, "out of memory");
+    if (op->fn(&ctx, in, o, err) != 0) {
+        if (!hg_err_isset(err)) hg_err_internal(err, "%s failed without a reason", op->name);
+        hg_store_rollback(ctx.store);            /* an op that failed mid-write leaves nothing */
+        cJSON_Delete(o);
+        *extra = ctx.err_extra;
+        return -1;
+    }
+    cJSON_Delete(ctx.err_extra);
+    *out = o;
+    return 0;
+}
+
+int ddb_call(const char *region, const char *operation, cJSON *in, cJSON **out,
+             cJSON **extra, hg_err *err)
+{
+    const ddb_op *op = ddb_op_find(operation);
+    *out = NULL;
+    *extra = NULL;
+    if (!op) return hg_err_set(err, 400, "UnknownOperationException", "Unknown operation: %s", operation);
+    return run_op(region, op, in, out, extra, err);
+}
+
+static void handle(hg_request *req, hg_response *resp)
+{
+    hg_err err;
+    hg_err_clear(&err);
+    const char *target = hg_req_header(req, "X-Amz-Target") + sizeof TARGET_PREFIX - 1;
+    const ddb_op *op = ddb_op_find(target);
+    if (!op) {
+        req->operation = "-";
+        hg_err_set(&err, 400, "UnknownOperationException", "Unknown operation: %.100s", target);
+        write_error(resp, &err, NULL);
+        return;
+    }
+    req->operation = op->name;
+    if (strcmp(req->method, "POST") != 0) {
+        hg_err_set(&err, 400, "SerializationException", "DynamoDB operations must be sent with POST");
+        write_error(resp, &err, NULL);
+        return;
+    }
+    cJSON *in = req->body_len ? cJSON_ParseWithLength(req->body, req->body_len) : cJSON_CreateObject();
+    if (!in || !cJSON_IsObject(in)) {
+        hg_err_set(&err, 400, "SerializationException",
+                   in ? "Start of structure or map expected: the request body must be a JSON object"
+                      : "Unable to parse the request body as JSON (malformed or nested too deeply)");
+        cJSON_Delete(in);
+        write_error(resp, &err, NULL);
+        return;
+    }
+    cJSON *out, *extra;
+    if (run_op(req->region, op, in, &out, &extra, &err) != 0) {
+        write_error(resp, &err, extra);
+        cJSON_Delete(extra);
+    } else {
+        write_body(resp, 200, out);
+        cJSON_Delete(out);
+    }
+    cJSON_Delete(in);
+}
+
+static int init(hg_err *err) { return ddb_ttl_start(hg_cfg.ttl_interval, err); }
+static void shutdown_(void) { ddb_ttl_stop(); }
+static const char *state(void) { return "running"; }
+
+const hg_service hg_dynamodb_service = {
+    .name = "dynamodb",
+    .init = init,
+    .shutdown = shutdown_,
+    .claims = claims,
+    .handle = handle,
+    .state = state,
+};

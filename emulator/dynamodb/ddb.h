@@ -6,6 +6,7 @@
  *   ops.c       the op table (sorted by name; a unit test checks it)
  *   table.c     table descriptions, key extraction, item read/write with
  *               index maintenance, consumed-capacity arithmetic
+ *   write.c     the single-item write engine (conditions, updates, upkeep)
  *   tables.c    CreateTable, DescribeTable, ListTables, UpdateTable, DeleteTable
  *   items.c     PutItem, GetItem, UpdateItem, DeleteItem
  *   query.c     Query, Scan
@@ -169,6 +170,47 @@ double ddb_write_units(size_t bytes);                   /* ceil(bytes/1KB), at l
  * NULL or hold t->nindexes entries; units of the table itself in table_units. */
 cJSON *ddb_capacity_json(const ddb_table *t, ddb_cap_mode mode, bool read, double table_units,
                          const double *index_units);
+
+/* ---- the single-item write engine (write.c) ------------------------------
+ * PutItem, UpdateItem, DeleteItem, BatchWriteItem and TransactWriteItems all
+ * write through this, so validation, conditions, index upkeep and
+ * ReturnValues behave the same everywhere.
+ *   prepare: validate one request part and parse its expressions (reads only
+ *            the table description; touches no items);
+ *   apply:   inside hg_store_begin_write: read the current item, evaluate the
+ *            condition (ConditionalCheckFailedException on false), compute
+ *            and write the new item;
+ *   release: free everything prepare made. */
+#include "expr.h"
+
+typedef enum ddb_write_kind {
+    DDB_WRITE_PUT, DDB_WRITE_UPDATE, DDB_WRITE_DELETE, DDB_WRITE_CHECK   /* CHECK = ConditionCheck */
+} ddb_write_kind;
+
+typedef struct ddb_write {
+    ddb_write_kind kind;
+    ddb_table   *table;        /* owned */
+    ddb_key      key;
+    cJSON       *item;         /* PUT: the new item, borrowed from the request */
+    ddb_expr_env env;
+    ddb_expr    *cond;         /* ConditionExpression or NULL */
+    ddb_expr    *update;       /* UPDATE: UpdateExpression (NULL = only ensure the item exists) */
+    bool         return_old_on_fail;   /* ReturnValuesOnConditionCheckFailure = ALL_OLD */
+    double      *index_units;  /* owned, table->nindexes entries */
+    double       table_units;  /* write units consumed on the table by apply */
+} ddb_write;
+
+/* `part` is the request object for the operation (PutItem's whole request,
+ * or one Put/Update/Delete/ConditionCheck member of TransactItems, or one
+ * PutRequest/DeleteRequest of a batch — with table_name given separately
+ * when the part carries none: pass NULL to read part's "TableName"). */
+int  ddb_write_prepare(ddb_ctx *ctx, ddb_write_kind kind, cJSON *part, const char *table_name,
+                       ddb_write *w, hg_err *err);
+/* *old_item / *new_item (either may be NULL to not ask) receive new objects,
+ * or NULL when there was no item / the item was deleted. On a failed
+ * condition with return_old_on_fail, ctx->err_extra gets {"Item": old}. */
+int  ddb_write_apply(ddb_ctx *ctx, ddb_write *w, cJSON **old_item, cJSON **new_item, hg_err *err);
+void ddb_write_release(ddb_write *w);
 
 /* ---- the TTL sweeper (ttl.c) -------------------------------------------- */
 int  ddb_ttl_start(double interval_s, hg_err *err);

@@ -37,7 +37,8 @@ int hg_sigv4_parse_credential(const char *value, int is_query, hg_sigv4_cred *ou
     int n = 0;
     const char *s = p;
     while (n < 5) {
-        const char *slash = memchr(s, '/', (size_t)(end - s));
+        /* the fifth part runs to the end: "aws4_request/x" must not pass */
+        const char *slash = n < 4 ? memchr(s, '/', (size_t)(end - s)) : NULL;
         const char *stop = slash ? slash : end;
         parts[n] = s;
         lens[n] = (size_t)(stop - s);

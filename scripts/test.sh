@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test: installs dependencies, configures and builds, then runs the
+# whole suite (cmocka unit tests and black-box tests against the real binary)
+# through ctest — once on a normal build and once on an ASan+UBSan build.
+# Exits non-zero on any failure.
+#
+#   HANGAR_SANITIZE=0 scripts/test.sh   skip the sanitizer pass
+#   HANGAR_BUILD_DIR=DIR                build directory (default: build/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+
+BUILD="${HANGAR_BUILD_DIR:-build}"
+JOBS="$(nproc)"
+
+run_suite() {
+  local dir="$1"; shift
+  cmake -S . -B "$dir" -DHANGAR_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j "$JOBS"
+  (cd "$dir" && ctest --output-on-failure -j "$JOBS" --timeout 600)
+}
+
+echo "== tests: release build ($BUILD/release)"
+run_suite "$BUILD/release" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+if [ "${HANGAR_SANITIZE:-1}" != "0" ]; then
+  echo "== tests: ASan+UBSan build ($BUILD/sanitize)"
+  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  run_suite "$BUILD/sanitize" -DCMAKE_BUILD_TYPE=Debug -DHANGAR_SANITIZE=ON
+fi
+echo "== all tests passed"

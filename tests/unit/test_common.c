@@ -1,0 +1,123 @@
+/* Unit tests for common/: capped buffers, bounded parsing, SigV4 scope parsing. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hg_buf.h"
+#include "hg_error.h"
+#include "hg_parse.h"
+#include "hg_sigv4.h"
+
+static void buf_respects_cap(void **state)
+{
+    (void)state;
+    hg_buf b;
+    hg_buf_init(&b, 8);
+    assert_int_equal(hg_buf_puts(&b, "12345678"), 0);
+    assert_int_equal(hg_buf_putc(&b, '9'), -1);          /* over the cap: refused */
+    assert_int_equal(b.len, 8);
+    assert_string_equal(hg_buf_cstr(&b), "12345678");   /* unchanged, NUL-terminated */
+    char *s = hg_buf_steal(&b);
+    assert_string_equal(s, "12345678");
+    assert_null(b.data);
+    free(s);
+    hg_buf_release(&b);
+}
+
+static void buf_printf_grows(void **state)
+{
+    (void)state;
+    hg_buf b;
+    hg_buf_init(&b, 0);
+    for (int i = 0; i < 1000; i++) assert_int_equal(hg_buf_printf(&b, "%04d", i), 0);
+    assert_int_equal(b.len, 4000);
+    assert_memory_equal(b.data + 3996, "0999", 4);
+    hg_buf_release(&b);
+}
+
+static void parse_u64_bounds(void **state)
+{
+    (void)state;
+    uint64_t v;
+    assert_int_equal(hg_parse_u64z("65535", 65535, &v), 0);
+    assert_int_equal(v, 65535);
+    assert_int_equal(hg_parse_u64z("65536", 65535, &v), -1);
+    assert_int_equal(hg_parse_u64z("18446744073709551615", UINT64_MAX, &v), 0);
+    assert_int_equal(hg_parse_u64z("18446744073709551616", UINT64_MAX, &v), -1);  /* overflow */
+    assert_int_equal(hg_parse_u64z("", 10, &v), -1);
+    assert_int_equal(hg_parse_u64z("-1", 10, &v), -1);
+    assert_int_equal(hg_parse_u64z("1 ", 10, &v), -1);
+    assert_int_equal(hg_parse_u64z("+1", 10, &v), -1);
+}
+
+static void parse_seconds(void **state)
+{
+    (void)state;
+    double d;
+    assert_int_equal(hg_parse_seconds("0.5", 100, &d), 0);
+    assert_true(d > 0.49 && d < 0.51);
+    assert_int_equal(hg_parse_seconds("5", 100, &d), 0);
+    assert_true(d == 5.0);
+    assert_int_equal(hg_parse_seconds("1.2.3", 100, &d), -1);
+    assert_int_equal(hg_parse_seconds("101", 100, &d), -1);
+    assert_int_equal(hg_parse_seconds(".", 100, &d), -1);
+}
+
+static void sigv4_header_scope(void **state)
+{
+    (void)state;
+    hg_sigv4_cred c;
+    const char *h = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/eu-west-1/dynamodb/aws4_request, "
+                    "SignedHeaders=host;x-amz-date, Signature=abc";
+    assert_int_equal(hg_sigv4_parse_credential(h, 0, &c), 0);
+    assert_string_equal(c.access_key, "AKIDEXAMPLE");
+    assert_string_equal(c.date, "20240101");
+    assert_string_equal(c.region, "eu-west-1");
+    assert_string_equal(c.service, "dynamodb");
+    assert_int_equal(hg_sigv4_parse_credential("AKID/20240101/us-west-2/lambda/aws4_request", 1, &c), 0);
+    assert_string_equal(c.region, "us-west-2");
+}
+
+static void sigv4_rejects_bad_scopes(void **state)
+{
+    (void)state;
+    hg_sigv4_cred c;
+    assert_int_equal(hg_sigv4_parse_credential("Basic Zm9vOmJhcg==", 0, &c), -1);
+    assert_int_equal(hg_sigv4_parse_credential("AWS4-HMAC-SHA256 Credential=AK/2024/us-east-1/dynamodb", 0, &c), -1);
+    assert_int_equal(hg_sigv4_parse_credential("AWS4-HMAC-SHA256 Credential=AK/20240101/US EAST/dynamodb/aws4_request", 0, &c), -1);
+    assert_int_equal(hg_sigv4_parse_credential("AWS4-HMAC-SHA256 Credential=AK/20240101/us-east-1/dynamodb/aws4_request/x", 0, &c), -1);
+    char longregion[200] = "AK/20240101/";
+    memset(longregion + strlen(longregion), 'a', 100);
+    strcat(longregion, "/dynamodb/aws4_request");
+    assert_int_equal(hg_sigv4_parse_credential(longregion, 1, &c), -1);
+}
+
+static void error_first_failure_wins(void **state)
+{
+    (void)state;
+    hg_err e;
+    hg_err_clear(&e);
+    assert_int_equal(hg_err_validation(&e, "first %d", 1), -1);
+    assert_int_equal(hg_err_set(&e, 500, "Other", "second"), -1);
+    assert_int_equal(e.status, 400);
+    assert_string_equal(e.code, "ValidationException");
+    assert_string_equal(e.message, "first 1");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(buf_respects_cap),
+        cmocka_unit_test(buf_printf_grows),
+        cmocka_unit_test(parse_u64_bounds),
+        cmocka_unit_test(parse_seconds),
+        cmocka_unit_test(sigv4_header_scope),
+        cmocka_unit_test(sigv4_rejects_bad_scopes),
+        cmocka_unit_test(error_first_failure_wins),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Smoke test with the real aws CLI (Debian's /usr/bin/aws): the commands a user
+# types first must work against hangar-emulator with only --endpoint-url.
+# Starts its own emulator (HANGAR_EMULATOR), or uses HANGAR_ENDPOINT if set.
+set -euo pipefail
+
+AWS=${AWS_CLI:-/usr/bin/aws}
+PY=/usr/bin/python3
+export AWS_ACCESS_KEY_ID=AKIDEXAMPLE
+export AWS_SECRET_ACCESS_KEY=secret
+export AWS_DEFAULT_REGION=us-east-1
+export AWS_PAGER=""
+export AWS_CONFIG_FILE=/dev/null
+export AWS_SHARED_CREDENTIALS_FILE=/dev/null
+
+workdir=$(mktemp -d)
+emu_pid=""
+cleanup() {
+    if [[ -n "$emu_pid" ]] && kill -0 "$emu_pid" 2>/dev/null; then
+        kill "$emu_pid" 2>/dev/null || true
+        wait "$emu_pid" 2>/dev/null || true
+    fi
+    rm -rf "$workdir"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+if [[ -n "${HANGAR_ENDPOINT:-}" ]]; then
+    endpoint=$HANGAR_ENDPOINT
+else
+    [[ -x "${HANGAR_EMULATOR:-}" ]] || fail "HANGAR_EMULATOR is not an executable"
+    "$HANGAR_EMULATOR" --port 0 --host 127.0.0.1 --log-level warn \
+        >"$workdir/stdout" 2>"$workdir/stderr" &
+    emu_pid=$!
+    endpoint=""
+    for _ in $(seq 1 100); do
+        endpoint=$(sed -n 's/.*hangar-emulator listening on \(http:[^ ]*\).*/\1/p' "$workdir/stdout" | head -1)
+        [[ -n "$endpoint" ]] && break
+        kill -0 "$emu_pid" 2>/dev/null || { cat "$workdir/stderr" >&2; fail "emulator exited at start"; }
+        sleep 0.1
+    done
+    [[ -n "$endpoint" ]] || fail "emulator never printed its listening line"
+fi
+
+ddb() { "$AWS" dynamodb --endpoint-url "$endpoint" --output json "$@"; }
+# jq-less JSON assertions: json_get '<python expression on d>' < file
+json_get() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+table="cli-smoke-$$-$RANDOM"
+
+ddb create-table --table-name "$table" \
+    --attribute-definitions AttributeName=pk,AttributeType=S AttributeName=sk,AttributeType=N \
+    --key-schema AttributeName=pk,KeyType=HASH AttributeName=sk,KeyType=RANGE \
+    --billing-mode PAY_PER_REQUEST >"$workdir/create.json"
+[[ $(json_get 'd["TableDescription"]["TableName"]' <"$workdir/create.json") == "$table" ]] \
+    || fail "create-table did not echo the name"
+
+ddb wait table-exists --table-name "$table"
+[[ $(ddb describe-table --table-name "$table" | json_get 'd["Table"]["TableStatus"]') == ACTIVE ]] \
+    || fail "table not ACTIVE"
+ddb list-tables | grep -q "\"$table\"" || fail "list-tables does not show the table"
+
+for i in 1 2 3; do
+    ddb put-item --table-name "$table" \
+        --item "{\"pk\":{\"S\":\"user\"},\"sk\":{\"N\":\"$i\"},\"name\":{\"S\":\"n$i\"}}"
+done
+
+ddb get-item --table-name "$table" --consistent-read \
+    --key '{"pk":{"S":"user"},"sk":{"N":"2"}}' >"$workdir/get.json"
+[[ $(json_get 'd["Item"]["name"]["S"]' <"$workdir/get.json") == n2 ]] || fail "get-item returned wrong item"
+
+ddb query --table-name "$table" --key-condition-expression "pk = :p AND sk >= :s" \
+    --expression-attribute-values '{":p":{"S":"user"},":s":{"N":"2"}}' >"$workdir/query.json"
+[[ $(json_get '",".join(i["sk"]["N"] for i in d["Items"])' <"$workdir/query.json") == "2,3" ]] \
+    || fail "query returned wrong items"
+[[ $(json_get 'd["Count"]' <"$workdir/query.json") == 2 ]] || fail "query Count wrong"
+
+ddb scan --table-name "$table" >"$workdir/scan.json"
+[[ $(json_get 'd["Count"]' <"$workdir/scan.json") == 3 ]] || fail "scan Count wrong"
+
+ddb update-item --table-name "$table" --key '{"pk":{"S":"user"},"sk":{"N":"1"}}' \
+    --update-expression "SET #n = :v ADD visits :one" \
+    --expression-attribute-names '{"#n":"name"}' \
+    --expression-attribute-values '{":v":{"S":"renamed"},":one":{"N":"1"}}' \
+    --return-values ALL_NEW >"$workdir/update.json"
+[[ $(json_get 'd["Attributes"]["name"]["S"] + "/" + d["Attributes"]["visits"]["N"]' <"$workdir/update.json") \
+    == "renamed/1" ]] || fail "update-item result wrong"
+
+# A failing condition must exit non-zero with the AWS error code.
+if ddb put-item --table-name "$table" --item '{"pk":{"S":"user"},"sk":{"N":"1"}}' \
+        --condition-expression "attribute_not_exists(pk)" 2>"$workdir/cond.err"; then
+    fail "conditional put should have failed"
+fi
+grep -q ConditionalCheckFailedException "$workdir/cond.err" || fail "wrong error: $(cat "$workdir/cond.err")"
+
+ddb delete-item --table-name "$table" --key '{"pk":{"S":"user"},"sk":{"N":"3"}}'
+ddb get-item --table-name "$table" --consistent-read \
+    --key '{"pk":{"S":"user"},"sk":{"N":"3"}}' >"$workdir/gone.json"
+[[ $("$PY" -c 'import json,sys; s=sys.stdin.read(); print("Item" in (json.loads(s) if s.strip() else {}))' \
+      <"$workdir/gone.json") == False ]] || fail "item still present after delete-item"
+
+ddb delete-table --table-name "$table" >/dev/null
+ddb wait table-not-exists --table-name "$table"
+if ddb describe-table --table-name "$table" 2>"$workdir/desc.err" >/dev/null; then
+    fail "table still exists after delete-table"
+fi
+grep -q ResourceNotFoundException "$workdir/desc.err" || fail "wrong error: $(cat "$workdir/desc.err")"
+
+if [[ -n "$emu_pid" ]]; then
+    kill "$emu_pid"
+    wait "$emu_pid" && rc=0 || rc=$?
+    emu_pid=""
+    # 0 = clean shutdown; 143 = died on SIGTERM without a handler.
+    [[ $rc == 0 || $rc == 143 ]] || { cat "$workdir/stderr" >&2; fail "emulator exit status $rc"; }
+    if grep -Eq "AddressSanitizer|LeakSanitizer|runtime error:" "$workdir/stderr"; then
+        cat "$workdir/stderr" >&2
+        fail "sanitizer report in emulator stderr"
+    fi
+fi
+echo "aws cli smoke: OK"

@@ -19,6 +19,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "expr_internal.h"
 
 /* The request members of each kind that hold expressions, for the "can
  * only be specified when using expressions" message. */
@@ -145,11 +146,24 @@ int ddb_write_prepare(ddb_ctx *ctx, ddb_write_kind kind, cJSON *part, const char
     return 0;
 }
 
-/* UPDATE: the item as the update expression leaves it (a new object). */
+/* An update that only takes things away (REMOVE, DELETE) does not bring a
+ * missing item into being: DynamoDB creates items only from new data (or
+ * from an update with no expression at all). */
+static bool only_removes(const ddb_expr *update)
+{
+    if (!update) return false;
+    for (int i = 0; i < update->nactions; i++)
+        if (update->actions[i].clause == DU_SET || update->actions[i].clause == DU_ADD) return false;
+    return true;
+}
+
+/* UPDATE: the item as the update expression leaves it (a new object), or
+ * NULL when a missing item stays missing. */
 static int updated_item(const ddb_write *w, const cJSON *old, cJSON **out, hg_err *err)
 {
-    cJSON *item = old ? cJSON_Duplicate(old, 1) : cJSON_Duplicate(w->item, 1);
     *out = NULL;
+    if (!old && only_removes(w->update)) return 0;
+    cJSON *item = old ? cJSON_Duplicate(old, 1) : cJSON_Duplicate(w->item, 1);
     if (!item) return hg_err_internal(err, "out of memory");
     if (w->update && ddb_expr_apply_update(w->update, item, err) != 0) {
         cJSON_Delete(item);
@@ -208,7 +222,7 @@ int ddb_write_apply(ddb_ctx *ctx, ddb_write *w, cJSON **old_item, cJSON **new_it
     size_t new_size = next ? ddb_item_size(next) : 0;
     w->table_units = ddb_write_units(old_size > new_size ? old_size : new_size);
 
-    if (w->kind != DDB_WRITE_CHECK &&
+    if (w->kind != DDB_WRITE_CHECK && (old || next) &&
         ddb_item_write(ctx, w->table, &w->key, old, next, w->index_units, err) != 0)
         goto done;
 

@@ -62,9 +62,8 @@ def test_error_shape_and_crc(raw):
     assert "Requested resource not found" in r.message
 
 
-@pytest.mark.parametrize("body", [b"{", b"not json", b'{"TableName": "x",}', b"\xff\xfe\x00",
-                                  b'{"TableName": "x"} trailing'],
-                         ids=["truncated", "text", "trailing-comma", "binary", "trailing-garbage"])
+@pytest.mark.parametrize("body", [b"{", b"not json", b'{"TableName": "x",}', b"\xff\xfe\x00"],
+                         ids=["truncated", "text", "trailing-comma", "binary"])
 def test_malformed_json_is_serialization_exception(raw, endpoint, body):
     r = raw("DescribeTable", body)
     assert r.status == 400, r

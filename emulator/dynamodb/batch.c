@@ -14,8 +14,9 @@
  *   2. UnprocessedItems / UnprocessedKeys are always present. Writes are
  *      never left unprocessed (we have no throughput limits); gets are when
  *      the response would pass BATCH_GET_MAX_BYTES, as AWS does.
- *   3. Every ddb_write in `writes` up to `nprepared` is prepared and must be
- *      released; the ones after it are zero.
+ *   3. The first `nprepared` entries of a batch's write array have been
+ *      through ddb_write_prepare (failed or not) and are released; the rest
+ *      are zero.
  */
 #include "ddb.h"
 
@@ -112,8 +113,10 @@ static int prepare_write_request(ddb_ctx *ctx, const char *table_name, cJSON *re
     if ((put != NULL) == (del != NULL))
         return hg_err_validation(err, "Supplied WriteRequest must contain exactly one of PutRequest or DeleteRequest");
     bw->table_name = table_name;
-    bw->key_source = cJSON_GetObjectItemCaseSensitive(put ? put : del, put ? "Item" : "Key");
-    return ddb_write_prepare(ctx, put ? DDB_WRITE_PUT : DDB_WRITE_DELETE, put ? put : del, table_name, &bw->w, err);
+    if (ddb_write_prepare(ctx, put ? DDB_WRITE_PUT : DDB_WRITE_DELETE, put ? put : del, table_name, &bw->w, err) != 0)
+        return -1;
+    bw->key_source = bw->w.item;
+    return 0;
 }
 
 /* ConsumedCapacity: one entry per table, in request order. */
@@ -185,9 +188,8 @@ int ddb_op_batch_write_item(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err)
     for (cJSON *t = items->child; t; t = t->next) {
         cJSON *req;
         cJSON_ArrayForEach(req, t) {
-            batch_write *bw = &bws[nprepared];
+            batch_write *bw = &bws[nprepared++];   /* released even if prepare fails */
             if (prepare_write_request(ctx, t->string, req, bw, err) != 0) goto done;
-            nprepared++;
             for (int j = 0; j < nprepared - 1; j++)
                 if (bws[j].w.table->tid == bw->w.table->tid && same_key(&bws[j].w.key, &bw->w.key)) {
                     hg_err_validation(err, "Provided list of item keys contains duplicates");

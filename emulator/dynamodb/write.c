@@ -17,6 +17,7 @@
  */
 #include "ddb.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "expr_internal.h"
@@ -29,26 +30,286 @@ static const char *expr_members(ddb_write_kind kind)
                                     : "ConditionExpression is null";
 }
 
-/* Legacy (pre-expression) parameters. They are rejected with a message that
- * names the expression to use instead: this emulator speaks expressions. */
-static int reject_legacy(const cJSON *part, bool has_expr, hg_err *err)
+/* ---- legacy parameters -------------------------------------------------
+ * Expected, ConditionalOperator and AttributeUpdates predate expressions.
+ * They are translated into the equivalent ConditionExpression and
+ * UpdateExpression, with private placeholders (#lgN, :lgN) written into the
+ * request object itself: one evaluator then serves both forms, and the
+ * expression env borrows from the request as it always does. */
+
+typedef struct legacy_tx {
+    hg_buf text;
+    cJSON *names, *values;   /* owned until handed to the request */
+    int n;                   /* placeholders made so far */
+} legacy_tx;
+
+static int lg_name(legacy_tx *tx, const char *attr)
 {
-    static const struct { const char *member, *instead; } legacy[] = {
-        { "Expected",            "ConditionExpression" },
-        { "ConditionalOperator", "ConditionExpression" },
-        { "AttributeUpdates",    "UpdateExpression" },
-    };
-    for (size_t i = 0; i < sizeof legacy / sizeof legacy[0]; i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(part, legacy[i].member);
-        if (!v || cJSON_IsNull(v)) continue;
-        if (has_expr)
-            return hg_err_validation(err, "Can not use both expression and non-expression parameters in the same request: "
-                                     "Non-expression parameters: {%s} Expression parameters: {%s}",
-                                     legacy[i].member, legacy[i].instead);
-        return hg_err_validation(err, "The legacy parameter %s is not supported by this emulator; use %s instead",
-                                 legacy[i].member, legacy[i].instead);
+    char ph[32];
+    snprintf(ph, sizeof ph, "#lg%d", tx->n++);
+    cJSON_AddStringToObject(tx->names, ph, attr);
+    return hg_buf_puts(&tx->text, ph);
+}
+
+static int lg_value(legacy_tx *tx, const cJSON *av)
+{
+    char ph[32];
+    snprintf(ph, sizeof ph, ":lg%d", tx->n++);
+    cJSON_AddItemToObject(tx->values, ph, cJSON_Duplicate(av, 1));
+    return hg_buf_puts(&tx->text, ph);
+}
+
+/* Legacy comparison operators: the expression each becomes ("%n" the
+ * attribute, "%1".."%2" the values, "%*" all values comma-separated) and
+ * how many values it takes (-1 = one or more). NOT_CONTAINS is false on a
+ * missing attribute, NE true, as DynamoDB evaluates them. */
+static const struct { const char *op, *form; int nargs; } legacy_ops[] = {
+    { "EQ", "%n = %1", 1 },           { "NE", "%n <> %1", 1 },
+    { "LT", "%n < %1", 1 },           { "LE", "%n <= %1", 1 },
+    { "GT", "%n > %1", 1 },           { "GE", "%n >= %1", 1 },
+    { "NULL", "attribute_not_exists(%n)", 0 },
+    { "NOT_NULL", "attribute_exists(%n)", 0 },
+    { "CONTAINS", "contains(%n, %1)", 1 },
+    { "NOT_CONTAINS", "(attribute_exists(%n) AND NOT contains(%n, %1))", 1 },
+    { "BEGINS_WITH", "begins_with(%n, %1)", 1 },
+    { "IN", "%n IN (%*)", -1 },
+    { "BETWEEN", "%n BETWEEN %1 AND %2", 2 },
+};
+
+static int lg_form(legacy_tx *tx, const char *form, const char *attr, const cJSON *args)
+{
+    for (const char *p = form; *p; p++) {
+        if (*p != '%') { if (hg_buf_putc(&tx->text, *p) != 0) return -1; continue; }
+        p++;
+        if (*p == 'n') { if (lg_name(tx, attr) != 0) return -1; }
+        else if (*p == '*') {
+            for (const cJSON *a = args->child; a; a = a->next)
+                if ((a != args->child && hg_buf_puts(&tx->text, ", ") != 0) || lg_value(tx, a) != 0) return -1;
+        } else if (lg_value(tx, cJSON_GetArrayItem(args, *p - '1')) != 0) return -1;
     }
     return 0;
+}
+
+/* One Expected entry as a condition. */
+static int lg_expected(legacy_tx *tx, const char *attr, const cJSON *cond, hg_err *err)
+{
+    if (!cJSON_IsObject(cond))
+        return hg_err_set(err, 400, "SerializationException", "Expected.%s must be an object", attr);
+    const cJSON *op = cJSON_GetObjectItemCaseSensitive(cond, "ComparisonOperator");
+    const cJSON *exists = cJSON_GetObjectItemCaseSensitive(cond, "Exists");
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(cond, "Value");
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(cond, "AttributeValueList");
+    if (exists && cJSON_IsNull(exists)) exists = NULL;
+    if (value && cJSON_IsNull(value)) value = NULL;
+    if (list && cJSON_IsNull(list)) list = NULL;
+    if (op && !cJSON_IsNull(op)) {
+        if (!cJSON_IsString(op))
+            return hg_err_set(err, 400, "SerializationException", "ComparisonOperator must be a string");
+        if (exists)
+            return hg_err_validation(err, "One or more parameter values were invalid: Exists and ComparisonOperator cannot "
+                                     "be used together for Attribute: %s", attr);
+        if (value && list)
+            return hg_err_validation(err, "One or more parameter values were invalid: Value and AttributeValueList cannot "
+                                     "be used together for Attribute: %s", attr);
+        if (list && !cJSON_IsArray(list))
+            return hg_err_set(err, 400, "SerializationException", "AttributeValueList must be a list");
+        cJSON *args = list ? cJSON_Duplicate(list, 1) : cJSON_CreateArray();
+        if (!args) return hg_err_internal(err, "out of memory");
+        if (value) cJSON_AddItemToArray(args, cJSON_Duplicate(value, 1));
+        int nargs = cJSON_GetArraySize(args), rc = -2;
+        for (size_t i = 0; i < sizeof legacy_ops / sizeof legacy_ops[0]; i++) {
+            if (strcmp(op->valuestring, legacy_ops[i].op) != 0) continue;
+            if (legacy_ops[i].nargs >= 0 ? nargs != legacy_ops[i].nargs : nargs < 1)
+                rc = hg_err_validation(err, "One or more parameter values were invalid: Invalid number of argument(s) "
+                                       "for the %s ComparisonOperator", legacy_ops[i].op);
+            else if (lg_form(tx, legacy_ops[i].form, attr, args) != 0)
+                rc = hg_err_internal(err, "out of memory");
+            else
+                rc = 0;
+            break;
+        }
+        cJSON_Delete(args);
+        if (rc == -2)
+            return hg_err_validation(err, "1 validation error detected: Value '%s' at 'expected.%s.member.comparisonOperator' "
+                                     "failed to satisfy constraint: Member must satisfy enum value set: [IN, NULL, BETWEEN, "
+                                     "LT, NOT_CONTAINS, EQ, GT, NOT_NULL, NE, LE, BEGINS_WITH, GE, CONTAINS]",
+                                     op->valuestring, attr);
+        return rc;
+    }
+    if (list)
+        return hg_err_validation(err, "One or more parameter values were invalid: AttributeValueList can only be used with "
+                                 "a ComparisonOperator for Attribute: %s", attr);
+    if (exists && !cJSON_IsBool(exists))
+        return hg_err_set(err, 400, "SerializationException", "Exists must be a boolean");
+    bool must_exist = !exists || cJSON_IsTrue(exists);
+    if (must_exist && !value)
+        return hg_err_validation(err, "One or more parameter values were invalid: Value must be provided when Exists is %s "
+                                 "for Attribute: %s", exists ? "true" : "null", attr);
+    if (!must_exist && value)
+        return hg_err_validation(err, "One or more parameter values were invalid: Value cannot be used when Exists is false "
+                                 "for Attribute: %s", attr);
+    cJSON *args = cJSON_CreateArray();
+    if (!args) return hg_err_internal(err, "out of memory");
+    if (value) cJSON_AddItemToArray(args, cJSON_Duplicate(value, 1));
+    int rc = lg_form(tx, must_exist ? "%n = %1" : "attribute_not_exists(%n)", attr, args);
+    cJSON_Delete(args);
+    return rc == 0 ? 0 : hg_err_internal(err, "out of memory");
+}
+
+static int lg_condition(legacy_tx *tx, const cJSON *expected, const cJSON *cop, hg_err *err)
+{
+    const char *joiner = " AND ";
+    if (cop && !cJSON_IsNull(cop)) {
+        if (!cJSON_IsString(cop))
+            return hg_err_set(err, 400, "SerializationException", "ConditionalOperator must be a string");
+        if (strcmp(cop->valuestring, "OR") == 0) joiner = " OR ";
+        else if (strcmp(cop->valuestring, "AND") != 0)
+            return hg_err_validation(err, "1 validation error detected: Value '%s' at 'conditionalOperator' failed to "
+                                     "satisfy constraint: Member must satisfy enum value set: [OR, AND]", cop->valuestring);
+    }
+    if (!expected || cJSON_IsNull(expected)) return 0;
+    if (!cJSON_IsObject(expected))
+        return hg_err_set(err, 400, "SerializationException", "Expected must be a map");
+    for (const cJSON *c = expected->child; c; c = c->next) {
+        if (c != expected->child && hg_buf_puts(&tx->text, joiner) != 0) return hg_err_internal(err, "out of memory");
+        if (lg_expected(tx, c->string, c, err) != 0) return -1;
+    }
+    return 0;
+}
+
+/* AttributeUpdates as SET/REMOVE/ADD/DELETE clauses. ADD of a list appends
+ * (creating the list), as the legacy API did. */
+static int lg_update(legacy_tx *tx, const cJSON *updates, hg_err *err)
+{
+    static const char *const clauses[] = { "SET ", "REMOVE ", "ADD ", "DELETE " };
+    hg_buf parts[4];
+    int rc = 0;
+    if (!cJSON_IsObject(updates))
+        return hg_err_set(err, 400, "SerializationException", "AttributeUpdates must be a map");
+    for (int i = 0; i < 4; i++) hg_buf_init(&parts[i], 0);
+    hg_buf saved = tx->text;                 /* each clause is built in its own buffer */
+    for (const cJSON *u = updates->child; u && rc == 0; u = u->next) {
+        const char *attr = u->string;
+        const cJSON *action = cJSON_GetObjectItemCaseSensitive(u, "Action");
+        const cJSON *value = cJSON_GetObjectItemCaseSensitive(u, "Value");
+        if (value && cJSON_IsNull(value)) value = NULL;
+        const char *act = cJSON_IsString(action) ? action->valuestring : "PUT";
+        ddb_type vt = value ? ddb_av_type(value) : DDB_T_INVALID;
+        int which;
+        const char *form;
+        if (!value && strcmp(act, "DELETE") != 0) {
+            rc = hg_err_validation(err, "One or more parameter values were invalid: Only DELETE action is allowed when "
+                                   "no attribute value is specified");
+            break;
+        }
+        if (strcmp(act, "PUT") == 0) { which = 0; form = "%n = %1"; }
+        else if (strcmp(act, "DELETE") == 0) {
+            if (!value) { which = 1; form = "%n"; }
+            else if (vt == DDB_T_SS || vt == DDB_T_NS || vt == DDB_T_BS) { which = 3; form = "%n %1"; }
+            else {
+                rc = hg_err_validation(err, "One or more parameter values were invalid: DELETE action with value is not "
+                                       "supported for the type %s", ddb_type_name(vt));
+                break;
+            }
+        } else if (strcmp(act, "ADD") == 0) {
+            if (vt == DDB_T_N || vt == DDB_T_SS || vt == DDB_T_NS || vt == DDB_T_BS) { which = 2; form = "%n %1"; }
+            else if (vt == DDB_T_L) { which = 0; form = "%n = list_append(if_not_exists(%n, %2), %1)"; }
+            else {
+                rc = hg_err_validation(err, "One or more parameter values were invalid: ADD action is not supported for "
+                                       "the type %s", ddb_type_name(vt));
+                break;
+            }
+        } else {
+            rc = hg_err_validation(err, "1 validation error detected: Value '%s' at 'attributeUpdates.%s.member.action' "
+                                   "failed to satisfy constraint: Member must satisfy enum value set: [ADD, PUT, DELETE]",
+                                   act, attr);
+            break;
+        }
+        cJSON *args = cJSON_CreateArray();
+        if (value) cJSON_AddItemToArray(args, cJSON_Duplicate(value, 1));
+        cJSON *empty_list = cJSON_CreateObject();          /* %2 of the list ADD */
+        cJSON_AddArrayToObject(empty_list, "L");
+        cJSON_AddItemToArray(args, empty_list);
+        tx->text = parts[which];
+        if ((parts[which].len && hg_buf_puts(&tx->text, ", ") != 0) || lg_form(tx, form, attr, args) != 0)
+            rc = hg_err_internal(err, "out of memory");
+        parts[which] = tx->text;
+        cJSON_Delete(args);
+    }
+    tx->text = saved;
+    for (int i = 0; i < 4 && rc == 0; i++) {
+        if (!parts[i].len) continue;
+        if ((tx->text.len && hg_buf_putc(&tx->text, ' ') != 0) || hg_buf_puts(&tx->text, clauses[i]) != 0 ||
+            hg_buf_append(&tx->text, parts[i].data, parts[i].len) != 0)
+            rc = hg_err_internal(err, "out of memory");
+    }
+    for (int i = 0; i < 4; i++) hg_buf_release(&parts[i]);
+    return rc;
+}
+
+/* Hand a translated expression to the request: text under `member`, the
+ * placeholders merged into its (absent until now) names/values maps. */
+static void lg_attach(cJSON *part, const char *member, legacy_tx *tx)
+{
+    cJSON_AddStringToObject(part, member, hg_buf_cstr(&tx->text));
+    hg_buf_reset(&tx->text);
+}
+
+/* Translate the legacy members of part, if any, into expressions. Mixing
+ * the two styles is refused with AWS's message. */
+static int translate_legacy(ddb_write_kind kind, cJSON *part, hg_err *err)
+{
+    static const char *const legacy[] = { "AttributeUpdates", "Expected", "ConditionalOperator" };
+    static const char *const modern[] = { "UpdateExpression", "ConditionExpression", "ExpressionAttributeNames",
+                                          "ExpressionAttributeValues" };
+    char have_legacy[128] = "", have_modern[128] = "";
+    for (int i = 0; i < 3; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(part, legacy[i]);
+        if (!v || cJSON_IsNull(v) || (i == 0 && kind != DDB_WRITE_UPDATE)) continue;
+        snprintf(have_legacy + strlen(have_legacy), sizeof have_legacy - strlen(have_legacy), "%s%s",
+                 have_legacy[0] ? ", " : "", legacy[i]);
+    }
+    if (!have_legacy[0]) return 0;
+    for (int i = 0; i < 2; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(part, modern[i]);
+        if (!v || cJSON_IsNull(v)) continue;
+        snprintf(have_modern + strlen(have_modern), sizeof have_modern - strlen(have_modern), "%s%s",
+                 have_modern[0] ? ", " : "", modern[i]);
+    }
+    if (have_modern[0])
+        return hg_err_validation(err, "Can not use both expression and non-expression parameters in the same request: "
+                                 "Non-expression parameters: {%s} Expression parameters: {%s}", have_legacy, have_modern);
+    /* Names/values without an expression get their own message later. */
+    for (int i = 2; i < 4; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(part, modern[i]);
+        if (v && !cJSON_IsNull(v)) return 0;
+    }
+
+    legacy_tx tx = { .n = 0 };
+    hg_buf_init(&tx.text, 64 * 1024);
+    tx.names = cJSON_CreateObject();
+    tx.values = cJSON_CreateObject();
+    int rc = tx.names && tx.values ? 0 : hg_err_internal(err, "out of memory");
+    if (rc == 0)
+        rc = lg_condition(&tx, cJSON_GetObjectItemCaseSensitive(part, "Expected"),
+                          cJSON_GetObjectItemCaseSensitive(part, "ConditionalOperator"), err);
+    if (rc == 0 && tx.text.len) lg_attach(part, "ConditionExpression", &tx);
+    const cJSON *updates = cJSON_GetObjectItemCaseSensitive(part, "AttributeUpdates");
+    if (rc == 0 && kind == DDB_WRITE_UPDATE && updates && !cJSON_IsNull(updates)) {
+        rc = lg_update(&tx, updates, err);
+        if (rc == 0 && tx.text.len) lg_attach(part, "UpdateExpression", &tx);
+    }
+    if (rc == 0) {
+        cJSON_DeleteItemFromObjectCaseSensitive(part, "Expected");
+        cJSON_DeleteItemFromObjectCaseSensitive(part, "ConditionalOperator");
+        cJSON_DeleteItemFromObjectCaseSensitive(part, "AttributeUpdates");
+        if (tx.names->child) { cJSON_AddItemToObject(part, "ExpressionAttributeNames", tx.names); tx.names = NULL; }
+        if (tx.values->child) { cJSON_AddItemToObject(part, "ExpressionAttributeValues", tx.values); tx.values = NULL; }
+    }
+    cJSON_Delete(tx.names);
+    cJSON_Delete(tx.values);
+    hg_buf_release(&tx.text);
+    return rc;
 }
 
 /* A required map member: AWS's "Value null at 'item'" when absent. */
@@ -65,13 +326,13 @@ static int parse_expressions(ddb_write *w, cJSON *part, hg_err *err)
 {
     cJSON *names, *values;
     const char *cond = NULL, *update = NULL;
+    if (translate_legacy(w->kind, part, err) != 0) return -1;
     if (ddb_get_object(part, "ExpressionAttributeNames", &names, err) != 0 ||
         ddb_get_object(part, "ExpressionAttributeValues", &values, err) != 0 ||
         ddb_get_string(part, "ConditionExpression", &cond, err) != 0)
         return -1;
     if (w->kind == DDB_WRITE_UPDATE && ddb_get_string(part, "UpdateExpression", &update, err) != 0)
         return -1;
-    if (reject_legacy(part, cond || update, err) != 0) return -1;
     if (w->kind == DDB_WRITE_CHECK && !cond)
         return hg_err_validation(err, "1 validation error detected: Value null at 'conditionExpression' failed to satisfy "
                                  "constraint: Member must not be null");

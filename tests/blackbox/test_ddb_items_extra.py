@@ -1,5 +1,5 @@
 """Single-item operations beyond the shared suite: atomic concurrent updates,
-UPDATED_* shapes on nested paths, legacy-parameter and placeholder errors,
+UPDATED_* shapes on nested paths, legacy Expected/AttributeUpdates, placeholder errors,
 AttributesToGet, item-collection metrics and index capacity on updates."""
 
 import threading
@@ -116,16 +116,89 @@ def test_values_without_expression_messages(ddb, table):
     assert_client_error(e, "ValidationException", "ExpressionAttributeNames can only be specified")
 
 
-@pytest.mark.parametrize("op,args,instead", [
-    ("put_item", {"Item": {"pk": S("l")}, "Expected": {"a": {"Exists": False}}}, "ConditionExpression"),
-    ("update_item", {"Key": {"pk": S("l")},
-                     "AttributeUpdates": {"a": {"Action": "PUT", "Value": N(1)}}}, "UpdateExpression"),
-    ("delete_item", {"Key": {"pk": S("l")}, "Expected": {"a": {"Exists": False}}}, "ConditionExpression"),
-])
-def test_legacy_parameters_rejected_clearly(ddb, table, op, args, instead):
+def test_legacy_expected(ddb, table):
+    key = {"pk": S("legacy-exp")}
+    ddb.put_item(TableName=table, Item={**key, "n": N(5), "s": {"SS": ["a", "b"]}},
+                 Expected={"pk": {"Exists": False}})
     with pytest.raises(ClientError) as e:
-        getattr(ddb, op)(TableName=table, **args)
-    assert_client_error(e, "ValidationException", "not supported", instead)
+        ddb.put_item(TableName=table, Item=key, Expected={"pk": {"Exists": False}})
+    assert_client_error(e, "ConditionalCheckFailedException")
+    ok = [
+        {"n": {"Value": N(5)}},
+        {"n": {"Value": N(5), "Exists": True}},
+        {"n": {"ComparisonOperator": "GT", "AttributeValueList": [N(4)]}},
+        {"n": {"ComparisonOperator": "BETWEEN", "AttributeValueList": [N(1), N(9)]}},
+        {"n": {"ComparisonOperator": "IN", "AttributeValueList": [N(1), N(5)]}},
+        {"s": {"ComparisonOperator": "CONTAINS", "AttributeValueList": [S("a")]}},
+        {"s": {"ComparisonOperator": "NOT_CONTAINS", "AttributeValueList": [S("z")]}},
+        {"zz": {"ComparisonOperator": "NULL"}},
+        {"zz": {"ComparisonOperator": "NE", "AttributeValueList": [N(1)]}},
+    ]
+    for exp in ok:
+        ddb.update_item(TableName=table, Key=key, Expected=exp)
+    bad = [
+        {"n": {"Value": N(6)}},
+        {"n": {"ComparisonOperator": "NOT_NULL"}, "zz": {"ComparisonOperator": "NOT_NULL"}},
+        # NOT_CONTAINS is false on a missing attribute.
+        {"zz": {"ComparisonOperator": "NOT_CONTAINS", "AttributeValueList": [S("a")]}},
+    ]
+    for exp in bad:
+        with pytest.raises(ClientError) as e:
+            ddb.delete_item(TableName=table, Key=key, Expected=exp)
+        assert_client_error(e, "ConditionalCheckFailedException")
+    # OR needs only one to hold.
+    ddb.update_item(TableName=table, Key=key, ConditionalOperator="OR",
+                    Expected={"n": {"Value": N(6)}, "pk": {"Exists": True, "Value": key["pk"]}})
+
+
+@pytest.mark.parametrize("exp,words", [
+    ({"a": {"Exists": True}}, ["Value must be provided when Exists is true", "a"]),
+    ({"a": {"Exists": False, "Value": N(1)}}, ["Value cannot be used when Exists is false"]),
+    ({"a": {"ComparisonOperator": "EQ"}}, ["Invalid number of argument(s) for the EQ ComparisonOperator"]),
+    ({"a": {"ComparisonOperator": "EQ", "Exists": True, "AttributeValueList": [N(1)]}},
+     ["Exists and ComparisonOperator cannot be used together"]),
+    ({"a": {"AttributeValueList": [N(1)]}}, ["AttributeValueList can only be used with a ComparisonOperator"]),
+])
+def test_legacy_expected_errors(ddb, table, exp, words):
+    with pytest.raises(ClientError) as e:
+        ddb.put_item(TableName=table, Item={"pk": S("legacy-err")}, Expected=exp)
+    assert_client_error(e, "ValidationException", *words)
+
+
+def test_legacy_attribute_updates(ddb, table):
+    key = {"pk": S("legacy-upd")}
+    r = ddb.update_item(TableName=table, Key=key, ReturnValues="ALL_NEW", AttributeUpdates={
+        "a": {"Value": S("x")},                                   # PUT is the default action
+        "n": {"Action": "ADD", "Value": N("0.1")},
+        "s": {"Action": "ADD", "Value": {"SS": ["a", "b"]}},
+        "l": {"Action": "ADD", "Value": {"L": [N(1)]}},
+    })
+    got = r["Attributes"]
+    assert sorted(got.pop("s")["SS"]) == ["a", "b"]
+    assert got == {**key, "a": S("x"), "n": N("0.1"), "l": {"L": [N(1)]}}
+    r = ddb.update_item(TableName=table, Key=key, ReturnValues="UPDATED_NEW", AttributeUpdates={
+        "a": {"Action": "DELETE"},
+        "n": {"Action": "ADD", "Value": N("0.9")},
+        "s": {"Action": "DELETE", "Value": {"SS": ["a"]}},
+        "l": {"Action": "ADD", "Value": {"L": [N(2)]}},
+    })
+    assert r["Attributes"] == {"n": N(1), "s": {"SS": ["b"]}, "l": {"L": [N(1), N(2)]}}
+    assert get(ddb, table, key) == {**key, "n": N(1), "s": {"SS": ["b"]}, "l": {"L": [N(1), N(2)]}}
+    # Only deletions on a missing item do not create it.
+    ddb.update_item(TableName=table, Key={"pk": S("legacy-none")}, AttributeUpdates={"a": {"Action": "DELETE"}})
+    assert get(ddb, table, {"pk": S("legacy-none")}) is None
+
+
+@pytest.mark.parametrize("upd,words", [
+    ({"a": {"Action": "PUT"}}, ["Only DELETE action is allowed when no attribute value is specified"]),
+    ({"a": {"Action": "DELETE", "Value": S("x")}}, ["DELETE action with value is not supported for the type S"]),
+    ({"a": {"Action": "ADD", "Value": S("x")}}, ["ADD action is not supported for the type S"]),
+    ({"pk": {"Value": S("x")}}, ["Cannot update attribute pk", "part of the key"]),
+])
+def test_legacy_attribute_updates_errors(ddb, table, upd, words):
+    with pytest.raises(ClientError) as e:
+        ddb.update_item(TableName=table, Key={"pk": S("legacy-upd-err")}, AttributeUpdates=upd)
+    assert_client_error(e, "ValidationException", *words)
 
 
 def test_mixing_legacy_and_expressions_rejected(ddb, table):

@@ -30,6 +30,7 @@ struct hg_request {
     size_t      body_len;
     char        region[33];     /* from the SigV4 credential scope, else --region */
     char        access_key[129];/* from the credential scope, "" when unsigned */
+    char        signing_service[33]; /* service of the credential scope, "" when unsigned */
     char        request_id[40];
     const char *service;        /* set by the router, for the access log */
     const char *operation;      /* set by the service, for the access log */

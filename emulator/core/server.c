@@ -149,6 +149,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         (qcred && hg_sigv4_parse_credential(qcred, 1, &cred) == 0)) {
         memcpy(req.region, cred.region, sizeof req.region);
         memcpy(req.access_key, cred.access_key, sizeof req.access_key);
+        memcpy(req.signing_service, cred.service, sizeof req.signing_service);
     } else {
         memcpy(req.region, hg_cfg.region, sizeof req.region);
     }

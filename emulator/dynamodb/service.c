@@ -13,10 +13,13 @@
 #define TARGET_PREFIX "DynamoDB_20120810."
 #define ERROR_NS "com.amazonaws.dynamodb.v20120810#"
 
+/* Ours: an X-Amz-Target of DynamoDB's, or a POST to / signed for dynamodb
+ * that names no target (answered UnknownOperationException, as AWS does). */
 static int claims(const hg_request *req)
 {
     const char *t = hg_req_header(req, "X-Amz-Target");
-    return t && strncmp(t, TARGET_PREFIX, sizeof TARGET_PREFIX - 1) == 0;
+    if (t) return strncmp(t, TARGET_PREFIX, sizeof TARGET_PREFIX - 1) == 0;
+    return strcmp(req->path, "/") == 0 && strcmp(req->signing_service, "dynamodb") == 0;
 }
 
 static void write_body(hg_response *resp, int status, cJSON *body)
@@ -87,11 +90,13 @@ static void handle(hg_request *req, hg_response *resp)
 {
     hg_err err;
     hg_err_clear(&err);
-    const char *target = hg_req_header(req, "X-Amz-Target") + sizeof TARGET_PREFIX - 1;
+    const char *target = hg_req_header(req, "X-Amz-Target");
+    target = target ? target + sizeof TARGET_PREFIX - 1 : "";
     const ddb_op *op = ddb_op_find(target);
     if (!op) {
         req->operation = "-";
-        hg_err_set(&err, 400, "UnknownOperationException", "Unknown operation: %.100s", target);
+        if (*target) hg_err_set(&err, 400, "UnknownOperationException", "Unknown operation: %.100s", target);
+        else hg_err_set(&err, 400, "UnknownOperationException", "Missing X-Amz-Target header: no operation named");
         write_error(resp, &err, NULL);
         return;
     }

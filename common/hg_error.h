@@ -17,7 +17,7 @@
 #include <stdarg.h>
 
 #define HG_ERR_CODE_MAX 64
-#define HG_ERR_MSG_MAX  1024
+#define HG_ERR_MSG_MAX  4096    /* room for a 100-reason TransactionCanceled message */
 
 typedef struct hg_err {
     int  status;                    /* HTTP status, 0 while unset */

@@ -43,6 +43,7 @@ typedef struct read_req {
     ddb_expr         *key, *filter, *proj;   /* owned, each may be NULL */
     bool              key_missed;  /* the key condition has no equality at all */
     const cJSON      *attrs;       /* AttributesToGet (array of strings), borrowed */
+    const cJSON      *keyconds;    /* legacy KeyConditions (object), borrowed */
     cJSON            *esk;         /* ExclusiveStartKey, borrowed */
     select_mode       sel;
     bool              fetch;       /* LSI: read the base item, not the index projection */
@@ -149,7 +150,9 @@ static int parse_select(const cJSON *in, select_mode *sel, hg_err *err)
 }
 
 /* The legacy (pre-expression) parameters: refuse mixing them with expressions
- * as AWS does, and say plainly which ones this emulator does not evaluate. */
+ * as AWS does, and say plainly which ones this emulator does not evaluate.
+ * KeyConditions mixes only with KeyConditionExpression: AWS lets it stand
+ * beside a FilterExpression or ProjectionExpression. */
 static int check_legacy(const cJSON *in, bool is_query, const char *kce, const char *fe, const char *pe,
                         hg_err *err)
 {
@@ -161,6 +164,7 @@ static int check_legacy(const cJSON *in, bool is_query, const char *kce, const c
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, legacy[i]);
         if (!v || cJSON_IsNull(v)) continue;
         if (!is_query && (i == 1 || i == 2)) continue;
+        if (i == 1 && !kce) continue;
         if (is_query && i == 3) continue;
         nl += (size_t)snprintf(non + nl, sizeof non - nl, "%s%s", nl ? ", " : "", legacy[i]);
     }
@@ -171,13 +175,94 @@ static int check_legacy(const cJSON *in, bool is_query, const char *kce, const c
     if (nl && el)
         return hg_err_validation(err, "Can not use both expression and non-expression parameters in the same request: "
                                  "Non-expression parameters: {%s} Expression parameters: {%s}", non, expr);
-    const char *unsupported[] = { "KeyConditions", "QueryFilter", "ScanFilter", "ConditionalOperator" };
-    for (size_t i = 0; i < 4; i++) {
+    const char *unsupported[] = { "QueryFilter", "ScanFilter", "ConditionalOperator" };
+    for (size_t i = 0; i < 3; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, unsupported[i]);
         if (v && !cJSON_IsNull(v))
-            return hg_err_validation(err, "The legacy parameter %s is not supported by this emulator; use %s",
-                                     unsupported[i], i == 0 ? "KeyConditionExpression" : "FilterExpression");
+            return hg_err_validation(err, "The legacy parameter %s is not supported by this emulator; use FilterExpression",
+                                     unsupported[i]);
     }
+    return 0;
+}
+
+/* Legacy KeyConditions: {attr: {ComparisonOperator, AttributeValueList}}. */
+static const struct { const char *name; ddb_key_op op; int nvalues; } legacy_ops[] = {
+    { "EQ", DDB_KEY_EQ, 1 }, { "LT", DDB_KEY_LT, 1 }, { "LE", DDB_KEY_LE, 1 }, { "GT", DDB_KEY_GT, 1 },
+    { "GE", DDB_KEY_GE, 1 }, { "BEGINS_WITH", DDB_KEY_BEGINS_WITH, 1 }, { "BETWEEN", DDB_KEY_BETWEEN, 2 },
+    /* valid operators that cannot select a key range */
+    { "NE", DDB_KEY_NONE, 1 }, { "CONTAINS", DDB_KEY_NONE, 1 }, { "NOT_CONTAINS", DDB_KEY_NONE, 1 },
+    { "NULL", DDB_KEY_NONE, 0 }, { "NOT_NULL", DDB_KEY_NONE, 0 }, { "IN", DDB_KEY_NONE, -1 },
+};
+
+static int legacy_op(const cJSON *cond, int *which)
+{
+    const cJSON *op = cJSON_GetObjectItemCaseSensitive(cond, "ComparisonOperator");
+    for (size_t i = 0; cJSON_IsString(op) && i < sizeof legacy_ops / sizeof legacy_ops[0]; i++)
+        if (strcmp(op->valuestring, legacy_ops[i].name) == 0) { *which = (int)i; return 0; }
+    return -1;
+}
+
+static int validate_keyconds(const cJSON *kcs, hg_err *err)
+{
+    int n = cJSON_GetArraySize(kcs);
+    cJSON *c;
+    cJSON_ArrayForEach(c, kcs) {
+        int w;
+        if (!cJSON_IsObject(c))
+            return hg_err_set(err, 400, "SerializationException", "Unexpected value type in payload: KeyConditions.%s must be an object", c->string);
+        const cJSON *op = cJSON_GetObjectItemCaseSensitive(c, "ComparisonOperator");
+        if (!op || cJSON_IsNull(op))
+            return hg_err_validation(err, "1 validation error detected: Value null at 'keyConditions.%s.member.comparisonOperator' "
+                                     "failed to satisfy constraint: Member must not be null", c->string);
+        if (legacy_op(c, &w) != 0)
+            return hg_err_validation(err, "1 validation error detected: Value '%.64s' at 'keyConditions.%s.member.comparisonOperator' "
+                                     "failed to satisfy constraint: Member must satisfy enum value set: [IN, NULL, BETWEEN, LT, "
+                                     "NOT_CONTAINS, EQ, GT, NOT_NULL, NE, LE, BEGINS_WITH, GE, CONTAINS]",
+                                     cJSON_IsString(op) ? op->valuestring : "?", c->string);
+        cJSON *list = cJSON_GetObjectItemCaseSensitive(c, "AttributeValueList");
+        if (list && !cJSON_IsNull(list) && !cJSON_IsArray(list))
+            return hg_err_set(err, 400, "SerializationException", "Unexpected value type in payload: AttributeValueList must be a list");
+        cJSON *v;
+        cJSON_ArrayForEach(v, list)
+            if (ddb_av_validate(v, c->string, err) != 0) return -1;
+        int nv = cJSON_GetArraySize(list), want = legacy_ops[w].nvalues;
+        if (want >= 0 ? nv != want : nv < 1)
+            return hg_err_validation(err, "One or more parameter values were invalid: Invalid number of argument(s) for the %s "
+                                     "ComparisonOperator", legacy_ops[w].name);
+        if (legacy_ops[w].op == DDB_KEY_BETWEEN) {
+            int cmp;
+            if (ddb_av_compare(cJSON_GetArrayItem(list, 0), cJSON_GetArrayItem(list, 1), &cmp) == 0 && cmp > 0)
+                return hg_err_validation(err, "The BETWEEN condition was provided a range where the lower bound is greater "
+                                         "than the upper bound");
+        }
+    }
+    if (n != 1 && n != 2) return hg_err_validation(err, "Conditions can be of length 1 or 2 only");
+    return 0;
+}
+
+/* The ddb_keycond of legacy KeyConditions (values borrowed from kcs). */
+static int keycond_from_legacy(const cJSON *kcs, const char *hash_name, ddb_keycond *kc, hg_err *err)
+{
+    memset(kc, 0, sizeof *kc);
+    const cJSON *c;
+    cJSON_ArrayForEach(c, kcs) {
+        int w = 0;
+        legacy_op(c, &w);   /* validated already */
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive(c, "AttributeValueList");
+        if (legacy_ops[w].op == DDB_KEY_NONE)
+            return hg_err_validation(err, "Attempted conditional constraint is not an indexable operation");
+        if (strcmp(c->string, hash_name) == 0) {
+            if (legacy_ops[w].op != DDB_KEY_EQ) return hg_err_validation(err, "Query key condition not supported");
+            kc->hash_name = c->string;
+            kc->hash_value = cJSON_GetArrayItem(list, 0);
+        } else {
+            kc->range_name = c->string;
+            kc->range_op = legacy_ops[w].op;
+            kc->range_v1 = cJSON_GetArrayItem(list, 0);
+            kc->range_v2 = cJSON_GetArrayItem(list, 1);
+        }
+    }
+    if (!kc->hash_name) return hg_err_validation(err, "Query condition missed key schema element: %s", hash_name);
     return 0;
 }
 
@@ -225,8 +310,14 @@ static int parse_common(ddb_ctx *ctx, cJSON *in, read_req *rq, hg_err *err)
     if (ddb_get_object(in, "ExpressionAttributeNames", &names, err) != 0) return -1;
     if (ddb_get_object(in, "ExpressionAttributeValues", &values, err) != 0) return -1;
 
+    if (rq->is_query) {
+        cJSON *kcs;
+        if (ddb_get_object(in, "KeyConditions", &kcs, err) != 0) return -1;
+        rq->keyconds = kcs;
+    }
     if (check_legacy(in, rq->is_query, kce, fe, pe, err) != 0) return -1;
-    if (rq->is_query && !kce)
+    if (rq->keyconds && !kce && validate_keyconds(rq->keyconds, err) != 0) return -1;
+    if (rq->is_query && !kce && !rq->keyconds)
         return hg_err_validation(err, "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
     if (names && !kce && !fe && !pe)
         return hg_err_validation(err, "ExpressionAttributeNames can only be specified when using expressions");
@@ -402,7 +493,9 @@ static int key_range(read_req *rq, hg_err *err)
     if (rq->key_missed)
         return hg_err_validation(err, "Query condition missed key schema element: %s", H);
     ddb_keycond kc;
-    if (ddb_expr_keycond(rq->key, &kc, err) != 0) return -1;
+    if (rq->key ? ddb_expr_keycond(rq->key, &kc, err) != 0
+                : keycond_from_legacy(rq->keyconds, H, &kc, err) != 0)
+        return -1;
     /* "sk = :a AND pk = :b": the extractor took the first equality as the hash. */
     if (strcmp(kc.hash_name, H) != 0 && kc.range_name && strcmp(kc.range_name, H) == 0 && kc.range_op == DDB_KEY_EQ) {
         const char *n = kc.hash_name;

@@ -264,6 +264,38 @@ static void string_begins_with(void **state)
     cJSON_Delete(o);
 }
 
+static void legacy_key_conditions(void **state)
+{
+    (void)state;
+    cJSON *o = ok("Query", "{\"TableName\":\"nums\",\"KeyConditions\":{"
+                  "\"pk\":{\"ComparisonOperator\":\"EQ\",\"AttributeValueList\":[{\"S\":\"p\"}]},"
+                  "\"sk\":{\"ComparisonOperator\":\"BETWEEN\",\"AttributeValueList\":[{\"N\":\"-2\"},{\"N\":\"2\"}]}},"
+                  "\"AttributesToGet\":[\"sk\"]}");
+    assert_items(o, "sk", "N", "-1.5,0,1,1.5,2");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "Items"), 0)), 1);
+    cJSON_Delete(o);
+    /* KeyConditions may stand beside a FilterExpression. */
+    o = ok("Query", "{\"TableName\":\"nums\",\"KeyConditions\":{"
+           "\"pk\":{\"ComparisonOperator\":\"EQ\",\"AttributeValueList\":[{\"S\":\"p\"}]}},"
+           "\"FilterExpression\":\"odd = :t\",\"ExpressionAttributeValues\":{\":t\":{\"BOOL\":true}}}");
+    assert_items(o, "sk", "N", "-10,0,1.5,10,1000");
+    cJSON_Delete(o);
+    expect_error("Query", "{\"TableName\":\"nums\",\"KeyConditions\":{"
+                 "\"pk\":{\"ComparisonOperator\":\"EQ\",\"AttributeValueList\":[{\"S\":\"p\"}]},"
+                 "\"sk\":{\"ComparisonOperator\":\"NE\",\"AttributeValueList\":[{\"N\":\"1\"}]}}}",
+                 "Attempted conditional constraint is not an indexable operation");
+    expect_error("Query", "{\"TableName\":\"nums\",\"KeyConditions\":{"
+                 "\"pk\":{\"ComparisonOperator\":\"EQ\",\"AttributeValueList\":[]}}}",
+                 "Invalid number of argument(s) for the EQ ComparisonOperator");
+    expect_error("Query", "{\"TableName\":\"nums\",\"KeyConditions\":{"
+                 "\"sk\":{\"ComparisonOperator\":\"GT\",\"AttributeValueList\":[{\"N\":\"1\"}]}}}",
+                 "Query condition missed key schema element: pk");
+    expect_error("Query", "{\"TableName\":\"nums\",\"KeyConditionExpression\":\"pk = :p\","
+                 "\"ExpressionAttributeValues\":{\":p\":{\"S\":\"p\"}},\"KeyConditions\":{"
+                 "\"pk\":{\"ComparisonOperator\":\"EQ\",\"AttributeValueList\":[{\"S\":\"p\"}]}}}",
+                 "Non-expression parameters: {KeyConditions}");
+}
+
 /* ---- Limit, filter, pages ----------------------------------------------------- */
 
 static void limit_counts_before_filter(void **state)
@@ -559,6 +591,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(numeric_order_and_conditions),
         cmocka_unit_test(string_begins_with),
+        cmocka_unit_test(legacy_key_conditions),
         cmocka_unit_test(limit_counts_before_filter),
         cmocka_unit_test(pagination),
         cmocka_unit_test(select_and_projection),

@@ -1,0 +1,249 @@
+/* test_ddb_write.c — the write engine (write.c) by itself, as BatchWriteItem
+ * and TransactWriteItems drive it: prepare with and without a TableName in
+ * the part, apply inside a caller's transaction, ConditionCheck, the old
+ * item on a failed condition, index units, and legacy parameters becoming
+ * expressions. Tables are created directly in a temporary store. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "ddb.h"
+#include "store.h"
+
+#define REGION "us-east-1"
+
+static cJSON *J(const char *text)
+{
+    cJSON *j = cJSON_Parse(text);
+    if (!j) fail_msg("bad JSON in test: %s", text);
+    return j;
+}
+
+static ddb_ctx ctx_get(void)
+{
+    hg_err err;
+    hg_err_clear(&err);
+    ddb_ctx ctx = { .region = REGION, .account = "000000000000" };
+    ctx.store = hg_store_get(&err);
+    if (!ctx.store) fail_msg("store: %s", err.message);
+    return ctx;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    hg_err err;
+    hg_err_clear(&err);
+    if (hg_store_init(NULL, &err) != 0) fail_msg("store init: %s", err.message);
+    ddb_ctx ctx = ctx_get();
+    int64_t tid;
+    if (ddb_store_table_create(ctx.store, REGION, "wtab",
+            "{\"TableName\":\"wtab\",\"KeySchema\":[{\"AttributeName\":\"pk\",\"KeyType\":\"HASH\"}],"
+            "\"AttributeDefinitions\":[{\"AttributeName\":\"pk\",\"AttributeType\":\"S\"},"
+            "{\"AttributeName\":\"g\",\"AttributeType\":\"S\"}],"
+            "\"GlobalSecondaryIndexes\":[{\"IndexName\":\"byG\",\"_iid\":1,"
+            "\"KeySchema\":[{\"AttributeName\":\"g\",\"KeyType\":\"HASH\"}],"
+            "\"Projection\":{\"ProjectionType\":\"ALL\"}}]}", &tid, &err) != 0)
+        fail_msg("create: %s", err.message);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    hg_store_shutdown();
+    return 0;
+}
+
+/* Prepare and apply one part in its own transaction. Returns the status;
+ * the part is consumed; old_out and new_out as ddb_write_apply fills them. */
+static int run(ddb_ctx *ctx, ddb_write_kind kind, const char *part_text, const char *table,
+               cJSON **old_out, cJSON **new_out, ddb_write *keep, hg_err *err)
+{
+    cJSON *part = J(part_text);
+    ddb_write w;
+    hg_err_clear(err);
+    int rc = ddb_write_prepare(ctx, kind, part, table, &w, err);
+    if (rc == 0) {
+        if (hg_store_begin_write(ctx->store, err) != 0) fail_msg("begin: %s", err->message);
+        rc = ddb_write_apply(ctx, &w, old_out, new_out, err);
+        if (rc == 0) { if (hg_store_commit(ctx->store, err) != 0) fail_msg("commit: %s", err->message); }
+        else hg_store_rollback(ctx->store);
+    }
+    if (keep) *keep = w;
+    else ddb_write_release(&w);
+    cJSON_Delete(part);
+    return rc;
+}
+
+static void assert_json(const cJSON *got, const char *want_text)
+{
+    cJSON *want = J(want_text);
+    if (!cJSON_Compare(got, want, 1)) {
+        char *g = got ? cJSON_PrintUnformatted(got) : NULL;
+        fail_msg("got %s, want %s", g ? g : "NULL", want_text);
+    }
+    cJSON_Delete(want);
+}
+
+static void put_update_delete(void **state)
+{
+    (void)state;
+    ddb_ctx ctx = ctx_get();
+    hg_err err;
+    cJSON *old, *neu;
+    assert_int_equal(run(&ctx, DDB_WRITE_PUT, "{\"TableName\":\"wtab\",\"Item\":{\"pk\":{\"S\":\"a\"},\"n\":{\"N\":\"1.50\"}}}",
+                         NULL, &old, &neu, NULL, &err), 0);
+    assert_null(old);
+    assert_json(neu, "{\"pk\":{\"S\":\"a\"},\"n\":{\"N\":\"1.5\"}}");
+    cJSON_Delete(neu);
+
+    /* Batch style: the table comes separately, the part has none. */
+    assert_int_equal(run(&ctx, DDB_WRITE_UPDATE, "{\"Key\":{\"pk\":{\"S\":\"a\"}},\"UpdateExpression\":\"ADD n :d\","
+                         "\"ExpressionAttributeValues\":{\":d\":{\"N\":\"0.5\"}}}", "wtab", &old, &neu, NULL, &err), 0);
+    assert_json(old, "{\"pk\":{\"S\":\"a\"},\"n\":{\"N\":\"1.5\"}}");
+    assert_json(neu, "{\"pk\":{\"S\":\"a\"},\"n\":{\"N\":\"2\"}}");
+    cJSON_Delete(old);
+    cJSON_Delete(neu);
+
+    assert_int_equal(run(&ctx, DDB_WRITE_DELETE, "{\"Key\":{\"pk\":{\"S\":\"a\"}}}", "wtab", &old, &neu, NULL, &err), 0);
+    assert_json(old, "{\"pk\":{\"S\":\"a\"},\"n\":{\"N\":\"2\"}}");
+    assert_null(neu);
+    cJSON_Delete(old);
+    /* Deleting nothing succeeds and costs one unit. */
+    ddb_write w;
+    assert_int_equal(run(&ctx, DDB_WRITE_DELETE, "{\"Key\":{\"pk\":{\"S\":\"a\"}}}", "wtab", NULL, NULL, &w, &err), 0);
+    assert_true(w.table_units == 1.0);
+    ddb_write_release(&w);
+}
+
+static void condition_check_and_failures(void **state)
+{
+    (void)state;
+    ddb_ctx ctx = ctx_get();
+    hg_err err;
+    ddb_write w;
+    assert_int_equal(run(&ctx, DDB_WRITE_PUT, "{\"TableName\":\"wtab\",\"Item\":{\"pk\":{\"S\":\"c\"},\"v\":{\"N\":\"1\"}}}",
+                         NULL, NULL, NULL, NULL, &err), 0);
+
+    /* ConditionCheck: nothing written, units charged on the item it guards. */
+    assert_int_equal(run(&ctx, DDB_WRITE_CHECK, "{\"TableName\":\"wtab\",\"Key\":{\"pk\":{\"S\":\"c\"}},"
+                         "\"ConditionExpression\":\"v = :one\",\"ExpressionAttributeValues\":{\":one\":{\"N\":\"1\"}}}",
+                         NULL, NULL, NULL, &w, &err), 0);
+    assert_true(w.table_units == 1.0);
+    ddb_write_release(&w);
+    assert_int_equal(run(&ctx, DDB_WRITE_CHECK, "{\"TableName\":\"wtab\",\"Key\":{\"pk\":{\"S\":\"c\"}}}",
+                         NULL, NULL, NULL, NULL, &err), -1);
+    assert_non_null(strstr(err.message, "conditionExpression"));
+
+    /* A failed condition with ALL_OLD leaves the old item in err_extra. */
+    assert_int_equal(run(&ctx, DDB_WRITE_DELETE, "{\"TableName\":\"wtab\",\"Key\":{\"pk\":{\"S\":\"c\"}},"
+                         "\"ConditionExpression\":\"attribute_not_exists(v)\","
+                         "\"ReturnValuesOnConditionCheckFailure\":\"ALL_OLD\"}", NULL, NULL, NULL, NULL, &err), -1);
+    assert_string_equal(err.code, "ConditionalCheckFailedException");
+    assert_string_equal(err.message, "The conditional request failed");
+    assert_non_null(ctx.err_extra);
+    assert_json(cJSON_GetObjectItemCaseSensitive(ctx.err_extra, "Item"), "{\"pk\":{\"S\":\"c\"},\"v\":{\"N\":\"1\"}}");
+    cJSON_Delete(ctx.err_extra);
+    ctx.err_extra = NULL;
+
+    /* Without it, or with no item there, nothing extra. */
+    assert_int_equal(run(&ctx, DDB_WRITE_PUT, "{\"TableName\":\"wtab\",\"Item\":{\"pk\":{\"S\":\"none\"}},"
+                         "\"ConditionExpression\":\"attribute_exists(pk)\","
+                         "\"ReturnValuesOnConditionCheckFailure\":\"ALL_OLD\"}", NULL, NULL, NULL, NULL, &err), -1);
+    assert_string_equal(err.code, "ConditionalCheckFailedException");
+    assert_null(ctx.err_extra);
+}
+
+static void validation(void **state)
+{
+    (void)state;
+    ddb_ctx ctx = ctx_get();
+    hg_err err;
+    static const struct { ddb_write_kind kind; const char *part, *words; } cases[] = {
+        { DDB_WRITE_PUT, "{\"Item\":{\"pk\":{\"S\":\"x\"}}}", "Value null at 'tableName'" },
+        { DDB_WRITE_PUT, "{\"TableName\":\"wtab\"}", "Value null at 'item'" },
+        { DDB_WRITE_UPDATE, "{\"TableName\":\"wtab\"}", "Value null at 'key'" },
+        { DDB_WRITE_PUT, "{\"TableName\":\"wtab\",\"Item\":{\"pk\":{\"N\":\"1\"}}}", "Type mismatch for key pk" },
+        { DDB_WRITE_UPDATE, "{\"TableName\":\"wtab\",\"Key\":{\"pk\":{\"S\":\"x\"}},\"UpdateExpression\":\"SET pk = :v\","
+          "\"ExpressionAttributeValues\":{\":v\":{\"S\":\"y\"}}}", "Cannot update attribute pk. This attribute is part of the key" },
+        { DDB_WRITE_DELETE, "{\"TableName\":\"wtab\",\"Key\":{\"pk\":{\"S\":\"x\"}},\"ExpressionAttributeValues\":{\":v\":{\"S\":\"y\"}}}",
+          "ExpressionAttributeValues can only be specified when using expressions: ConditionExpression is null" },
+        { DDB_WRITE_PUT, "{\"TableName\":\"wtab\",\"Item\":{\"pk\":{\"S\":\"x\"}},\"ConditionExpression\":\"a = :v\","
+          "\"ExpressionAttributeValues\":{\":v\":{\"S\":\"y\"},\":w\":{\"S\":\"z\"}}}", "unused in expressions: keys: {:w}" },
+        { DDB_WRITE_PUT, "{\"TableName\":\"wtab\",\"Item\":{\"pk\":{\"S\":\"x\"}},\"ReturnValuesOnConditionCheckFailure\":\"ALL\"}",
+          "enum value set: [ALL_OLD, NONE]" },
+        { DDB_WRITE_PUT, "{\"TableName\":\"wtab\",\"Item\":{\"pk\":{\"S\":\"x\"}},\"ConditionExpression\":\"attribute_exists(pk)\","
+          "\"Expected\":{\"pk\":{\"Exists\":false}}}", "Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (run(&ctx, cases[i].kind, cases[i].part, NULL, NULL, NULL, NULL, &err) == 0)
+            fail_msg("case %zu succeeded: %s", i, cases[i].part);
+        if (!strstr(err.message, cases[i].words))
+            fail_msg("case %zu: \"%s\" lacks \"%s\"", i, err.message, cases[i].words);
+    }
+    assert_int_equal(run(&ctx, DDB_WRITE_PUT, "{\"TableName\":\"nope\",\"Item\":{\"pk\":{\"S\":\"x\"}}}",
+                         NULL, NULL, NULL, NULL, &err), -1);
+    assert_string_equal(err.code, "ResourceNotFoundException");
+}
+
+static void index_units(void **state)
+{
+    (void)state;
+    ddb_ctx ctx = ctx_get();
+    hg_err err;
+    ddb_write w;
+    assert_int_equal(run(&ctx, DDB_WRITE_PUT, "{\"TableName\":\"wtab\",\"Item\":{\"pk\":{\"S\":\"i\"},\"g\":{\"S\":\"x\"}}}",
+                         NULL, NULL, NULL, &w, &err), 0);
+    assert_true(w.table_units == 1.0 && w.index_units[0] == 1.0);
+    ddb_write_release(&w);
+    /* Leaving the index is a write to it too; a put without the index key is not. */
+    assert_int_equal(run(&ctx, DDB_WRITE_UPDATE, "{\"TableName\":\"wtab\",\"Key\":{\"pk\":{\"S\":\"i\"}},\"UpdateExpression\":\"REMOVE g\"}",
+                         NULL, NULL, NULL, &w, &err), 0);
+    assert_true(w.index_units[0] == 1.0);
+    ddb_write_release(&w);
+    assert_int_equal(run(&ctx, DDB_WRITE_PUT, "{\"TableName\":\"wtab\",\"Item\":{\"pk\":{\"S\":\"i\"}}}",
+                         NULL, NULL, NULL, &w, &err), 0);
+    assert_true(w.index_units[0] == 0.0);
+    ddb_write_release(&w);
+}
+
+static void legacy_becomes_expressions(void **state)
+{
+    (void)state;
+    ddb_ctx ctx = ctx_get();
+    hg_err err;
+    cJSON *neu;
+    assert_int_equal(run(&ctx, DDB_WRITE_UPDATE, "{\"TableName\":\"wtab\",\"Key\":{\"pk\":{\"S\":\"l\"}},"
+                         "\"Expected\":{\"pk\":{\"Exists\":false}},"
+                         "\"AttributeUpdates\":{\"a\":{\"Value\":{\"S\":\"x\"}},\"n\":{\"Action\":\"ADD\",\"Value\":{\"N\":\"2\"}},"
+                         "\"gone\":{\"Action\":\"DELETE\"}}}", NULL, NULL, &neu, NULL, &err), 0);
+    assert_json(neu, "{\"pk\":{\"S\":\"l\"},\"a\":{\"S\":\"x\"},\"n\":{\"N\":\"2\"}}");
+    cJSON_Delete(neu);
+    /* Now it exists: the same Expected fails. */
+    assert_int_equal(run(&ctx, DDB_WRITE_UPDATE, "{\"TableName\":\"wtab\",\"Key\":{\"pk\":{\"S\":\"l\"}},"
+                         "\"Expected\":{\"pk\":{\"Exists\":false}}}", NULL, NULL, NULL, NULL, &err), -1);
+    assert_string_equal(err.code, "ConditionalCheckFailedException");
+    /* OR of two comparisons, one of them true. */
+    assert_int_equal(run(&ctx, DDB_WRITE_DELETE, "{\"TableName\":\"wtab\",\"Key\":{\"pk\":{\"S\":\"l\"}},\"ConditionalOperator\":\"OR\","
+                         "\"Expected\":{\"n\":{\"ComparisonOperator\":\"LT\",\"AttributeValueList\":[{\"N\":\"1\"}]},"
+                         "\"a\":{\"ComparisonOperator\":\"BEGINS_WITH\",\"AttributeValueList\":[{\"S\":\"x\"}]}}}",
+                         NULL, NULL, NULL, NULL, &err), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(put_update_delete),
+        cmocka_unit_test(condition_check_and_failures),
+        cmocka_unit_test(validation),
+        cmocka_unit_test(index_units),
+        cmocka_unit_test(legacy_becomes_expressions),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

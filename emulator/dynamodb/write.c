@@ -14,6 +14,9 @@
  *   3. Every expression parsed, every #name/:value used, and no update
  *      target is a key attribute.
  *   4. ddb_write_release is safe after any prepare, failed or not.
+ *   5. Legacy Expected/ConditionalOperator/AttributeUpdates have been
+ *      rewritten in the request as expressions before anything is parsed,
+ *      so apply knows only expressions.
  */
 #include "ddb.h"
 

@@ -265,7 +265,8 @@ static int parse_throughput(const cJSON *pt, const char *what, int64_t *rcu, int
         return -1;
     if (!hr || !hw)
         return hg_err_validation(err, "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits "
-                                 "must both be specified%s%s", what ? " for " : "", what ? what : "");
+                                 "must both be specified %s%s", what ? "for index: " : "when BillingMode is PROVISIONED",
+                                 what ? what : "");
     if (*rcu > MAX_CAPACITY)
         return hg_err_validation(err, "Given value %lld for ReadCapacityUnits is out of bounds", (long long)*rcu);
     if (*wcu > MAX_CAPACITY)

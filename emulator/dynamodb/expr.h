@@ -103,6 +103,18 @@ cJSON *ddb_expr_project(const ddb_expr *e, const cJSON *item);
  * checks and "fetch" decisions). Same ownership as update_targets. */
 int ddb_expr_projection_roots(const ddb_expr *e, const char ***names);
 
+/* The parts of item that an UPDATE expression wrote, nested paths kept as
+ * paths (ReturnValues UPDATED_OLD/UPDATED_NEW). New object, or NULL. */
+cJSON *ddb_expr_project_updated(const ddb_expr *e, const cJSON *item);
+
+/* An UPDATE made only of REMOVE/DELETE clauses (which never create an item). */
+bool ddb_expr_update_only_removes(const ddb_expr *e);
+
+/* The distinct top-level attribute names any expression refers to (paths
+ * named in a condition/filter/key condition, projected or written paths).
+ * Same ownership as update_targets. */
+int ddb_expr_roots(const ddb_expr *e, const char ***names);
+
 /* ---- Key condition ------------------------------------------------------- */
 
 typedef enum ddb_key_op {

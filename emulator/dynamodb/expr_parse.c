@@ -1237,6 +1237,15 @@ static bool add_root(ddb_expr *e, const char *name)
     return true;
 }
 
+static bool collect_roots(ddb_expr *e, const ddb_node *n)
+{
+    if (n->kind == DN_PATH && n->path.n > 0 && n->path.elems[0].name && !add_root(e, n->path.elems[0].name))
+        return false;
+    for (int i = 0; i < n->nargs; i++)
+        if (!collect_roots(e, n->args[i])) return false;
+    return true;
+}
+
 /* ---- Entry points ------------------------------------------------------------------ */
 
 void ddb_expr_free(ddb_expr *e)
@@ -1339,6 +1348,10 @@ int ddb_expr_parse(ddb_expr_env *env, ddb_expr_kind kind, const char *text,
         }
     }
 
+    /* Conditions, filters and key conditions: the roots of every path named. */
+    if (rc == 0 && e->root && !collect_roots(e, e->root))
+        rc = hg_err_internal(err, "out of memory");
+
     /* The highest-ranked deferred problem, if any. */
     if (rc == 0) {
         for (int r = 0; r < NCAT; r++) {
@@ -1374,4 +1387,31 @@ int ddb_expr_projection_roots(const ddb_expr *e, const char ***names)
 {
     *names = e->roots;
     return e->kind == DDB_EXPR_PROJECTION ? e->nroots : 0;
+}
+
+int ddb_expr_roots(const ddb_expr *e, const char ***names)
+{
+    *names = e->roots;
+    return e->nroots;
+}
+
+bool ddb_expr_update_only_removes(const ddb_expr *e)
+{
+    if (e->kind != DDB_EXPR_UPDATE) return false;
+    for (int i = 0; i < e->nactions; i++)
+        if (e->actions[i].clause == DU_SET || e->actions[i].clause == DU_ADD) return false;
+    return true;
+}
+
+cJSON *ddb_expr_project_updated(const ddb_expr *e, const cJSON *item)
+{
+    if (!e || e->kind != DDB_EXPR_UPDATE || !item || e->nactions == 0) return NULL;
+    /* a projection over the update's target paths; the view borrows them */
+    ddb_path *paths = malloc(sizeof *paths * (size_t)e->nactions);
+    if (!paths) return NULL;
+    for (int i = 0; i < e->nactions; i++) paths[i] = e->actions[i].path;
+    ddb_expr view = { .kind = DDB_EXPR_PROJECTION, .paths = paths, .npaths = e->nactions };
+    cJSON *parts = ddb_expr_project(&view, item);
+    free(paths);
+    return parts;
 }

@@ -11,7 +11,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include "expr_internal.h"
 
 typedef enum return_values {
     RV_NONE, RV_ALL_OLD, RV_UPDATED_OLD, RV_ALL_NEW, RV_UPDATED_NEW
@@ -73,21 +72,6 @@ static void add_attributes(cJSON *out, cJSON *attrs)
     else cJSON_Delete(attrs);
 }
 
-/* The parts of item an update wrote (UPDATED_OLD/UPDATED_NEW), nested paths
- * kept as paths — what AWS returns. A projection over the update's target
- * paths; the view borrows them from the expression. New object or NULL. */
-static cJSON *updated_parts(const ddb_expr *update, const cJSON *item)
-{
-    if (!update || !item || update->nactions == 0) return NULL;
-    ddb_path *paths = malloc(sizeof *paths * (size_t)update->nactions);
-    if (!paths) return NULL;
-    for (int i = 0; i < update->nactions; i++) paths[i] = update->actions[i].path;
-    ddb_expr view = { .kind = DDB_EXPR_PROJECTION, .paths = paths, .npaths = update->nactions };
-    cJSON *parts = ddb_expr_project(&view, item);
-    free(paths);
-    return parts;
-}
-
 /* The shared body of the three writes: prepare, apply in a transaction,
  * then fill out the response. */
 static int run_write(ddb_ctx *ctx, ddb_write_kind kind, cJSON *in, unsigned allowed_rv,
@@ -115,8 +99,8 @@ static int run_write(ddb_ctx *ctx, ddb_write_kind kind, cJSON *in, unsigned allo
     case RV_NONE: break;
     case RV_ALL_OLD:     add_attributes(out, old); old = NULL; break;
     case RV_ALL_NEW:     add_attributes(out, neu); neu = NULL; break;
-    case RV_UPDATED_OLD: add_attributes(out, updated_parts(w.update, old)); break;
-    case RV_UPDATED_NEW: add_attributes(out, updated_parts(w.update, neu)); break;
+    case RV_UPDATED_OLD: add_attributes(out, ddb_expr_project_updated(w.update, old)); break;
+    case RV_UPDATED_NEW: add_attributes(out, ddb_expr_project_updated(w.update, neu)); break;
     }
     cJSON *cc = ddb_capacity_json(w.table, cap, false, w.table_units, w.index_units);
     if (cc) cJSON_AddItemToObject(out, "ConsumedCapacity", cc);

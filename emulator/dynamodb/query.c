@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "expr_internal.h"   /* the filter's AST, walked for the attributes it names */
 #include "keycodec.h"
 
 #define PAGE_BYTES (1024 * 1024)   /* DynamoDB's 1 MB page size */
@@ -92,28 +91,14 @@ static int blob_cmp(const hg_buf *a, const hg_buf *b)
 
 /* ---- the attributes a filter names ---------------------------------------- */
 
-static bool names_attr(const ddb_node *n, const char *attr)
+/* Does the expression name attr at its top level? */
+static bool names_attr(const ddb_expr *e, const char *attr)
 {
-    if (!n) return false;
-    if (n->kind == DN_PATH && n->path.n > 0 && n->path.elems[0].name &&
-        strcmp(n->path.elems[0].name, attr) == 0)
-        return true;
-    for (int i = 0; i < n->nargs; i++)
-        if (names_attr(n->args[i], attr)) return true;
+    const char **roots;
+    int n = ddb_expr_roots(e, &roots);
+    for (int i = 0; i < n; i++)
+        if (strcmp(roots[i], attr) == 0) return true;
     return false;
-}
-
-/* Every top-level attribute the node names satisfies pred (for fetch decisions). */
-static bool all_attrs(const ddb_node *n, const ddb_table *t, const ddb_index *ix,
-                      bool (*pred)(const ddb_table *, const ddb_index *, const char *))
-{
-    if (!n) return true;
-    if (n->kind == DN_PATH && n->path.n > 0 && n->path.elems[0].name &&
-        !pred(t, ix, n->path.elems[0].name))
-        return false;
-    for (int i = 0; i < n->nargs; i++)
-        if (!all_attrs(n->args[i], t, ix, pred)) return false;
-    return true;
 }
 
 /* Does the index hold attr (key attributes always; others by projection)? */
@@ -377,10 +362,10 @@ static int parse_common(ddb_ctx *ctx, cJSON *in, read_req *rq, hg_err *err)
     /* An LSI answers from the base table what it does not hold itself. */
     if (rq->ix && rq->ix->local && rq->ix->proj != DDB_PROJ_ALL) {
         if (rq->sel == SEL_ALL) rq->fetch = true;
-        if (rq->filter && !all_attrs(rq->filter->root, rq->t, rq->ix, index_holds)) rq->fetch = true;
-        if (rq->proj) {
+        const ddb_expr *named[2] = { rq->filter, rq->proj };
+        for (int k = 0; k < 2; k++) {
             const char **roots;
-            int n = ddb_expr_projection_roots(rq->proj, &roots);
+            int n = named[k] ? ddb_expr_roots(named[k], &roots) : 0;
             for (int i = 0; i < n; i++)
                 if (!index_holds(rq->t, rq->ix, roots[i])) rq->fetch = true;
         }
@@ -559,7 +544,7 @@ static int check_filter_keys(const read_req *rq, hg_err *err)
     if (!rq->filter) return 0;
     const char *keys[2] = { rq->hash->name, rq->range->name };
     for (int i = 0; i < 2; i++)
-        if (keys[i] && names_attr(rq->filter->root, keys[i]))
+        if (keys[i] && names_attr(rq->filter, keys[i]))
             return hg_err_validation(err, "Filter Expression can only contain non-primary key attributes: "
                                      "Primary key attribute: %s", keys[i]);
     return 0;

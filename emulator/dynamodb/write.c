@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "expr_internal.h"
 
 /* The request members of each kind that hold expressions, for the "can
  * only be specified when using expressions" message. */
@@ -410,23 +409,15 @@ int ddb_write_prepare(ddb_ctx *ctx, ddb_write_kind kind, cJSON *part, const char
     return 0;
 }
 
-/* An update that only takes things away (REMOVE, DELETE) does not bring a
- * missing item into being: DynamoDB creates items only from new data (or
- * from an update with no expression at all). */
-static bool only_removes(const ddb_expr *update)
-{
-    if (!update) return false;
-    for (int i = 0; i < update->nactions; i++)
-        if (update->actions[i].clause == DU_SET || update->actions[i].clause == DU_ADD) return false;
-    return true;
-}
-
 /* UPDATE: the item as the update expression leaves it (a new object), or
  * NULL when a missing item stays missing. */
 static int updated_item(const ddb_write *w, const cJSON *old, cJSON **out, hg_err *err)
 {
     *out = NULL;
-    if (!old && only_removes(w->update)) return 0;
+    /* An update that only takes things away (REMOVE, DELETE) does not bring
+     * a missing item into being: DynamoDB creates items only from new data
+     * (or from an update with no expression at all). */
+    if (!old && w->update && ddb_expr_update_only_removes(w->update)) return 0;
     cJSON *item = old ? cJSON_Duplicate(old, 1) : cJSON_Duplicate(w->item, 1);
     if (!item) return hg_err_internal(err, "out of memory");
     if (w->update && ddb_expr_apply_update(w->update, item, err) != 0) {

@@ -104,13 +104,19 @@ typedef struct ddb_table {
     ddb_keydef  hash, range;
     ddb_index  *indexes;     /* owned array */
     int         nindexes;
-    cJSON      *desc;        /* owned: the stored TableDescription (plus private "_hg" state) */
+    cJSON      *desc;        /* owned: the stored TableDescription (plus private "_" members) */
+    int         refs;        /* holders: the caller, and the thread's cache when cached */
+    bool        shared;      /* from the cache: read-only, never saved */
 } ddb_table;
 
 /* Load a table by name (or ARN). Missing -> ResourceNotFoundException
  * "Requested resource not found: Table: <name> not found" (DescribeTable
  * wording) or "Requested resource not found" (data-plane wording) as
- * selected by data_plane. *out is owned by the caller: ddb_table_free. */
+ * selected by data_plane. Release with ddb_table_free.
+ * data_plane opens come from a per-thread cache (invalidated by the store's
+ * schema generation) and are read-only: never change their desc or save
+ * them. Control-plane opens (data_plane false) are private copies that may
+ * be changed and saved. */
 int  ddb_table_open(ddb_ctx *ctx, const char *name, bool data_plane, ddb_table **out, hg_err *err);
 /* Build the ddb_table view of a description; takes ownership of desc on success. */
 int  ddb_table_from_desc(cJSON *desc, int64_t tid, ddb_table **out, hg_err *err);

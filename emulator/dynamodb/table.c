@@ -14,6 +14,8 @@
 #include "ddb.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "keycodec.h"
@@ -177,6 +179,7 @@ int ddb_table_from_desc(cJSON *desc, int64_t tid, ddb_table **out, hg_err *err)
 {
     ddb_table *t = calloc(1, sizeof *t);
     if (!t) return hg_err_internal(err, "out of memory");
+    t->refs = 1;
     t->tid = tid;
     t->desc = desc;
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(desc, "TableName");
@@ -195,7 +198,7 @@ int ddb_table_from_desc(cJSON *desc, int64_t tid, ddb_table **out, hg_err *err)
 
 void ddb_table_free(ddb_table *t)
 {
-    if (!t) return;
+    if (!t || --t->refs > 0) return;
     free(t->indexes);
     cJSON_Delete(t->desc);
     free(t);
@@ -209,9 +212,80 @@ static const char *name_of(const char *name_or_arn)
     return slash ? slash + 7 : name_or_arn;
 }
 
+/* The per-thread cache of data-plane table views. Invariants:
+ *   1. Valid only while gen equals hg_store_schema_gen(); otherwise dropped whole.
+ *   2. Each entry holds one reference on its table; callers hold their own.
+ *   3. Only the owning thread touches it (pthread key, freed at thread exit). */
+#define TABLE_CACHE 32
+typedef struct table_cache {
+    uint64_t gen;
+    int next;                              /* round-robin victim */
+    struct { char region[33]; ddb_table *t; } e[TABLE_CACHE];
+} table_cache;
+
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void cache_drop(table_cache *c)
+{
+    for (int i = 0; i < TABLE_CACHE; i++) {
+        ddb_table_free(c->e[i].t);
+        c->e[i].t = NULL;
+    }
+}
+
+static void cache_destroy(void *p)
+{
+    cache_drop(p);
+    free(p);
+}
+
+static void cache_key_init(void) { pthread_key_create(&cache_key, cache_destroy); }
+
+static table_cache *thread_cache(void)
+{
+    pthread_once(&cache_once, cache_key_init);
+    table_cache *c = pthread_getspecific(cache_key);
+    if (!c && (c = calloc(1, sizeof *c)) != NULL) pthread_setspecific(cache_key, c);
+    if (c && c->gen != hg_store_schema_gen()) {
+        cache_drop(c);
+        c->gen = hg_store_schema_gen();
+    }
+    return c;
+}
+
+static ddb_table *cache_find(table_cache *c, const char *region, const char *name)
+{
+    for (int i = 0; c && i < TABLE_CACHE; i++)
+        if (c->e[i].t && strcmp(c->e[i].t->name, name) == 0 && strcmp(c->e[i].region, region) == 0)
+            return c->e[i].t;
+    return NULL;
+}
+
+static void cache_put(table_cache *c, uint64_t gen, const char *region, ddb_table *t)
+{
+    /* a definition read under an older generation may already be stale */
+    if (!c || gen != c->gen) return;
+    int i = c->next;
+    c->next = (c->next + 1) % TABLE_CACHE;
+    ddb_table_free(c->e[i].t);
+    snprintf(c->e[i].region, sizeof c->e[i].region, "%s", region);
+    c->e[i].t = t;
+    t->refs++;
+    t->shared = true;
+}
+
 int ddb_table_open(ddb_ctx *ctx, const char *name, bool data_plane, ddb_table **out, hg_err *err)
 {
     const char *plain = name_of(name);
+    table_cache *cache = data_plane ? thread_cache() : NULL;
+    uint64_t gen = cache ? cache->gen : 0;
+    ddb_table *hit = cache_find(cache, ctx->region, plain);
+    if (hit) {
+        hit->refs++;
+        *out = hit;
+        return 0;
+    }
     int64_t tid;
     char *text = NULL;
     int rc = ddb_store_table_find(ctx->store, ctx->region, plain, &tid, &text, err);
@@ -224,11 +298,13 @@ int ddb_table_open(ddb_ctx *ctx, const char *name, bool data_plane, ddb_table **
     free(text);
     if (!desc) return hg_err_internal(err, "stored description of table %s is corrupt", plain);
     if (ddb_table_from_desc(desc, tid, out, err) != 0) { cJSON_Delete(desc); return -1; }
+    cache_put(cache, gen, ctx->region, *out);
     return 0;
 }
 
 int ddb_table_save(ddb_ctx *ctx, ddb_table *t, hg_err *err)
 {
+    if (t->shared) return hg_err_internal(err, "table %s was opened read-only", t->name);
     char *text = cJSON_PrintUnformatted(t->desc);
     if (!text) return hg_err_internal(err, "out of memory");
     int rc = ddb_store_table_save(ctx->store, t->tid, text, err);
@@ -239,6 +315,7 @@ int ddb_table_save(ddb_ctx *ctx, ddb_table *t, hg_err *err)
     ddb_table *fresh;
     if (ddb_table_from_desc(desc, t->tid, &fresh, err) != 0) return -1;
     free(t->indexes);
+    fresh->refs = t->refs;
     *t = *fresh;
     free(fresh);
     return 0;

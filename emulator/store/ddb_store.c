@@ -47,6 +47,7 @@ int ddb_store_table_create(hg_store *s, const char *region, const char *name, co
     if (rc != SQLITE_DONE) return hg_store_fail(s, err, "create table");
     if (sqlite3_changes(hg_store_db(s)) == 0) return 1;
     *tid = sqlite3_last_insert_rowid(hg_store_db(s));
+    hg_store_schema_changed(s);
     return 0;
 }
 
@@ -75,6 +76,7 @@ int ddb_store_table_save(hg_store *s, int64_t tid, const char *desc, hg_err *err
     if (!st) return -1;
     sqlite3_bind_text(st, 1, desc, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, tid);
+    hg_store_schema_changed(s);
     return run(s, st, err, "save table");
 }
 
@@ -85,6 +87,7 @@ int ddb_store_table_drop(hg_store *s, int64_t tid, hg_err *err)
         "DELETE FROM ddb_items WHERE tid=?",
         "DELETE FROM ddb_tables WHERE tid=?",
     };
+    hg_store_schema_changed(s);
     for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
         sqlite3_stmt *st = hg_store_stmt(s, sql[i], err);
         if (!st) return -1;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@ struct hg_store {
     sqlite3 *db;
     int in_write;                 /* holds the write mutex */
     int in_txn;
+    int schema_dirty;             /* this transaction changed a table definition */
     /* Prepared statements by SQL text. Grows, never evicts: a statement may
      * be in use by an open cursor, and the services build a bounded number
      * of query shapes, so the cache stays small. */
@@ -31,6 +33,15 @@ static pthread_mutex_t write_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t registry_mutex = PTHREAD_MUTEX_INITIALIZER;
 static hg_store *registry;
 static _Thread_local hg_store *tls_store;
+static _Atomic uint64_t schema_gen = 1;
+
+uint64_t hg_store_schema_gen(void) { return schema_gen; }
+
+void hg_store_schema_changed(hg_store *s)
+{
+    schema_gen++;
+    s->schema_dirty = 1;
+}
 
 /* Schema migrations: entry i moves the database from user_version i to i+1.
  * Append only; never edit a released step. */
@@ -117,6 +128,10 @@ static int migrate(sqlite3 *db, hg_err *err)
 
 int hg_store_init(const char *data_dir, hg_err *err)
 {
+    /* Connections are never shared between threads (invariant 2), and the
+     * allocator statistics would take a global mutex on every malloc. */
+    sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (data_dir) {
         if (mkdir(data_dir, 0755) != 0 && errno != EEXIST)
             return hg_err_internal(err, "cannot create --data directory %s: %s", data_dir, strerror(errno));
@@ -245,6 +260,13 @@ int hg_store_begin_write(hg_store *s, hg_err *err)
 static void end_txn(hg_store *s)
 {
     s->in_txn = 0;
+    /* Bump again once the change is visible (or undone): a reader that
+     * cached the old definition between the first bump and the commit
+     * must not keep it. */
+    if (s->schema_dirty) {
+        s->schema_dirty = 0;
+        schema_gen++;
+    }
     if (s->in_write) {
         s->in_write = 0;
         pthread_mutex_unlock(&write_mutex);

@@ -23,6 +23,7 @@
 
 #include <sqlite3.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "hg_error.h"
 
 typedef struct hg_store hg_store;
@@ -44,12 +45,19 @@ int  hg_store_begin_write(hg_store *s, hg_err *err);
 int  hg_store_commit(hg_store *s, hg_err *err);
 void hg_store_rollback(hg_store *s);   /* safe to call when no transaction is open */
 
+/* Schema generation: a counter bumped whenever any table definition changes
+ * (and again when the changing transaction ends), so per-thread caches of
+ * table definitions know when to drop what they hold. */
+uint64_t hg_store_schema_gen(void);
+
 /* ---- for the store module's own files only ------------------------------------------------- */
 /* A cached prepared statement for sql (reset, bindings cleared). Borrowed:
  * hand it back with hg_store_done(). */
 sqlite3_stmt *hg_store_stmt(hg_store *s, const char *sql, hg_err *err);
 void hg_store_done(sqlite3_stmt *st);
 sqlite3 *hg_store_db(hg_store *s);
+/* Record that this transaction changed a table definition. */
+void hg_store_schema_changed(hg_store *s);
 /* Turn the last SQLite error into an InternalServerError. */
 int hg_store_fail(hg_store *s, hg_err *err, const char *what);
 

@@ -28,6 +28,11 @@ static const char usage[] =
 "  --ttl-interval S    seconds between DynamoDB TTL expiry sweeps (default 5;\n"
 "                      fractions allowed)\n"
 "  --threads N         HTTP worker threads (default: number of CPUs, min 2)\n"
+"  --lambda-idle S     seconds before an idle Lambda execution environment is\n"
+"                      reclaimed (default 600)\n"
+"  --lambda-retry-delay S\n"
+"                      delay before the first retry of a failed asynchronous\n"
+"                      (Event) invoke; the second waits twice as long (default 1)\n"
 "  --version           print the version and exit\n"
 "  --help              show this help and exit\n";
 
@@ -50,6 +55,8 @@ int hg_config_parse(hg_config *cfg, int argc, char **argv, FILE *out, FILE *err)
     strcpy(cfg->account_id, "000000000000");
     cfg->log_level = HG_LOG_INFO;
     cfg->ttl_interval = 5.0;
+    cfg->lambda_idle_s = 600;
+    cfg->lambda_retry_s = 1;
     cfg->threads = ncpu < 2 ? 2 : (unsigned)(ncpu > 64 ? 64 : ncpu);
 
     for (int i = 1; i < argc; i++) {
@@ -89,6 +96,10 @@ int hg_config_parse(hg_config *cfg, int argc, char **argv, FILE *out, FILE *err)
         } else if (strcmp(name, "--ttl-interval") == 0) {
             if (!val || hg_parse_seconds(val, 86400, &cfg->ttl_interval) != 0 || cfg->ttl_interval < 0.05)
                 goto bad_value;
+        } else if (strcmp(name, "--lambda-idle") == 0) {
+            if (!val || hg_parse_seconds(val, 86400, &cfg->lambda_idle_s) != 0) goto bad_value;
+        } else if (strcmp(name, "--lambda-retry-delay") == 0) {
+            if (!val || hg_parse_seconds(val, 3600, &cfg->lambda_retry_s) != 0) goto bad_value;
         } else if (strcmp(name, "--threads") == 0) {
             if (!val || hg_parse_u64z(val, 256, &u) != 0 || u == 0) goto bad_value;
             cfg->threads = (unsigned)u;

@@ -18,6 +18,8 @@ typedef struct hg_config {
     hg_log_level log_level;
     double       ttl_interval;  /* seconds between TTL sweeps */
     unsigned     threads;       /* HTTP worker threads */
+    double       lambda_idle_s; /* idle Lambda environments are reclaimed after this */
+    double       lambda_retry_s;/* first retry delay of a failed Event invoke (second: 2x) */
 } hg_config;
 
 extern hg_config hg_cfg;

@@ -12,9 +12,13 @@
 #include "config.h"
 
 extern const hg_service hg_dynamodb_service;
+extern const hg_service hg_lambda_service;
+extern const hg_service hg_logs_service;
 
 const hg_service *const hg_services[] = {
     &hg_dynamodb_service,
+    &hg_logs_service,
+    &hg_lambda_service,
     NULL
 };
 

@@ -53,11 +53,8 @@ extern const ddb_op ddb_ops[];
 extern const int ddb_nops;
 const ddb_op *ddb_op_find(const char *name);
 
-/* In-process entry (Lambda's aws.dynamodb later): run operation on a parsed
- * request. On success *out is a new object (caller frees). On failure err is
- * set and *extra may hold a new object of extra error members (caller frees). */
-int ddb_call(const char *region, const char *operation, cJSON *in, cJSON **out,
-             cJSON **extra, hg_err *err);
+/* ddb_call, the in-process entry, is declared in the public dynamodb.h. */
+#include "dynamodb.h"
 
 /* Error helpers: the codes DynamoDB uses. */
 #define ddb_err_not_found(err, ...) hg_err_set((err), 400, "ResourceNotFoundException", __VA_ARGS__)

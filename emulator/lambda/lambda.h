@@ -1,0 +1,30 @@
+/*
+ * lambda.h — Lambda's public in-process API, for other services (API
+ * Gateway's proxy integration). Invokes go through the same path as the
+ * HTTP Invoke operation: pool, sandbox, timeout, memory cap, logs.
+ */
+#ifndef HG_LAMBDA_H
+#define HG_LAMBDA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "hg_error.h"
+
+typedef struct lambda_invoke_result {
+    int    status;            /* 200 RequestResponse, 202 Event, 204 DryRun */
+    char  *payload;           /* malloc'd JSON (may be NULL for 202/204) */
+    size_t payload_len;
+    bool   function_error;    /* X-Amz-Function-Error: Unhandled */
+    char  *log_tail;          /* malloc'd base64 of the last 4 KB of the log, when asked; else NULL */
+} lambda_invoke_result;
+
+/* function: name, ARN or partial ARN (a ":qualifier" suffix allowed);
+ * invocation_type: "RequestResponse" (default when NULL), "Event", "DryRun".
+ * Errors (err set, -1): ResourceNotFoundException, InvalidRequestContentException,
+ * RequestEntityTooLargeException, TooManyRequestsException, ... */
+int  lambda_invoke(const char *region, const char *function, const char *invocation_type,
+                   const char *payload, size_t len, bool log_tail,
+                   lambda_invoke_result *out, hg_err *err);
+void lambda_invoke_result_release(lambda_invoke_result *r);
+
+#endif

@@ -11,11 +11,15 @@
 #include <string.h>
 #include "config.h"
 
+extern const hg_service hg_apigateway_service;
 extern const hg_service hg_dynamodb_service;
 extern const hg_service hg_lambda_service;
 extern const hg_service hg_logs_service;
 
+/* API Gateway first: its Host-based invoke URLs ({id}.execute-api.localhost)
+ * may carry any path, including ones other services would claim. */
 const hg_service *const hg_services[] = {
+    &hg_apigateway_service,
     &hg_dynamodb_service,
     &hg_logs_service,
     &hg_lambda_service,

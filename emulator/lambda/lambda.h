@@ -27,4 +27,13 @@ int  lambda_invoke(const char *region, const char *function, const char *invocat
                    lambda_invoke_result *out, hg_err *err);
 void lambda_invoke_result_release(lambda_invoke_result *r);
 
+/* Does the function's resource policy (AddPermission statements) let
+ * principal (e.g. "apigateway.amazonaws.com") invoke it from source_arn
+ * (e.g. arn:aws:execute-api:us-east-1:000000000000:abc123defg/prod/GET/notes)?
+ * Statements' Resource/Condition wildcards (ArnLike) are honoured.
+ * 0 = allowed; 1 = not allowed, with why[] saying which permission is
+ * missing; -1 = error (e.g. ResourceNotFoundException). */
+int  lambda_permission_check(const char *region, const char *function, const char *principal,
+                             const char *source_arn, char *why, size_t why_cap, hg_err *err);
+
 #endif

@@ -64,6 +64,11 @@ static const char *const migrations[] = {
     "CREATE INDEX ddb_index_items_base ON ddb_index_items(tid, hk, rk);"
     "CREATE TABLE ddb_tokens(region TEXT NOT NULL, token TEXT NOT NULL, digest TEXT NOT NULL,"
     "  response TEXT NOT NULL, created REAL NOT NULL, PRIMARY KEY(region, token));",
+    /* 2: Lambda functions: FunctionConfiguration and private state as JSON
+     *   (owned by the lambda module), the zip bytes (NULL for hot-reload
+     *   folders). A rowid table, so the large code blob stays off the key b-tree. */
+    "CREATE TABLE lambda_functions(fid INTEGER PRIMARY KEY, region TEXT NOT NULL, name TEXT NOT NULL,"
+    "  config TEXT NOT NULL, priv TEXT NOT NULL, code BLOB, UNIQUE(region, name));",
 };
 
 int hg_store_fail(hg_store *s, hg_err *err, const char *what)

@@ -1,0 +1,184 @@
+/*
+ * function.c — function records: what a stored function is once loaded.
+ *
+ * A record is two JSON documents from lambda_store (the public
+ * FunctionConfiguration and the private state) plus borrowed views into
+ * them, so the invoke path reads Timeout or the hot-reload folder without
+ * walking JSON. Name resolution accepts every form AWS does for a
+ * FunctionName parameter: name, name:qualifier, account:function:name and
+ * the full ARN, each optionally qualified. Only $LATEST exists here (Publish
+ * is accepted but makes no versions), so any other qualifier is not found.
+ */
+#include "lambda_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "config.h"
+#include "lambda_store.h"
+
+#define NAME_PATTERN "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?" \
+                     "(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?"
+
+void lambda_fn_arn(const char *region, const char *name, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "arn:aws:lambda:%s:%s:function:%s", region, hg_cfg.account_id, name);
+}
+
+static int name_char(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+/* Does [p, p+n) consist of 1..max characters accepted by ok()? */
+static int span_ok(const char *p, size_t n, size_t max, int (*ok)(int))
+{
+    if (n == 0 || n > max) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!ok((unsigned char)p[i])) return 0;
+    return 1;
+}
+
+static int qualifier_char(int c) { return name_char(c) || c == '$'; }
+static int digit_char(int c) { return c >= '0' && c <= '9'; }
+
+static int bad_name(const char *in, hg_err *err)
+{
+    return hg_err_validation(err, "1 validation error detected: Value '%.200s' at 'functionName' failed to "
+                             "satisfy constraint: Member must satisfy regular expression pattern: " NAME_PATTERN, in);
+}
+
+int lambda_parse_name(const char *in, char name[65], char qualifier[129], hg_err *err)
+{
+    name[0] = qualifier[0] = '\0';
+    size_t len = strlen(in);
+    if (len == 0 || len > 170)
+        return hg_err_validation(err, "1 validation error detected: Value '%.200s' at 'functionName' failed to "
+                                 "satisfy constraint: Member must have length %s", in,
+                                 len ? "less than or equal to 140" : "greater than or equal to 1");
+    /* Split on ':' into at most 8 parts. */
+    const char *part[8];
+    size_t plen[8];
+    int n = 0;
+    const char *p = in;
+    for (;;) {
+        if (n == 8) return bad_name(in, err);
+        const char *c = strchr(p, ':');
+        part[n] = p;
+        plen[n] = c ? (size_t)(c - p) : strlen(p);
+        n++;
+        if (!c) break;
+        p = c + 1;
+    }
+    int ni, qi = -1;                   /* index of the name and of the qualifier */
+    if (plen[0] == 3 && memcmp(part[0], "arn", 3) == 0) {
+        /* arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>] */
+        if ((n != 7 && n != 8) || plen[2] != 6 || memcmp(part[2], "lambda", 6) != 0 ||
+            plen[5] != 8 || memcmp(part[5], "function", 8) != 0 || plen[1] < 3 || memcmp(part[1], "aws", 3) != 0 ||
+            !span_ok(part[4], plen[4], 12, digit_char) || plen[4] != 12)
+            return bad_name(in, err);
+        ni = 6;
+        if (n == 8) qi = 7;
+    } else if (n >= 3 && plen[1] == 8 && memcmp(part[1], "function", 8) == 0) {
+        /* <account>:function:<name>[:<qualifier>] */
+        if (n > 4 || plen[0] != 12 || !span_ok(part[0], plen[0], 12, digit_char)) return bad_name(in, err);
+        ni = 2;
+        if (n == 4) qi = 3;
+    } else {
+        if (n > 2) return bad_name(in, err);
+        ni = 0;
+        if (n == 2) qi = 1;
+    }
+    if (!span_ok(part[ni], plen[ni], 64, name_char)) return bad_name(in, err);
+    if (qi >= 0 && !span_ok(part[qi], plen[qi], 128, qualifier_char)) return bad_name(in, err);
+    memcpy(name, part[ni], plen[ni]);
+    name[plen[ni]] = '\0';
+    if (qi >= 0) {
+        memcpy(qualifier, part[qi], plen[qi]);
+        qualifier[plen[qi]] = '\0';
+    }
+    return 0;
+}
+
+void lambda_fn_free(lambda_fn *f)
+{
+    if (!f) return;
+    cJSON_Delete(f->config);
+    cJSON_Delete(f->priv);
+    free(f);
+}
+
+static int not_found(const char *region, const char *name, const char *qualifier, hg_err *err)
+{
+    char arn[256];
+    lambda_fn_arn(region, name, arn, sizeof arn);
+    return hg_err_set(err, 404, "ResourceNotFoundException", "Function not found: %s%s%s",
+                      arn, *qualifier ? ":" : "", qualifier);
+}
+
+/* Fill the borrowed views of f from its two documents. */
+static void fill_views(lambda_fn *f)
+{
+    const cJSON *c = f->config;
+    f->name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "FunctionName"));
+    f->arn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "FunctionArn"));
+    f->handler = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "Handler"));
+    f->revision_id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "RevisionId"));
+    f->code_sha256 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "CodeSha256"));
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(c, "Timeout");
+    f->timeout_s = cJSON_IsNumber(t) ? t->valuedouble : 3.0;
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(c, "MemorySize");
+    f->memory_mb = cJSON_IsNumber(m) ? m->valueint : 128;
+    const cJSON *env = cJSON_GetObjectItemCaseSensitive(c, "Environment");
+    const cJSON *vars = cJSON_GetObjectItemCaseSensitive(env, "Variables");
+    f->env_vars = cJSON_IsObject(vars) ? vars : NULL;
+    const cJSON *rc = cJSON_GetObjectItemCaseSensitive(f->priv, "reservedConcurrency");
+    f->reserved_concurrency = cJSON_IsNumber(rc) ? rc->valueint : -1;
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(f->priv, "code");
+    const char *kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(code, "kind"));
+    f->hot_dir = kind && strcmp(kind, "dir") == 0
+               ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(code, "dir")) : NULL;
+}
+
+int lambda_fn_load(hg_store *s, const char *region, const char *function, lambda_fn **out, hg_err *err)
+{
+    char name[65], qualifier[129];
+    *out = NULL;
+    if (lambda_parse_name(function, name, qualifier, err) != 0) return -1;
+    /* Only $LATEST exists: versions and aliases are never created. */
+    if (*qualifier && strcmp(qualifier, "$LATEST") != 0) return not_found(region, name, qualifier, err);
+    char *config = NULL, *priv = NULL;
+    int rc = lambda_store_get(s, region, name, &config, &priv, err);
+    if (rc < 0) return -1;
+    if (rc == 1) return not_found(region, name, qualifier, err);
+    lambda_fn *f = calloc(1, sizeof *f);
+    if (f) {
+        f->config = cJSON_Parse(config);
+        f->priv = cJSON_Parse(priv);
+    }
+    free(config);
+    free(priv);
+    if (!f || !cJSON_IsObject(f->config) || !cJSON_IsObject(f->priv)) {
+        lambda_fn_free(f);
+        return hg_err_internal(err, "stored record of function %s is unreadable", name);
+    }
+    snprintf(f->region, sizeof f->region, "%s", region);
+    fill_views(f);
+    if (!f->name || !f->arn) {
+        lambda_fn_free(f);
+        return hg_err_internal(err, "stored record of function %s lacks its name or ARN", name);
+    }
+    *out = f;
+    return 0;
+}
+
+int lambda_fn_code(hg_store *s, const lambda_fn *f, void **zip, size_t *len, hg_err *err)
+{
+    *zip = NULL;
+    *len = 0;
+    int rc = lambda_store_code(s, f->region, f->name, zip, len, err);
+    if (rc < 0) return -1;
+    if (rc == 1) return not_found(f->region, f->name, "", err);
+    if (!*zip) return hg_err_internal(err, "function %s has no zip package (its code is a folder)", f->name);
+    return 0;
+}

@@ -69,6 +69,19 @@ static const char *const migrations[] = {
      *   folders). A rowid table, so the large code blob stays off the key b-tree. */
     "CREATE TABLE lambda_functions(fid INTEGER PRIMARY KEY, region TEXT NOT NULL, name TEXT NOT NULL,"
     "  config TEXT NOT NULL, priv TEXT NOT NULL, code BLOB, UNIQUE(region, name));",
+    /* 3: CloudWatch Logs groups, streams (with the summaries DescribeLogStreams
+     *   shows) and events. eid orders events that share a timestamp; the
+     *   (sid, ts) and (gid, ts) indexes (eid rides along as the rowid) serve
+     *   GetLogEvents and interleaved FilterLogEvents in (ts, eid) order. */
+    "CREATE TABLE logs_groups(gid INTEGER PRIMARY KEY, region TEXT NOT NULL, name TEXT NOT NULL,"
+    "  created INTEGER NOT NULL, retention INTEGER NOT NULL, tags TEXT NOT NULL, UNIQUE(region, name));"
+    "CREATE TABLE logs_streams(sid INTEGER PRIMARY KEY, gid INTEGER NOT NULL, name TEXT NOT NULL,"
+    "  created INTEGER NOT NULL, first_ts INTEGER, last_ts INTEGER, last_ingest INTEGER,"
+    "  bytes INTEGER NOT NULL, seq INTEGER NOT NULL, UNIQUE(gid, name));"
+    "CREATE TABLE logs_events(eid INTEGER PRIMARY KEY, gid INTEGER NOT NULL, sid INTEGER NOT NULL,"
+    "  ts INTEGER NOT NULL, ingest INTEGER NOT NULL, msg TEXT NOT NULL);"
+    "CREATE INDEX logs_events_stream ON logs_events(sid, ts);"
+    "CREATE INDEX logs_events_group ON logs_events(gid, ts);",
 };
 
 int hg_store_fail(hg_store *s, hg_err *err, const char *what)

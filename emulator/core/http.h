@@ -23,6 +23,10 @@
 
 typedef struct hg_request hg_request;
 
+/* Called once per header or query argument, duplicates included, in arrival
+ * order; value is "" for a bare `?flag`. Both strings are borrowed. */
+typedef void (*hg_kv_visit)(void *ctx, const char *name, const char *value);
+
 struct hg_request {
     const char *method;         /* "GET", "POST", ... */
     const char *path;           /* URL path, without query */
@@ -38,6 +42,12 @@ struct hg_request {
     const char *(*header)(const hg_request *req, const char *name);
     const char *(*query)(const hg_request *req, const char *name);
     void       *conn;           /* core's connection handle; services don't touch it */
+    /* enumeration, for services that must see every value (API Gateway's
+     * proxy event); NULL when the request was not built by core */
+    void (*each_header)(const hg_request *req, hg_kv_visit visit, void *ctx);
+    void (*each_query)(const hg_request *req, hg_kv_visit visit, void *ctx);
+    /* the client's address as text ("127.0.0.1"); 0, or -1 when unknown */
+    int  (*peer_ip)(const hg_request *req, char *buf, size_t cap);
 };
 
 typedef struct hg_response {

@@ -37,6 +37,39 @@ static const char *conn_query(const hg_request *req, const char *name)
     return MHD_lookup_connection_value((struct MHD_Connection *)req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+typedef struct visit_ctx { hg_kv_visit visit; void *ctx; } visit_ctx;
+
+static enum MHD_Result visit_one(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    visit_ctx *v = cls;
+    if (key) v->visit(v->ctx, key, value ? value : "");
+    return MHD_YES;
+}
+
+static void conn_each_header(const hg_request *req, hg_kv_visit visit, void *ctx)
+{
+    visit_ctx v = { visit, ctx };
+    MHD_get_connection_values((struct MHD_Connection *)req->conn, MHD_HEADER_KIND, visit_one, &v);
+}
+
+static void conn_each_query(const hg_request *req, hg_kv_visit visit, void *ctx)
+{
+    visit_ctx v = { visit, ctx };
+    MHD_get_connection_values((struct MHD_Connection *)req->conn, MHD_GET_ARGUMENT_KIND, visit_one, &v);
+}
+
+static int conn_peer_ip(const hg_request *req, char *buf, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info((struct MHD_Connection *)req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr || cap == 0) return -1;
+    socklen_t len = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                           : sizeof(struct sockaddr_in);
+    if (getnameinfo(ci->client_addr, len, buf, (socklen_t)cap, NULL, 0, NI_NUMERICHOST) != 0) return -1;
+    return 0;
+}
+
 /* A v4 UUID from a per-thread xorshift generator seeded by getrandom. */
 static void make_request_id(char out[40])
 {
@@ -144,6 +177,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.body_len = st->body.len;
     req.header = conn_header;
     req.query = conn_query;
+    req.each_header = conn_each_header;
+    req.each_query = conn_each_query;
+    req.peer_ip = conn_peer_ip;
     req.conn = conn;
     make_request_id(req.request_id);
 

@@ -28,32 +28,6 @@
 #define BATCH_GET_MAX 100
 #define BATCH_GET_MAX_BYTES ((size_t)16 * 1024 * 1024)
 
-static bool same_key(const ddb_key *a, const ddb_key *b)
-{
-    return a->hk.len == b->hk.len && a->rk.len == b->rk.len &&
-           memcmp(hg_buf_cstr(&a->hk), hg_buf_cstr(&b->hk), a->hk.len) == 0 &&
-           memcmp(hg_buf_cstr(&a->rk), hg_buf_cstr(&b->rk), a->rk.len) == 0;
-}
-
-static bool has_lsi(const ddb_table *t)
-{
-    for (int i = 0; i < t->nindexes; i++)
-        if (t->indexes[i].local) return true;
-    return false;
-}
-
-/* ReturnItemCollectionMetrics: true for SIZE. */
-static int parse_metrics_mode(const cJSON *in, bool *size, hg_err *err)
-{
-    const char *s;
-    *size = false;
-    if (ddb_get_string(in, "ReturnItemCollectionMetrics", &s, err) != 0) return -1;
-    if (!s || strcmp(s, "NONE") == 0) return 0;
-    if (strcmp(s, "SIZE") == 0) { *size = true; return 0; }
-    return hg_err_validation(err, "1 validation error detected: Value '%s' at 'returnItemCollectionMetrics' failed to "
-                             "satisfy constraint: Member must satisfy enum value set: [SIZE, NONE]", s);
-}
-
 /* RequestItems: a non-empty object, required. */
 static int need_request_items(const cJSON *in, cJSON **items, hg_err *err)
 {
@@ -144,29 +118,20 @@ static cJSON *write_capacity(const batch_write *bws, int n, ddb_cap_mode mode)
 }
 
 /* ItemCollectionMetrics: for tables with a local secondary index, one entry
- * per item collection (partition key) written. We keep no per-collection
- * size, so the estimate is AWS's smallest range. */
+ * per item collection (partition key) written. */
 static cJSON *write_metrics(const batch_write *bws, int n)
 {
     cJSON *all = cJSON_CreateObject();
     for (int i = 0; all && i < n; i++) {
         const ddb_table *t = bws[i].w.table;
-        if (!has_lsi(t)) continue;
+        if (!ddb_table_has_lsi(t)) continue;
         bool seen = false;
         for (int j = 0; j < i && !seen; j++)
-            seen = bws[j].w.table->tid == t->tid && bws[j].w.key.hk.len == bws[i].w.key.hk.len &&
-                   memcmp(hg_buf_cstr(&bws[j].w.key.hk), hg_buf_cstr(&bws[i].w.key.hk), bws[i].w.key.hk.len) == 0;
+            seen = bws[j].w.table->tid == t->tid && ddb_key_same_partition(&bws[j].w.key, &bws[i].w.key);
         if (seen) continue;
         cJSON *list = cJSON_GetObjectItemCaseSensitive(all, bws[i].table_name);
         if (!list) list = cJSON_AddArrayToObject(all, bws[i].table_name);
-        cJSON *m = cJSON_CreateObject();
-        cJSON *ck = cJSON_AddObjectToObject(m, "ItemCollectionKey");
-        const cJSON *hv = cJSON_GetObjectItemCaseSensitive(bws[i].key_source, t->hash.name);
-        if (hv) cJSON_AddItemToObject(ck, t->hash.name, cJSON_Duplicate(hv, 1));
-        cJSON *range = cJSON_AddArrayToObject(m, "SizeEstimateRangeGB");
-        cJSON_AddItemToArray(range, cJSON_CreateNumber(0));
-        cJSON_AddItemToArray(range, cJSON_CreateNumber(1));
-        cJSON_AddItemToArray(list, m);
+        cJSON_AddItemToArray(list, ddb_collection_metrics_json(t, bws[i].key_source));
     }
     return all;
 }
@@ -177,7 +142,7 @@ int ddb_op_batch_write_item(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err)
     bool metrics;
     cJSON *items;
     int total, nprepared = 0, rc = -1;
-    if (ddb_cap_mode_parse(in, &cap, err) != 0 || parse_metrics_mode(in, &metrics, err) != 0 ||
+    if (ddb_cap_mode_parse(in, &cap, err) != 0 || ddb_metrics_mode_parse(in, &metrics, err) != 0 ||
         need_request_items(in, &items, err) != 0 || count_write_requests(items, &total, err) != 0)
         return -1;
 
@@ -191,7 +156,7 @@ int ddb_op_batch_write_item(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err)
             batch_write *bw = &bws[nprepared++];   /* released even if prepare fails */
             if (prepare_write_request(ctx, t->string, req, bw, err) != 0) goto done;
             for (int j = 0; j < nprepared - 1; j++)
-                if (bws[j].w.table->tid == bw->w.table->tid && same_key(&bws[j].w.key, &bw->w.key)) {
+                if (bws[j].w.table->tid == bw->w.table->tid && ddb_key_equal(&bws[j].w.key, &bw->w.key)) {
                     hg_err_validation(err, "Provided list of item keys contains duplicates");
                     goto done;
                 }
@@ -335,7 +300,7 @@ static int prepare_get(ddb_ctx *ctx, batch_get *g, hg_err *err)
             if (ddb_av_validate(av, av->string, err) != 0) return -1;
         if (ddb_key_from_keyparam(g->table, key, &g->enc[i], err) != 0) return -1;
         for (int j = 0; j < i; j++)
-            if (same_key(&g->enc[j], &g->enc[i]))
+            if (ddb_key_equal(&g->enc[j], &g->enc[i]))
                 return hg_err_validation(err, "Provided list of item keys contains duplicates");
         i++;
     }

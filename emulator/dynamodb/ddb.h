@@ -133,6 +133,9 @@ typedef struct ddb_key {
 
 void ddb_key_init(ddb_key *k);
 void ddb_key_release(ddb_key *k);
+/* Same partition key / same whole primary key (of one table's keys). */
+bool ddb_key_same_partition(const ddb_key *a, const ddb_key *b);
+bool ddb_key_equal(const ddb_key *a, const ddb_key *b);
 static inline ddb_blob ddb_key_hk(const ddb_key *k) { return (ddb_blob){ (const unsigned char *)k->hk.data, k->hk.len }; }
 static inline ddb_blob ddb_key_rk(const ddb_key *k) { return (ddb_blob){ (const unsigned char *)k->rk.data, k->rk.len }; }
 
@@ -173,6 +176,19 @@ double ddb_write_units(size_t bytes);                   /* ceil(bytes/1KB), at l
  * NULL or hold t->nindexes entries; units of the table itself in table_units. */
 cJSON *ddb_capacity_json(const ddb_table *t, ddb_cap_mode mode, bool read, double table_units,
                          const double *index_units);
+
+/* ---- item collection metrics ----------------------------------------------
+ * Item collections exist only on tables with a local secondary index. We
+ * keep no per-collection size, so every estimate is AWS's smallest range. */
+
+/* ReturnItemCollectionMetrics: *size is true for SIZE, false for NONE or absent. */
+int    ddb_metrics_mode_parse(const cJSON *in, bool *size, hg_err *err);
+bool   ddb_table_has_lsi(const ddb_table *t);
+/* One ItemCollectionMetrics entry for the collection of keyed's partition key
+ * (keyed: an item or a Key holding t's hash attribute):
+ * {"ItemCollectionKey": {hash: value}, "SizeEstimateRangeGB": [0, 1]}.
+ * New object, caller frees. */
+cJSON *ddb_collection_metrics_json(const ddb_table *t, const cJSON *keyed);
 
 /* ---- the single-item write engine (write.c) ------------------------------
  * PutItem, UpdateItem, DeleteItem, BatchWriteItem and TransactWriteItems all

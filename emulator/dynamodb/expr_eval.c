@@ -107,22 +107,40 @@ static bool bytes_of(const cJSON *av, unsigned char **buf, size_t *len)
     return *buf != NULL;
 }
 
-static bool begins_with(const cJSON *a, const cJSON *b)
+typedef bool (*bytes_test)(const unsigned char *x, size_t nx, const unsigned char *y, size_t ny);
+
+/* test on the bytes of a and b; false when either cannot be had. */
+static bool test_bytes(const cJSON *a, const cJSON *b, bytes_test test)
 {
-    ddb_type ta = ddb_av_type(a), tb = ddb_av_type(b);
-    if (ta != tb || (ta != DDB_T_S && ta != DDB_T_B))
-        return false;
     unsigned char *x, *y;
     size_t nx, ny;
     bool r = false;
     if (bytes_of(a, &x, &nx)) {
         if (bytes_of(b, &y, &ny)) {
-            r = ny <= nx && memcmp(x, y, ny) == 0;
+            r = test(x, nx, y, ny);
             free(y);
         }
         free(x);
     }
     return r;
+}
+
+static bool is_prefix(const unsigned char *x, size_t nx, const unsigned char *y, size_t ny)
+{
+    return ny <= nx && memcmp(x, y, ny) == 0;
+}
+
+static bool is_infix(const unsigned char *x, size_t nx, const unsigned char *y, size_t ny)
+{
+    return ny == 0 || (ny <= nx && memmem(x, nx, y, ny) != NULL);
+}
+
+static bool begins_with(const cJSON *a, const cJSON *b)
+{
+    ddb_type ta = ddb_av_type(a), tb = ddb_av_type(b);
+    if (ta != tb || (ta != DDB_T_S && ta != DDB_T_B))
+        return false;
+    return test_bytes(a, b, is_prefix);
 }
 
 /* Does set element text `elem` (of a set of type st) equal scalar av? */
@@ -150,21 +168,10 @@ static bool contains(const cJSON *a, const cJSON *b)
         if (ddb_av_type(b) != DDB_T_S)
             return false;
         return strstr(pl->valuestring, ddb_av_payload(b)->valuestring) != NULL;
-    case DDB_T_B: {
+    case DDB_T_B:
         if (ddb_av_type(b) != DDB_T_B)
             return false;
-        unsigned char *x, *y;
-        size_t nx, ny;
-        bool r = false;
-        if (bytes_of(a, &x, &nx)) {
-            if (bytes_of(b, &y, &ny)) {
-                r = ny == 0 || (ny <= nx && memmem(x, nx, y, ny) != NULL);
-                free(y);
-            }
-            free(x);
-        }
-        return r;
-    }
+        return test_bytes(a, b, is_infix);
     case DDB_T_SS: case DDB_T_NS: case DDB_T_BS:
         cJSON_ArrayForEach(c, pl)
             if (cJSON_IsString(c) && set_elem_equal(ta, c->valuestring, b))

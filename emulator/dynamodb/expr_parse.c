@@ -638,6 +638,21 @@ static ddb_node *parse_path(parser *p)
 
 static ddb_node *parse_operand(parser *p);
 
+/* operand, ... ')' — the arguments of a function or an IN list, appended to
+ * n. On failure n keeps what was parsed; the caller frees it. */
+static bool parse_operand_list(parser *p, ddb_node *n)
+{
+    for (;;) {
+        ddb_node *arg = parse_operand(p);
+        if (!arg || !node_push(p, n, arg))
+            return false;
+        if (p->tok.type != TK_COMMA)
+            break;
+        advance(p);
+    }
+    return expect(p, TK_RPAREN);
+}
+
 static ddb_node *parse_function(parser *p)
 {
     const char *s = p->lx.text + p->tok.start;
@@ -657,17 +672,7 @@ static ddb_node *parse_function(parser *p)
     if (!n)
         return NULL;
     n->func = f ? f->func : DF_NONE;
-    for (;;) {
-        ddb_node *arg = parse_operand(p);
-        if (!arg || !node_push(p, n, arg)) {
-            ddb_node_free(n);
-            return NULL;
-        }
-        if (p->tok.type != TK_COMMA)
-            break;
-        advance(p);
-    }
-    if (!expect(p, TK_RPAREN)) {
+    if (!parse_operand_list(p, n)) {
         ddb_node_free(n);
         return NULL;
     }
@@ -859,17 +864,7 @@ static ddb_node *parse_comparison(parser *p)
             ddb_node_free(n);
             return NULL;
         }
-        for (;;) {
-            ddb_node *arg = parse_operand(p);
-            if (!arg || !node_push(p, n, arg)) {
-                ddb_node_free(n);
-                return NULL;
-            }
-            if (p->tok.type != TK_COMMA)
-                break;
-            advance(p);
-        }
-        if (!expect(p, TK_RPAREN)) {
+        if (!parse_operand_list(p, n)) {
             ddb_node_free(n);
             return NULL;
         }

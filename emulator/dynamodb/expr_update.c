@@ -34,6 +34,15 @@ static cJSON *av_new(const char *type, cJSON *payload)
 
 static int oom(hg_err *err) { return hg_err_internal(err, "out of memory"); }
 
+/* A deep copy of v (caller frees), or NULL with err set. */
+static cJSON *dup_av(const cJSON *v, hg_err *err)
+{
+    cJSON *r = cJSON_Duplicate(v, 1);
+    if (!r)
+        oom(err);
+    return r;
+}
+
 /* a + b or a - b on two N values; a new AV or NULL with err set. */
 static cJSON *arith(const cJSON *a, const cJSON *b, bool minus, hg_err *err)
 {
@@ -152,12 +161,8 @@ static bool is_set(ddb_type t) { return t == DDB_T_SS || t == DDB_T_NS || t == D
 static cJSON *add_value(const cJSON *cur, const cJSON *val, hg_err *err)
 {
     ddb_type tv = ddb_av_type(val);
-    if (!cur) {
-        cJSON *r = cJSON_Duplicate(val, 1);
-        if (!r)
-            oom(err);
-        return r;
-    }
+    if (!cur)
+        return dup_av(val, err);
     ddb_type tc = ddb_av_type(cur);
     if (tc == DDB_T_N && tv == DDB_T_N)
         return arith(cur, val, false, err);
@@ -165,11 +170,9 @@ static cJSON *add_value(const cJSON *cur, const cJSON *val, hg_err *err)
         hg_err_validation(err, MSG_BAD_TYPE);
         return NULL;
     }
-    cJSON *r = cJSON_Duplicate(cur, 1);
-    if (!r) {
-        oom(err);
+    cJSON *r = dup_av(cur, err);
+    if (!r)
         return NULL;
-    }
     cJSON *arr = (cJSON *)ddb_av_payload(r);
     const cJSON *c;
     cJSON_ArrayForEach(c, ddb_av_payload(val)) {
@@ -193,11 +196,9 @@ static cJSON *delete_value(const cJSON *cur, const cJSON *val, bool *gone, hg_er
         hg_err_validation(err, MSG_BAD_TYPE);
         return NULL;
     }
-    cJSON *r = cJSON_Duplicate(cur, 1);
-    if (!r) {
-        oom(err);
+    cJSON *r = dup_av(cur, err);
+    if (!r)
         return NULL;
-    }
     cJSON *arr = (cJSON *)ddb_av_payload(r);
     const cJSON *rm = ddb_av_payload(val);
     cJSON *c = arr->child;

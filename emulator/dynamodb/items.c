@@ -37,32 +37,11 @@ static int parse_return_values(const cJSON *in, unsigned allowed, return_values 
                              "Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]", s);
 }
 
-static int parse_collection_metrics(const cJSON *in, bool *size, hg_err *err)
-{
-    const char *s;
-    *size = false;
-    if (ddb_get_string(in, "ReturnItemCollectionMetrics", &s, err) != 0) return -1;
-    if (!s || strcmp(s, "NONE") == 0) return 0;
-    if (strcmp(s, "SIZE") == 0) { *size = true; return 0; }
-    return hg_err_validation(err, "1 validation error detected: Value '%s' at 'returnItemCollectionMetrics' failed to "
-                             "satisfy constraint: Member must satisfy enum value set: [SIZE, NONE]", s);
-}
-
-/* Item collections exist only on tables with local secondary indexes; the
- * estimate is the smallest range AWS reports. */
+/* AWS adds ItemCollectionMetrics only where an item collection exists. */
 static void add_collection_metrics(cJSON *out, const ddb_table *t, const cJSON *keyed)
 {
-    bool has_lsi = false;
-    for (int i = 0; i < t->nindexes; i++) has_lsi |= t->indexes[i].local;
-    if (!has_lsi) return;
-    const cJSON *hv = cJSON_GetObjectItemCaseSensitive(keyed, t->hash.name);
-    if (!hv) return;
-    cJSON *m = cJSON_AddObjectToObject(out, "ItemCollectionMetrics");
-    cJSON *k = cJSON_AddObjectToObject(m, "ItemCollectionKey");
-    cJSON_AddItemToObject(k, t->hash.name, cJSON_Duplicate(hv, 1));
-    cJSON *range = cJSON_AddArrayToObject(m, "SizeEstimateRangeGB");
-    cJSON_AddItemToArray(range, cJSON_CreateNumber(0));
-    cJSON_AddItemToArray(range, cJSON_CreateNumber(1));
+    if (!ddb_table_has_lsi(t) || !cJSON_GetObjectItemCaseSensitive(keyed, t->hash.name)) return;
+    cJSON_AddItemToObject(out, "ItemCollectionMetrics", ddb_collection_metrics_json(t, keyed));
 }
 
 /* "Attributes" is present only when there is something to return. */
@@ -82,7 +61,7 @@ static int run_write(ddb_ctx *ctx, ddb_write_kind kind, cJSON *in, unsigned allo
     bool metrics;
     if (parse_return_values(in, allowed_rv, &rv, err) != 0 ||
         ddb_cap_mode_parse(in, &cap, err) != 0 ||
-        parse_collection_metrics(in, &metrics, err) != 0)
+        ddb_metrics_mode_parse(in, &metrics, err) != 0)
         return -1;
 
     ddb_write w;

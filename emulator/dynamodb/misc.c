@@ -10,36 +10,16 @@
  * infrastructure code that turns PITR on sees what AWS would show.
  */
 #include "ddb.h"
+#include "hg_json.h"
+#include "hg_time.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define MAX_TAGS       50
 #define MAX_ARN_LEN    1283
 #define PITR_MAX_DAYS  35
-
-static double now_epoch(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1000.0;
-}
-
-static const char *str_member(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static void set_member(cJSON *o, const char *key, cJSON *v)
-{
-    if (cJSON_GetObjectItemCaseSensitive(o, key))
-        cJSON_ReplaceItemInObjectCaseSensitive(o, key, v);
-    else
-        cJSON_AddItemToObject(o, key, v);
-}
 
 /* ---- resources by ARN ---------------------------------------------------------- */
 
@@ -106,7 +86,7 @@ static cJSON *find_tag(cJSON *tags, const char *key)
 {
     cJSON *t;
     cJSON_ArrayForEach(t, tags) {
-        const char *k = str_member(t, "Key");
+        const char *k = hg_json_str(t, "Key");
         if (k && strcmp(k, key) == 0) return t;
     }
     return NULL;
@@ -155,10 +135,10 @@ int ddb_op_tag_resource(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err)
     if (open_by_arn(ctx, arn, &tab, err) != 0) goto fail;
     cJSON *kept = tag_list(tab->desc);
     cJSON_ArrayForEach(t, tags) {
-        const char *k = str_member(t, "Key"), *v = str_member(t, "Value");
+        const char *k = hg_json_str(t, "Key"), *v = hg_json_str(t, "Value");
         cJSON *have = find_tag(kept, k);
         if (have) {
-            set_member(have, "Value", cJSON_CreateString(v));
+            hg_json_set(have, "Value", cJSON_CreateString(v));
         } else {
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "Key", k);
@@ -258,7 +238,7 @@ static cJSON *backups_json(const cJSON *desc)
     if (on) {
         const cJSON *days = cJSON_GetObjectItemCaseSensitive(pitr, "RecoveryPeriodInDays");
         double since = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(pitr, "Since"));
-        double now = now_epoch();
+        double now = hg_time_epoch_ms();
         double window = (cJSON_IsNumber(days) ? days->valuedouble : PITR_MAX_DAYS) * 86400.0;
         double earliest = since > now - window ? since : now - window;
         /* AWS's latest restorable point trails the present by about five minutes */
@@ -321,11 +301,11 @@ int ddb_op_update_continuous_backups(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err
     cJSON_AddBoolToObject(pitr, "Enabled", enable);
     if (enable) {
         /* staying enabled keeps the recovery window's start */
-        double since = was_on ? cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cur, "Since")) : now_epoch();
+        double since = was_on ? cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cur, "Since")) : hg_time_epoch_ms();
         cJSON_AddNumberToObject(pitr, "Since", since);
         cJSON_AddNumberToObject(pitr, "RecoveryPeriodInDays", (double)days);
     }
-    set_member(t->desc, "_pitr", pitr);
+    hg_json_set(t->desc, "_pitr", pitr);
     if (ddb_table_save(ctx, t, err) != 0 || hg_store_commit(ctx->store, err) != 0) goto fail;
     cJSON_AddItemToObject(out, "ContinuousBackupsDescription", backups_json(t->desc));
     ddb_table_free(t);

@@ -349,6 +349,17 @@ void ddb_key_release(ddb_key *k)
     hg_buf_release(&k->rk);
 }
 
+bool ddb_key_same_partition(const ddb_key *a, const ddb_key *b)
+{
+    return a->hk.len == b->hk.len && memcmp(hg_buf_cstr(&a->hk), hg_buf_cstr(&b->hk), a->hk.len) == 0;
+}
+
+bool ddb_key_equal(const ddb_key *a, const ddb_key *b)
+{
+    return ddb_key_same_partition(a, b) && a->rk.len == b->rk.len &&
+           memcmp(hg_buf_cstr(&a->rk), hg_buf_cstr(&b->rk), a->rk.len) == 0;
+}
+
 /* Encode one key attribute of obj; `from_item` selects the item wording. */
 static int encode_key_attr(const ddb_keydef *kd, const cJSON *obj, bool from_item, size_t max,
                            hg_buf *out, hg_err *err)
@@ -521,6 +532,38 @@ int ddb_cap_mode_parse(const cJSON *in, ddb_cap_mode *mode, hg_err *err)
     if (strcmp(s, "INDEXES") == 0) { *mode = DDB_CAP_INDEXES; return 0; }
     return hg_err_validation(err, "1 validation error detected: Value '%s' at 'returnConsumedCapacity' failed to satisfy "
                              "constraint: Member must satisfy enum value set: [INDEXES, TOTAL, NONE]", s);
+}
+
+/* ---- item collection metrics ------------------------------------------------ */
+
+int ddb_metrics_mode_parse(const cJSON *in, bool *size, hg_err *err)
+{
+    const char *s;
+    *size = false;
+    if (ddb_get_string(in, "ReturnItemCollectionMetrics", &s, err) != 0) return -1;
+    if (!s || strcmp(s, "NONE") == 0) return 0;
+    if (strcmp(s, "SIZE") == 0) { *size = true; return 0; }
+    return hg_err_validation(err, "1 validation error detected: Value '%s' at 'returnItemCollectionMetrics' failed to "
+                             "satisfy constraint: Member must satisfy enum value set: [SIZE, NONE]", s);
+}
+
+bool ddb_table_has_lsi(const ddb_table *t)
+{
+    for (int i = 0; i < t->nindexes; i++)
+        if (t->indexes[i].local) return true;
+    return false;
+}
+
+cJSON *ddb_collection_metrics_json(const ddb_table *t, const cJSON *keyed)
+{
+    cJSON *m = cJSON_CreateObject();
+    cJSON *ck = cJSON_AddObjectToObject(m, "ItemCollectionKey");
+    const cJSON *hv = cJSON_GetObjectItemCaseSensitive(keyed, t->hash.name);
+    if (hv) cJSON_AddItemToObject(ck, t->hash.name, cJSON_Duplicate(hv, 1));
+    cJSON *range = cJSON_AddArrayToObject(m, "SizeEstimateRangeGB");
+    cJSON_AddItemToArray(range, cJSON_CreateNumber(0));
+    cJSON_AddItemToArray(range, cJSON_CreateNumber(1));
+    return m;
 }
 
 double ddb_read_units(size_t bytes, bool consistent)

@@ -20,6 +20,8 @@
  *      description is shown, never trusted from the store.
  */
 #include "ddb.h"
+#include "hg_json.h"
+#include "hg_time.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -35,27 +37,6 @@
 #define MAX_TAGS 50
 
 /* ---- small helpers -------------------------------------------------------- */
-
-static double now_epoch(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1000.0;
-}
-
-static const char *str_member(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static void set_member(cJSON *o, const char *key, cJSON *v)
-{
-    if (cJSON_GetObjectItemCaseSensitive(o, key))
-        cJSON_ReplaceItemInObjectCaseSensitive(o, key, v);
-    else
-        cJSON_AddItemToObject(o, key, v);
-}
 
 static int null_member(hg_err *err, const char *path)
 {
@@ -83,7 +64,7 @@ static void join_names(const cJSON *arr, const char *key, char *buf, size_t cap)
     const cJSON *e;
     buf[0] = '\0';
     cJSON_ArrayForEach(e, arr) {
-        const char *s = key ? str_member(e, key) : (cJSON_IsString(e) ? e->valuestring : NULL);
+        const char *s = key ? hg_json_str(e, key) : (cJSON_IsString(e) ? e->valuestring : NULL);
         if (!s) continue;
         int m = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", s);
         if (m < 0 || (size_t)m >= cap - n) { buf[cap - 1] = '\0'; return; }
@@ -157,7 +138,7 @@ static int parse_attr_defs(const cJSON *defs, cJSON **out, hg_err *err)
         }
         const cJSON *e;
         cJSON_ArrayForEach(e, clean) {
-            if (strcmp(str_member(e, "AttributeName"), n) == 0) {
+            if (strcmp(hg_json_str(e, "AttributeName"), n) == 0) {
                 cJSON_Delete(clean);
                 return hg_err_validation(err, "One or more parameter values were invalid: Duplicate AttributeName in "
                                          "AttributeDefinitions: %s", n);
@@ -176,8 +157,8 @@ static const char *def_type(const cJSON *defs, const char *name)
 {
     const cJSON *d;
     cJSON_ArrayForEach(d, defs) {
-        const char *n = str_member(d, "AttributeName");
-        if (n && strcmp(n, name) == 0) return str_member(d, "AttributeType");
+        const char *n = hg_json_str(d, "AttributeName");
+        if (n && strcmp(n, name) == 0) return hg_json_str(d, "AttributeType");
     }
     return NULL;
 }
@@ -408,7 +389,7 @@ static bool has_index_named(const cJSON *desc, const char *name)
     for (int l = 0; l < 2; l++) {
         const cJSON *ix;
         cJSON_ArrayForEach(ix, cJSON_GetObjectItemCaseSensitive(desc, lists[l])) {
-            const char *n = str_member(ix, "IndexName");
+            const char *n = hg_json_str(ix, "IndexName");
             if (n && strcmp(n, name) == 0) return true;
         }
     }
@@ -420,7 +401,7 @@ static void give_iid(cJSON *desc, cJSON *ix)
     const cJSON *next = cJSON_GetObjectItemCaseSensitive(desc, "_nextIid");
     double id = cJSON_IsNumber(next) ? next->valuedouble : 1;
     cJSON_AddNumberToObject(ix, "_iid", id);
-    set_member(desc, "_nextIid", cJSON_CreateNumber(id + 1));
+    hg_json_set(desc, "_nextIid", cJSON_CreateNumber(id + 1));
 }
 
 /* Tags [{Key, Value}] as TagResource and CreateTable take them (shared rules
@@ -431,7 +412,7 @@ static int check_tags(const cJSON *tags, hg_err *err)
     int n = 0;
     cJSON_ArrayForEach(t, tags) {
         n++;
-        const char *k = str_member(t, "Key"), *v = str_member(t, "Value");
+        const char *k = hg_json_str(t, "Key"), *v = hg_json_str(t, "Value");
         if (!k) return null_member(err, "tags.member.key");
         if (!v) return null_member(err, "tags.member.value");
         if (strlen(k) < 1 || strlen(k) > 128)
@@ -469,21 +450,21 @@ static int apply_stream_spec(const ddb_ctx *ctx, cJSON *desc, const cJSON *spec,
                                      "StreamEnabled is true");
         if (updating && was_on)
             return hg_err_validation(err, "Table already has an enabled stream: %s",
-                                     str_member(desc, "LatestStreamArn") ? str_member(desc, "LatestStreamArn") : "");
+                                     hg_json_str(desc, "LatestStreamArn") ? hg_json_str(desc, "LatestStreamArn") : "");
         cJSON *s = cJSON_CreateObject();
         cJSON_AddBoolToObject(s, "StreamEnabled", 1);
         cJSON_AddStringToObject(s, "StreamViewType", view);
-        set_member(desc, "StreamSpecification", s);
+        hg_json_set(desc, "StreamSpecification", s);
         char label[40], arn[800], tarn[600];
         time_t now = time(NULL);
         struct tm tm;
         gmtime_r(&now, &tm);
         snprintf(label, sizeof label, "%04d-%02d-%02dT%02d:%02d:%02d.%03d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(fmod(now_epoch(), 1.0) * 1000));
-        table_arn(ctx, str_member(desc, "TableName"), tarn, sizeof tarn);
+                 tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(fmod(hg_time_epoch_ms(), 1.0) * 1000));
+        table_arn(ctx, hg_json_str(desc, "TableName"), tarn, sizeof tarn);
         snprintf(arn, sizeof arn, "%s/stream/%s", tarn, label);
-        set_member(desc, "LatestStreamLabel", cJSON_CreateString(label));
-        set_member(desc, "LatestStreamArn", cJSON_CreateString(arn));
+        hg_json_set(desc, "LatestStreamLabel", cJSON_CreateString(label));
+        hg_json_set(desc, "LatestStreamArn", cJSON_CreateString(arn));
     } else {
         if (view)
             return hg_err_validation(err, "One or more parameter values were invalid: StreamViewType cannot be specified "
@@ -522,7 +503,7 @@ static int apply_sse_spec(const ddb_ctx *ctx, cJSON *desc, const cJSON *spec, hg
         snprintf(arn, sizeof arn, "arn:aws:kms:%s:%s:key/%s", ctx->region, ctx->account,
                  key ? key : "00000000-0000-4000-8000-000000000000");
     cJSON_AddStringToObject(d, "KMSMasterKeyArn", arn);
-    set_member(desc, "SSEDescription", d);
+    hg_json_set(desc, "SSEDescription", d);
     return 0;
 }
 
@@ -537,8 +518,8 @@ static void set_table_class(cJSON *desc, const char *cls)
 {
     cJSON *s = cJSON_CreateObject();
     cJSON_AddStringToObject(s, "TableClass", cls);
-    cJSON_AddNumberToObject(s, "LastUpdateDateTime", now_epoch());
-    set_member(desc, "TableClassSummary", s);
+    cJSON_AddNumberToObject(s, "LastUpdateDateTime", hg_time_epoch_ms());
+    hg_json_set(desc, "TableClassSummary", s);
 }
 
 static int parse_billing(const cJSON *in, const char **mode, hg_err *err)
@@ -553,13 +534,13 @@ static void set_billing_summary(cJSON *desc, bool ppr)
 {
     cJSON *s = cJSON_CreateObject();
     cJSON_AddStringToObject(s, "BillingMode", ppr ? "PAY_PER_REQUEST" : "PROVISIONED");
-    if (ppr) cJSON_AddNumberToObject(s, "LastUpdateToPayPerRequestDateTime", now_epoch());
-    set_member(desc, "BillingModeSummary", s);
+    if (ppr) cJSON_AddNumberToObject(s, "LastUpdateToPayPerRequestDateTime", hg_time_epoch_ms());
+    hg_json_set(desc, "BillingModeSummary", s);
 }
 
 static bool desc_is_ppr(const cJSON *desc)
 {
-    const char *m = str_member(cJSON_GetObjectItemCaseSensitive(desc, "BillingModeSummary"), "BillingMode");
+    const char *m = hg_json_str(cJSON_GetObjectItemCaseSensitive(desc, "BillingModeSummary"), "BillingMode");
     return m && strcmp(m, "PAY_PER_REQUEST") == 0;
 }
 
@@ -586,8 +567,8 @@ static cJSON *render_desc(ddb_ctx *ctx, const ddb_table *t, hg_err *err)
     if (ddb_store_table_stats(ctx->store, t->tid, 0, &items, &bytes, err) != 0) return NULL;
     cJSON *d = cJSON_Duplicate(t->desc, 1);
     if (!d) { hg_err_internal(err, "out of memory"); return NULL; }
-    set_member(d, "ItemCount", cJSON_CreateNumber((double)items));
-    set_member(d, "TableSizeBytes", cJSON_CreateNumber((double)bytes));
+    hg_json_set(d, "ItemCount", cJSON_CreateNumber((double)items));
+    hg_json_set(d, "TableSizeBytes", cJSON_CreateNumber((double)bytes));
     static const char *const lists[] = { "GlobalSecondaryIndexes", "LocalSecondaryIndexes" };
     for (int l = 0; l < 2; l++) {
         cJSON *ix;
@@ -599,8 +580,8 @@ static cJSON *render_desc(ddb_ctx *ctx, const ddb_table *t, hg_err *err)
                 cJSON_Delete(d);
                 return NULL;
             }
-            set_member(ix, "IndexSizeBytes", cJSON_CreateNumber((double)b));
-            set_member(ix, "ItemCount", cJSON_CreateNumber((double)n));
+            hg_json_set(ix, "IndexSizeBytes", cJSON_CreateNumber((double)b));
+            hg_json_set(ix, "ItemCount", cJSON_CreateNumber((double)n));
         }
     }
     strip_private(d);
@@ -655,7 +636,7 @@ static int build_create_desc(ddb_ctx *ctx, const cJSON *in, cJSON **out, hg_err 
 
     char arn[600];
     table_arn(ctx, name, arn, sizeof arn);
-    double now = now_epoch();
+    double now = hg_time_epoch_ms();
     char id[37];
     new_uuid(id);
     cJSON_AddStringToObject(desc, "TableName", name);
@@ -704,7 +685,7 @@ static int build_create_desc(ddb_ctx *ctx, const cJSON *in, cJSON **out, hg_err 
             snprintf(path, sizeof path, "%s.%d.member", groups[g].path, ++i);
             cJSON *o = NULL;
             if (parse_index(ix, path, groups[g].global, &rules, &o, err) != 0) goto fail;
-            const char *iname = str_member(o, "IndexName");
+            const char *iname = hg_json_str(o, "IndexName");
             if (has_index_named(desc, iname)) {
                 hg_err_validation(err, "One or more parameter values were invalid: Duplicate index name: %s", iname);
                 cJSON_Delete(o);
@@ -718,14 +699,14 @@ static int build_create_desc(ddb_ctx *ctx, const cJSON *in, cJSON **out, hg_err 
     /* every definition must be some key's */
     const cJSON *d;
     cJSON_ArrayForEach(d, defs) {
-        const char *an = str_member(d, "AttributeName");
+        const char *an = hg_json_str(d, "AttributeName");
         bool used = strcmp(an, ks.hash) == 0 || (ks.range && strcmp(an, ks.range) == 0);
         static const char *const lists[] = { "GlobalSecondaryIndexes", "LocalSecondaryIndexes" };
         for (int l = 0; l < 2 && !used; l++) {
             const cJSON *ix, *k;
             cJSON_ArrayForEach(ix, cJSON_GetObjectItemCaseSensitive(desc, lists[l]))
                 cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(ix, "KeySchema"))
-                    if (strcmp(str_member(k, "AttributeName"), an) == 0) used = true;
+                    if (strcmp(hg_json_str(k, "AttributeName"), an) == 0) used = true;
         }
         if (!used) {
             char all[1200];
@@ -742,13 +723,13 @@ static int build_create_desc(ddb_ctx *ctx, const cJSON *in, cJSON **out, hg_err 
         const cJSON *t;
         cJSON_ArrayForEach(t, tags) {
             cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "Key", str_member(t, "Key"));
-            cJSON_AddStringToObject(o, "Value", str_member(t, "Value"));
+            cJSON_AddStringToObject(o, "Key", hg_json_str(t, "Key"));
+            cJSON_AddStringToObject(o, "Value", hg_json_str(t, "Value"));
             /* a later duplicate key wins, as in TagResource */
             cJSON *e = kept->child;
             while (e) {
                 cJSON *next = e->next;
-                if (strcmp(str_member(e, "Key"), str_member(o, "Key")) == 0) cJSON_Delete(cJSON_DetachItemViaPointer(kept, e));
+                if (strcmp(hg_json_str(e, "Key"), hg_json_str(o, "Key")) == 0) cJSON_Delete(cJSON_DetachItemViaPointer(kept, e));
                 e = next;
             }
             cJSON_AddItemToArray(kept, o);
@@ -769,7 +750,7 @@ int ddb_op_create_table(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err)
 {
     cJSON *desc = NULL;
     if (build_create_desc(ctx, in, &desc, err) != 0) return -1;
-    const char *name = str_member(desc, "TableName");
+    const char *name = hg_json_str(desc, "TableName");
     char *text = cJSON_PrintUnformatted(desc);
     if (!text) { cJSON_Delete(desc); return hg_err_internal(err, "out of memory"); }
     int64_t tid;
@@ -844,7 +825,7 @@ static int check_gsi_updates(const cJSON *updates, hg_err *err)
         for (int a = 0; a < 3; a++) {
             cJSON *o;
             if (ddb_get_object(u, acts[a], &o, err) != 0) return -1;
-            if (o) { kinds++; name = str_member(o, "IndexName"); }
+            if (o) { kinds++; name = hg_json_str(o, "IndexName"); }
         }
         if (kinds != 1)
             return hg_err_validation(err, "One or more parameter values were invalid: One of GlobalSecondaryIndexUpdate.Update, "
@@ -858,7 +839,7 @@ static int check_gsi_updates(const cJSON *updates, hg_err *err)
         cJSON_ArrayForEach(v, updates) {
             if (++j >= i) break;
             for (int a = 0; a < 3; a++) {
-                const char *other = str_member(cJSON_GetObjectItemCaseSensitive(v, acts[a]), "IndexName");
+                const char *other = hg_json_str(cJSON_GetObjectItemCaseSensitive(v, acts[a]), "IndexName");
                 if (other && strcmp(other, name) == 0)
                     return hg_err_validation(err, "One or more parameter values were invalid: Only one global secondary index "
                                              "update per index is allowed simultaneously. Index: %s", name);
@@ -872,7 +853,7 @@ static cJSON *find_gsi(cJSON *desc, const char *name)
 {
     cJSON *ix;
     cJSON_ArrayForEach(ix, cJSON_GetObjectItemCaseSensitive(desc, "GlobalSecondaryIndexes")) {
-        const char *n = str_member(ix, "IndexName");
+        const char *n = hg_json_str(ix, "IndexName");
         if (n && strcmp(n, name) == 0) return ix;
     }
     return NULL;
@@ -885,17 +866,17 @@ static void prune_defs(cJSON *desc)
     cJSON *d = defs ? defs->child : NULL;
     while (d) {
         cJSON *next = d->next;
-        const char *an = str_member(d, "AttributeName");
+        const char *an = hg_json_str(d, "AttributeName");
         bool used = false;
         const cJSON *k;
         cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(desc, "KeySchema"))
-            if (strcmp(str_member(k, "AttributeName"), an) == 0) used = true;
+            if (strcmp(hg_json_str(k, "AttributeName"), an) == 0) used = true;
         static const char *const lists[] = { "GlobalSecondaryIndexes", "LocalSecondaryIndexes" };
         for (int l = 0; l < 2 && !used; l++) {
             const cJSON *ix;
             cJSON_ArrayForEach(ix, cJSON_GetObjectItemCaseSensitive(desc, lists[l]))
                 cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(ix, "KeySchema"))
-                    if (strcmp(str_member(k, "AttributeName"), an) == 0) used = true;
+                    if (strcmp(hg_json_str(k, "AttributeName"), an) == 0) used = true;
         }
         if (!used) cJSON_Delete(cJSON_DetachItemViaPointer(defs, d));
         d = next;
@@ -984,21 +965,21 @@ static int apply_update(ddb_ctx *ctx, ddb_table *t, const cJSON *in, int64_t *ne
         if (isnan(decreases)) decreases = 0;
         if (!was_ppr && (rcu < cr || wcu < cw)) {
             decreases += 1;
-            cJSON_AddNumberToObject(np, "LastDecreaseDateTime", now_epoch());
+            cJSON_AddNumberToObject(np, "LastDecreaseDateTime", hg_time_epoch_ms());
         } else if (!was_ppr && (rcu > cr || wcu > cw)) {
-            cJSON_AddNumberToObject(np, "LastIncreaseDateTime", now_epoch());
+            cJSON_AddNumberToObject(np, "LastIncreaseDateTime", hg_time_epoch_ms());
         }
         cJSON_ReplaceItemInObjectCaseSensitive(np, "NumberOfDecreasesToday", cJSON_CreateNumber(decreases));
-        set_member(desc, "ProvisionedThroughput", np);
+        hg_json_set(desc, "ProvisionedThroughput", np);
     } else if (ppr && !was_ppr) {
-        set_member(desc, "ProvisionedThroughput", throughput_json(0, 0));
+        hg_json_set(desc, "ProvisionedThroughput", throughput_json(0, 0));
     }
     /* GSIs follow the billing mode: on-demand shows 0/0; switching to
      * PROVISIONED gives them the table's units unless an Update says otherwise */
     if (billing && ppr != was_ppr) {
         cJSON *ix;
         cJSON_ArrayForEach(ix, cJSON_GetObjectItemCaseSensitive(desc, "GlobalSecondaryIndexes"))
-            set_member(ix, "ProvisionedThroughput", throughput_json(ppr ? 0 : rcu, ppr ? 0 : wcu));
+            hg_json_set(ix, "ProvisionedThroughput", throughput_json(ppr ? 0 : rcu, ppr ? 0 : wcu));
     }
 
     /* attribute definitions: merged with the current ones, same names same types */
@@ -1009,7 +990,7 @@ static int apply_update(ddb_ctx *ctx, ddb_table *t, const cJSON *in, int64_t *ne
         cJSON *d;
         while ((d = given->child) != NULL) {
             cJSON_DetachItemViaPointer(given, d);
-            const char *an = str_member(d, "AttributeName"), *at = str_member(d, "AttributeType");
+            const char *an = hg_json_str(d, "AttributeName"), *at = hg_json_str(d, "AttributeType");
             const char *cur = def_type(defs, an);
             if (cur && strcmp(cur, at) != 0) {
                 hg_err_validation(err, "One or more parameter values were invalid: Attribute %s is already defined with "
@@ -1051,7 +1032,7 @@ static int apply_update(ddb_ctx *ctx, ddb_table *t, const cJSON *in, int64_t *ne
             snprintf(path, sizeof path, "globalSecondaryIndexUpdates.%d.member.create", i);
             cJSON *o = NULL;
             if (parse_index(create, path, true, &rules, &o, err) != 0) return -1;
-            const char *iname = str_member(o, "IndexName");
+            const char *iname = hg_json_str(o, "IndexName");
             if (has_index_named(desc, iname)) {
                 hg_err_validation(err, "One or more parameter values were invalid: Attempting to create an index which "
                                   "already exists: %s", iname);
@@ -1069,7 +1050,7 @@ static int apply_update(ddb_ctx *ctx, ddb_table *t, const cJSON *in, int64_t *ne
             new_iids[(*nnew)++] = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(o, "_iid"));
             cJSON_AddItemToArray(arr, o);
         } else if (upd) {
-            const char *iname = str_member(upd, "IndexName");
+            const char *iname = hg_json_str(upd, "IndexName");
             cJSON *ix = find_gsi(desc, iname);
             if (!ix) return ddb_err_not_found(err, "Requested resource not found: Index: %s not found", iname);
             cJSON *ipt;
@@ -1080,10 +1061,10 @@ static int apply_update(ddb_ctx *ctx, ddb_table *t, const cJSON *in, int64_t *ne
             if (ipt) {
                 int64_t r, w;
                 if (parse_throughput(ipt, iname, &r, &w, err) != 0) return -1;
-                set_member(ix, "ProvisionedThroughput", throughput_json(r, w));
+                hg_json_set(ix, "ProvisionedThroughput", throughput_json(r, w));
             }
         } else if (del) {
-            const char *iname = str_member(del, "IndexName");
+            const char *iname = hg_json_str(del, "IndexName");
             cJSON *ix = find_gsi(desc, iname);
             if (!ix) return ddb_err_not_found(err, "Requested resource not found: Index: %s not found", iname);
             int64_t iid = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(ix, "_iid"));
@@ -1098,7 +1079,7 @@ static int apply_update(ddb_ctx *ctx, ddb_table *t, const cJSON *in, int64_t *ne
         /* a definition the request gave must serve some index key */
         const cJSON *d;
         cJSON_ArrayForEach(d, defs_in) {
-            const char *an = str_member(d, "AttributeName");
+            const char *an = hg_json_str(d, "AttributeName");
             if (an && !def_type(cJSON_GetObjectItemCaseSensitive(desc, "AttributeDefinitions"), an))
                 return hg_err_validation(err, "One or more parameter values were invalid: Some AttributeDefinitions are not "
                                          "used. Unused: [%s]", an);
@@ -1114,7 +1095,7 @@ static int apply_update(ddb_ctx *ctx, ddb_table *t, const cJSON *in, int64_t *ne
         if (!cJSON_IsBool(prot))
             return hg_err_set(err, 400, "SerializationException",
                               "Unexpected value type in payload: DeletionProtectionEnabled must be a boolean");
-        set_member(desc, "DeletionProtectionEnabled", cJSON_CreateBool(cJSON_IsTrue(prot)));
+        hg_json_set(desc, "DeletionProtectionEnabled", cJSON_CreateBool(cJSON_IsTrue(prot)));
     }
     return 0;
 }
@@ -1188,7 +1169,7 @@ int ddb_op_delete_table(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err)
     }
     d = render_desc(ctx, t, err);
     if (!d) goto fail;
-    set_member(d, "TableStatus", cJSON_CreateString("DELETING"));
+    hg_json_set(d, "TableStatus", cJSON_CreateString("DELETING"));
     if (ddb_store_table_drop(ctx->store, t->tid, err) != 0) goto fail;
     if (hg_store_commit(ctx->store, err) != 0) goto fail;
     ddb_table_free(t);

@@ -35,9 +35,7 @@
 
 static bool same_item(const ddb_table *ta, const ddb_key *a, const ddb_table *tb, const ddb_key *b)
 {
-    return ta->tid == tb->tid && a->hk.len == b->hk.len && a->rk.len == b->rk.len &&
-           memcmp(hg_buf_cstr(&a->hk), hg_buf_cstr(&b->hk), a->hk.len) == 0 &&
-           memcmp(hg_buf_cstr(&a->rk), hg_buf_cstr(&b->rk), a->rk.len) == 0;
+    return ta->tid == tb->tid && ddb_key_equal(a, b);
 }
 
 /* TransactItems: required, 1..TRANSACT_MAX entries. */
@@ -163,31 +161,21 @@ static int request_digest(const cJSON *items, char hex[65], hg_err *err)
 }
 
 /* ItemCollectionMetrics for tables with a local secondary index: one entry
- * per partition key written (ConditionChecks write nothing). We keep no
- * per-collection size, so the estimate is AWS's smallest range. */
+ * per partition key written (ConditionChecks write nothing). */
 static cJSON *collection_metrics(const ddb_write *ws, int n)
 {
     cJSON *all = cJSON_CreateObject();
     for (int i = 0; all && i < n; i++) {
         const ddb_table *t = ws[i].table;
-        bool lsi = false;
-        for (int k = 0; k < t->nindexes; k++) lsi |= t->indexes[k].local;
-        if (!lsi || ws[i].kind == DDB_WRITE_CHECK) continue;
+        if (!ddb_table_has_lsi(t) || ws[i].kind == DDB_WRITE_CHECK) continue;
         bool seen = false;
         for (int j = 0; j < i && !seen; j++)
-            seen = ws[j].kind != DDB_WRITE_CHECK && ws[j].table->tid == t->tid && ws[j].key.hk.len == ws[i].key.hk.len &&
-                   memcmp(hg_buf_cstr(&ws[j].key.hk), hg_buf_cstr(&ws[i].key.hk), ws[i].key.hk.len) == 0;
+            seen = ws[j].kind != DDB_WRITE_CHECK && ws[j].table->tid == t->tid &&
+                   ddb_key_same_partition(&ws[j].key, &ws[i].key);
         if (seen) continue;
         cJSON *list = cJSON_GetObjectItemCaseSensitive(all, t->name);
         if (!list) list = cJSON_AddArrayToObject(all, t->name);
-        cJSON *m = cJSON_CreateObject();
-        cJSON *ck = cJSON_AddObjectToObject(m, "ItemCollectionKey");
-        const cJSON *hv = cJSON_GetObjectItemCaseSensitive(ws[i].item, t->hash.name);
-        if (hv) cJSON_AddItemToObject(ck, t->hash.name, cJSON_Duplicate(hv, 1));
-        cJSON *range = cJSON_AddArrayToObject(m, "SizeEstimateRangeGB");
-        cJSON_AddItemToArray(range, cJSON_CreateNumber(0));
-        cJSON_AddItemToArray(range, cJSON_CreateNumber(1));
-        cJSON_AddItemToArray(list, m);
+        cJSON_AddItemToArray(list, ddb_collection_metrics_json(t, ws[i].item));
     }
     return all;
 }

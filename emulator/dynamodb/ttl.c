@@ -31,7 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "hg_json.h"
 #include "hg_log.h"
+#include "hg_time.h"
 
 #define SWEEP_BATCH   100                        /* deletes per write transaction */
 #define SWEEP_COLLECT 1000                       /* candidates gathered per scan */
@@ -95,10 +97,7 @@ int ddb_op_update_time_to_live(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err)
     cJSON *ttl = cJSON_CreateObject();
     cJSON_AddStringToObject(ttl, "AttributeName", attr);
     cJSON_AddBoolToObject(ttl, "Enabled", enable);
-    if (cJSON_GetObjectItemCaseSensitive(t->desc, "_ttl"))
-        cJSON_ReplaceItemInObjectCaseSensitive(t->desc, "_ttl", ttl);
-    else
-        cJSON_AddItemToObject(t->desc, "_ttl", ttl);
+    hg_json_set(t->desc, "_ttl", ttl);
     if (ddb_table_save(ctx, t, err) != 0 || hg_store_commit(ctx->store, err) != 0) goto fail;
     ddb_table_free(t);
     cJSON *r = cJSON_AddObjectToObject(out, "TimeToLiveSpecification");
@@ -143,13 +142,6 @@ static bool stopping(void)
     bool s = sweeper.stop;
     pthread_mutex_unlock(&sweeper.mu);
     return s;
-}
-
-static double wall_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Is item past its expiry (attribute attr) at time now? */
@@ -242,7 +234,7 @@ static void sweep_table(hg_store *s, int64_t tid, const char *region, const char
         if (t->tid == tid && ttl_attribute(t->desc)) attr = strdup(ttl_attribute(t->desc));
         ddb_table_free(t);
         if (!attr) return;
-        double now = wall_now();
+        double now = hg_time_epoch();
         cJSON *cands = NULL;
         int deleted = 0, n = 0;
         int rc = collect_expired(&ctx, tid, attr, now, &cands, &err);

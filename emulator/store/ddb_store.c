@@ -1,5 +1,6 @@
 /* ddb_store.c — DynamoDB's SQL; see ddb_store.h for the model. */
 #include "ddb_store.h"
+#include "hg_time.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -354,13 +355,6 @@ void ddb_store_cursor_close(ddb_cursor *c)
 
 /* ---- idempotency tokens ----------------------------------------------- */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int ddb_store_token_get(hg_store *s, const char *region, const char *token, double max_age_s,
                         char **digest, char **response, hg_err *err)
 {
@@ -369,7 +363,7 @@ int ddb_store_token_get(hg_store *s, const char *region, const char *token, doub
     sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, token, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st), ret = 1;
-    if (rc == SQLITE_ROW && now_s() - sqlite3_column_double(st, 2) <= max_age_s) {
+    if (rc == SQLITE_ROW && hg_time_epoch() - sqlite3_column_double(st, 2) <= max_age_s) {
         *digest = dup_text(st, 0);
         *response = dup_text(st, 1);
         ret = 0;
@@ -394,6 +388,6 @@ int ddb_store_token_put(hg_store *s, const char *region, const char *token, cons
     sqlite3_bind_text(st, 2, token, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, digest, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, response, -1, SQLITE_STATIC);
-    sqlite3_bind_double(st, 5, now_s());
+    sqlite3_bind_double(st, 5, hg_time_epoch());
     return run(s, st, err, "put token");
 }

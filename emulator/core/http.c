@@ -10,13 +10,67 @@ void hg_response_init(hg_response *resp)
     resp->content_type = "application/json";
     hg_buf_init(&resp->body, 0);
     resp->nheaders = 0;
+    resp->owned_names = 0;
+    resp->owned_content_type = NULL;
 }
 
 void hg_response_release(hg_response *resp)
 {
     hg_buf_release(&resp->body);
-    for (int i = 0; i < resp->nheaders; i++) free(resp->headers[i].value);
+    for (int i = 0; i < resp->nheaders; i++) {
+        free(resp->headers[i].value);
+        if (resp->owned_names & ((uint64_t)1 << i)) free((char *)resp->headers[i].name);
+    }
     resp->nheaders = 0;
+    resp->owned_names = 0;
+    if (resp->owned_content_type && resp->content_type == resp->owned_content_type)
+        resp->content_type = "application/json";
+    free(resp->owned_content_type);
+    resp->owned_content_type = NULL;
+}
+
+/* RFC 9110 token characters: what a header name may be made of. */
+static int is_token(const char *s)
+{
+    if (!*s) return 0;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c <= 32 || c >= 127 || strchr("\"(),/:;<=>?@[\\]{}", c)) return 0;
+    }
+    return 1;
+}
+
+static char *copy_without_crlf(const char *value)
+{
+    size_t n = strlen(value);
+    char *v = malloc(n + 1);
+    if (!v) return NULL;
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++)
+        if (value[i] != '\r' && value[i] != '\n') v[j++] = value[i];
+    v[j] = '\0';
+    return v;
+}
+
+int hg_response_header_copy(hg_response *resp, const char *name, const char *value)
+{
+    if (resp->nheaders >= HG_MAX_RESP_HEADERS || !is_token(name)) return -1;
+    char *n = strdup(name);
+    if (!n) return -1;
+    int i = resp->nheaders;
+    if (hg_response_header(resp, n, value) != 0) { free(n); return -1; }
+    resp->owned_names |= (uint64_t)1 << i;
+    return 0;
+}
+
+int hg_response_content_type_copy(hg_response *resp, const char *value)
+{
+    char *v = copy_without_crlf(value);
+    if (!v) return -1;
+    free(resp->owned_content_type);
+    resp->owned_content_type = v;
+    resp->content_type = v;
+    return 0;
 }
 
 int hg_response_header(hg_response *resp, const char *name, const char *value)

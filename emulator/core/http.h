@@ -19,7 +19,7 @@
 #include "hg_error.h"
 
 #define HG_MAX_BODY        (16u * 1024 * 1024)   /* larger bodies get 413 before they are read */
-#define HG_MAX_RESP_HEADERS 16
+#define HG_MAX_RESP_HEADERS 64   /* a proxied Lambda may set many (CORS, cookies) */
 
 typedef struct hg_request hg_request;
 
@@ -56,6 +56,8 @@ typedef struct hg_response {
     hg_buf body;
     int    nheaders;
     struct { const char *name; char *value; } headers[HG_MAX_RESP_HEADERS];
+    uint64_t owned_names;       /* bit i: headers[i].name is a heap copy (hg_response_header_copy) */
+    char  *owned_content_type;  /* heap copy behind content_type, or NULL */
 } hg_response;
 
 static inline const char *hg_req_header(const hg_request *r, const char *name)
@@ -68,6 +70,12 @@ void hg_response_release(hg_response *resp);
 /* Add a header; name must be a static string. The value is copied with any
  * CR/LF stripped (header injection). Returns -1 when the table is full. */
 int  hg_response_header(hg_response *resp, const char *name, const char *value);
+/* Add a header whose name is not static (e.g. set by a Lambda behind API
+ * Gateway): name and value are copied, CR/LF stripped from the value; a
+ * name that is not an HTTP token is refused. Returns -1 when refused/full. */
+int  hg_response_header_copy(hg_response *resp, const char *name, const char *value);
+/* Make a copy of value the response's Content-Type (CR/LF stripped). */
+int  hg_response_content_type_copy(hg_response *resp, const char *value);
 /* Set status, content type and body (copied). */
 int  hg_response_set(hg_response *resp, int status, const char *content_type,
                      const char *body, size_t len);

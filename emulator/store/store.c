@@ -82,6 +82,11 @@ static const char *const migrations[] = {
     "  ts INTEGER NOT NULL, ingest INTEGER NOT NULL, msg TEXT NOT NULL);"
     "CREATE INDEX logs_events_stream ON logs_events(sid, ts);"
     "CREATE INDEX logs_events_group ON logs_events(gid, ts);",
+    /* 4: API Gateway REST APIs as JSON documents: kind 'api' (the RestApi with
+     *   its resources, methods and integrations), 'deployment' (aux = the frozen
+     *   snapshot invocations serve) and 'stage', all keyed under their API. */
+    "CREATE TABLE apigw_objects(region TEXT NOT NULL, api_id TEXT NOT NULL, kind TEXT NOT NULL,"
+    "  id TEXT NOT NULL, doc TEXT NOT NULL, aux TEXT, PRIMARY KEY(region, api_id, kind, id));",
 };
 
 int hg_store_fail(hg_store *s, hg_err *err, const char *what)

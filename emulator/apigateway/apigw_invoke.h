@@ -1,0 +1,105 @@
+/*
+ * apigw_invoke.h — the pieces of an API Gateway invocation, apart so unit
+ * tests can drive each one with hand-built snapshots and requests:
+ *
+ *   matcher.c  which invoke URL form a request uses (API id, stage, path)
+ *              and which deployed resource + method serves it
+ *   event.c    the Lambda proxy (v1, REST API) event
+ *   mapper.c   the Lambda proxy response contract, and MOCK integrations
+ *   invoke.c   the glue: snapshot, permission check, lambda_invoke, errors,
+ *              the gateway access log
+ *
+ * Everything here borrows its inputs; returned cJSON is new and the caller
+ * frees it.
+ */
+#ifndef APIGW_INVOKE_H
+#define APIGW_INVOKE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <cjson/cJSON.h>
+#include "hg_error.h"
+#include "http.h"
+
+#define APIGW_MAX_SEGMENTS 128       /* deeper paths match nothing */
+#define APIGW_DEFAULT_TIMEOUT_MS 29000
+
+/* ---- matcher.c ------------------------------------------------------------ */
+
+/* Where an invoke URL points. path borrows from the request path: the part
+ * after the stage, "" or starting with '/'. */
+typedef struct apigw_target {
+    char        api_id[64];
+    char        stage[129];
+    const char *path;
+} apigw_target;
+
+/* Parse the three invoke URL forms:
+ *   /restapis/{id}/{stage}/_user_request_/{path}
+ *   /_aws/execute-api/{id}/{stage}/{path}
+ *   Host {id}.execute-api.<anything>  with path /{stage}/{path}
+ * host may be NULL. Returns 1 and fills t when the request is an invocation
+ * (t->stage may be "" when the URL names none), else 0. */
+int apigw_parse_target(const char *path, const char *host, apigw_target *t);
+
+typedef struct apigw_match {
+    const cJSON *resource;     /* borrowed from the snapshot */
+    const cJSON *method;       /* borrowed: the Method object serving the request */
+    cJSON       *path_params;  /* new object, or NULL when the resource has no {param} */
+} apigw_match;
+
+/* Match method + path (as received, "" meaning "/") against a snapshot
+ * (array of Resource objects). Per segment a literal child beats {param},
+ * which beats {proxy+} (greedy, one segment or more); when a branch fails
+ * deeper, the next candidate is tried. On the resource found, the exact
+ * method beats ANY. Returns 0 matched (release with apigw_match_release),
+ * 1 no resource, 2 resource without the method; -1 out of memory. */
+int  apigw_match_route(const cJSON *resources, const char *method, const char *path, apigw_match *m);
+void apigw_match_release(apigw_match *m);
+
+/* ---- event.c -------------------------------------------------------------- */
+
+/* Everything about one invocation that the proxy event shows. */
+typedef struct apigw_call {
+    const hg_request *req;          /* method, headers, query, body, peer */
+    const char  *api_id, *stage;
+    const char  *path;              /* after the stage: "/notes/1" ("/" when empty) */
+    const cJSON *resource;          /* matched Resource: id, path */
+    const cJSON *path_params;       /* object or NULL */
+    const cJSON *stage_variables;   /* object or NULL */
+    const cJSON *binary_media_types;/* array of strings or NULL */
+    const char  *account, *region;
+    const char  *domain_name;       /* Host header, or "localhost" */
+    double       now;               /* epoch seconds */
+} apigw_call;
+
+/* The v1 proxy event. NULL on out of memory. */
+cJSON *apigw_event_new(const apigw_call *c);
+
+/* "28/Nov/2026:08:00:00 +0000" for epoch seconds t. */
+void apigw_request_time(double t, char out[32]);
+/* Does content_type (parameters ignored) match one of the binary media
+ * types ("image/png", "image/ *", "* / *" without the spaces)? */
+bool apigw_is_binary_type(const char *content_type, const cJSON *binary_media_types);
+/* Is s[0..len) valid UTF-8 without NUL bytes? */
+bool apigw_valid_utf8(const char *s, size_t len);
+
+/* ---- mapper.c ------------------------------------------------------------- */
+
+/* Map a Lambda proxy result onto resp (initialised by the caller). Returns 0;
+ * -1 when the result breaks the contract, with why[] saying how — the
+ * caller answers 502 and resp must be reset. */
+int apigw_map_proxy_response(const char *payload, size_t len, hg_response *resp,
+                             char *why, size_t why_cap);
+
+/* Serve a MOCK integration: the request template's statusCode selects the
+ * integration response (selectionPattern, else the default), which gives
+ * status, headers (responseParameters 'literals') and body (responseTemplates).
+ * Returns 0; -1 with why[] when the integration cannot answer (caller: 500). */
+int apigw_mock_response(const cJSON *method, const hg_request *req, hg_response *resp,
+                        char *why, size_t why_cap);
+
+/* Set an API Gateway-shaped error: {"message": msg} and x-amzn-ErrorType. */
+void apigw_error(hg_response *resp, int status, const char *error_type, const char *msg);
+
+#endif

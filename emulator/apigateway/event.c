@@ -1,0 +1,240 @@
+/*
+ * event.c — the Lambda proxy event of a REST API (payload format 1.0), with
+ * every key AWS sends even when it has nothing to say: empty maps are JSON
+ * null (not {}), a missing body is null, identity fields AWS leaves unset
+ * are null. Handlers written against AWS read keys without guards; so must
+ * they here.
+ */
+#include "apigw_invoke.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <openssl/evp.h>
+
+void apigw_request_time(double t, char out[32])
+{
+    static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    time_t secs = (time_t)t;
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    snprintf(out, 32, "%02d/%s/%04d:%02d:%02d:%02d +0000", tm.tm_mday, months[tm.tm_mon % 12],
+             tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+bool apigw_valid_utf8(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        unsigned c = *p;
+        size_t n;
+        unsigned min;
+        if (c == 0) return false;
+        if (c < 0x80) { p++; continue; }
+        else if ((c & 0xE0) == 0xC0) { n = 1; c &= 0x1F; min = 0x80; }
+        else if ((c & 0xF0) == 0xE0) { n = 2; c &= 0x0F; min = 0x800; }
+        else if ((c & 0xF8) == 0xF0) { n = 3; c &= 0x07; min = 0x10000; }
+        else return false;
+        if ((size_t)(end - p) <= n) return false;
+        for (size_t i = 1; i <= n; i++) {
+            if ((p[i] & 0xC0) != 0x80) return false;
+            c = (c << 6) | (p[i] & 0x3F);
+        }
+        if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) return false;
+        p += n + 1;
+    }
+    return true;
+}
+
+/* Compare the type/subtype of a Content-Type (parameters and case ignored)
+ * with a pattern that may be "type/ *" or "* / *" (no spaces). */
+static bool type_matches(const char *ct, size_t ctlen, const char *pat)
+{
+    const char *slash = memchr(ct, '/', ctlen);
+    const char *pslash = strchr(pat, '/');
+    if (!slash || !pslash) return false;
+    size_t tlen = (size_t)(slash - ct), ptlen = (size_t)(pslash - pat);
+    const char *sub = slash + 1, *psub = pslash + 1;
+    size_t slen = ctlen - tlen - 1;
+    bool type_ok = (ptlen == 1 && pat[0] == '*') || (ptlen == tlen && strncasecmp(ct, pat, tlen) == 0);
+    bool sub_ok = strcmp(psub, "*") == 0 || (strlen(psub) == slen && strncasecmp(sub, psub, slen) == 0);
+    return type_ok && sub_ok;
+}
+
+bool apigw_is_binary_type(const char *content_type, const cJSON *binary_media_types)
+{
+    if (!content_type || !cJSON_IsArray(binary_media_types)) return false;
+    while (*content_type == ' ') content_type++;
+    size_t n = strcspn(content_type, "; ");
+    const cJSON *t;
+    cJSON_ArrayForEach(t, binary_media_types)
+        if (cJSON_IsString(t) && type_matches(content_type, n, t->valuestring)) return true;
+    return false;
+}
+
+/* ---- headers and query: single-value (last wins) and multi-value maps ------ */
+
+typedef struct two_maps { cJSON *single, *multi; int failed; } two_maps;
+
+static void collect(void *ctx, const char *name, const char *value)
+{
+    two_maps *m = ctx;
+    if (m->failed) return;
+    cJSON *v = cJSON_CreateString(value);
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(m->multi, name);
+    if (!list) {
+        list = cJSON_CreateArray();
+        if (!list || !cJSON_AddItemToObject(m->multi, name, list)) { cJSON_Delete(list); list = NULL; }
+    }
+    cJSON *v2 = cJSON_CreateString(value);
+    if (!v || !v2 || !list || !cJSON_AddItemToArray(list, v2)) {
+        cJSON_Delete(v);
+        cJSON_Delete(v2);
+        m->failed = 1;
+        return;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(m->single, name)) cJSON_ReplaceItemInObjectCaseSensitive(m->single, name, v);
+    else cJSON_AddItemToObject(m->single, name, v);
+}
+
+/* Add key -> o, or null when o is NULL or empty (AWS's shape); takes o. */
+static void add_map_or_null(cJSON *event, const char *key, cJSON *o)
+{
+    if (!o || !o->child) {
+        cJSON_Delete(o);
+        cJSON_AddNullToObject(event, key);
+    } else {
+        cJSON_AddItemToObject(event, key, o);
+    }
+}
+
+static int add_pair(cJSON *event, const char *single_key, const char *multi_key,
+                    void (*each)(const hg_request *, hg_kv_visit, void *), const hg_request *req)
+{
+    two_maps m = { cJSON_CreateObject(), cJSON_CreateObject(), 0 };
+    if (!m.single || !m.multi) m.failed = 1;
+    else if (each) each(req, collect, &m);
+    if (m.failed) { cJSON_Delete(m.single); cJSON_Delete(m.multi); return -1; }
+    add_map_or_null(event, single_key, m.single);
+    add_map_or_null(event, multi_key, m.multi);
+    return 0;
+}
+
+static cJSON *dup_or_null(const cJSON *o)
+{
+    if (!cJSON_IsObject(o) || !o->child) return cJSON_CreateNull();
+    return cJSON_Duplicate(o, 1);
+}
+
+static const char *str_member(const cJSON *o, const char *key, const char *dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+static cJSON *identity(const apigw_call *c)
+{
+    static const char *const unset[] = { "cognitoIdentityPoolId", "accountId", "cognitoIdentityId",
+        "caller", "principalOrgId", "accessKey", "cognitoAuthenticationType",
+        "cognitoAuthenticationProvider", "userArn", "user" };
+    cJSON *id = cJSON_CreateObject();
+    if (!id) return NULL;
+    for (size_t i = 0; i < sizeof unset / sizeof unset[0]; i++) cJSON_AddNullToObject(id, unset[i]);
+    char ip[64] = "127.0.0.1";
+    if (c->req->peer_ip && c->req->peer_ip(c->req, ip, sizeof ip) != 0) strcpy(ip, "127.0.0.1");
+    cJSON_AddStringToObject(id, "sourceIp", ip);
+    const char *ua = hg_req_header(c->req, "User-Agent");
+    if (ua) cJSON_AddStringToObject(id, "userAgent", ua);
+    else cJSON_AddNullToObject(id, "userAgent");
+    return id;
+}
+
+static cJSON *request_context(const apigw_call *c)
+{
+    cJSON *rc = cJSON_CreateObject();
+    if (!rc) return NULL;
+    const char *resource_path = str_member(c->resource, "path", "/");
+    char time_text[32];
+    apigw_request_time(c->now, time_text);
+    char stage_path[1024 + 160];
+    snprintf(stage_path, sizeof stage_path, "/%s%s", c->stage, c->path[0] ? c->path : "/");
+    char prefix[64];
+    snprintf(prefix, sizeof prefix, "%.*s", (int)strcspn(c->domain_name, ".:"), c->domain_name);
+    /* AWS's extended id is a short opaque token; derive one from the request id */
+    char ext[24];
+    const char *rid = c->req->request_id;
+    size_t j = 0;
+    for (size_t i = 0; rid[i] && j < 16; i++)
+        if (rid[i] != '-') ext[j++] = (char)toupper((unsigned char)rid[i]);
+    ext[j] = '\0';
+
+    cJSON_AddStringToObject(rc, "resourceId", str_member(c->resource, "id", ""));
+    cJSON_AddStringToObject(rc, "resourcePath", resource_path);
+    cJSON_AddStringToObject(rc, "httpMethod", c->req->method);
+    cJSON_AddStringToObject(rc, "extendedRequestId", ext);
+    cJSON_AddStringToObject(rc, "requestTime", time_text);
+    cJSON_AddStringToObject(rc, "path", stage_path);
+    cJSON_AddStringToObject(rc, "accountId", c->account);
+    cJSON_AddStringToObject(rc, "protocol", "HTTP/1.1");
+    cJSON_AddStringToObject(rc, "stage", c->stage);
+    cJSON_AddStringToObject(rc, "domainPrefix", prefix);
+    cJSON_AddNumberToObject(rc, "requestTimeEpoch", floor(c->now * 1000.0));
+    cJSON_AddStringToObject(rc, "requestId", c->req->request_id);
+    cJSON_AddItemToObject(rc, "identity", identity(c));
+    cJSON_AddStringToObject(rc, "domainName", c->domain_name);
+    cJSON_AddStringToObject(rc, "apiId", c->api_id);
+    return rc;
+}
+
+/* body: null when empty; base64 when binary by type or not UTF-8 text. */
+static int add_body(cJSON *event, const apigw_call *c)
+{
+    const hg_request *req = c->req;
+    if (req->body_len == 0) {
+        cJSON_AddNullToObject(event, "body");
+        cJSON_AddFalseToObject(event, "isBase64Encoded");
+        return 0;
+    }
+    bool binary = apigw_is_binary_type(hg_req_header(req, "Content-Type"), c->binary_media_types) ||
+                  !apigw_valid_utf8(req->body, req->body_len);
+    if (!binary) {
+        cJSON_AddStringToObject(event, "body", req->body);
+        cJSON_AddFalseToObject(event, "isBase64Encoded");
+        return 0;
+    }
+    if (req->body_len > (SIZE_MAX - 8) / 4 * 3) return -1;
+    size_t cap = (req->body_len + 2) / 3 * 4 + 1;
+    char *b64 = malloc(cap);
+    if (!b64) return -1;
+    EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)req->body, (int)req->body_len);
+    cJSON_AddStringToObject(event, "body", b64);
+    free(b64);
+    cJSON_AddTrueToObject(event, "isBase64Encoded");
+    return 0;
+}
+
+cJSON *apigw_event_new(const apigw_call *c)
+{
+    cJSON *e = cJSON_CreateObject();
+    if (!e) return NULL;
+    cJSON_AddStringToObject(e, "resource", str_member(c->resource, "path", "/"));
+    cJSON_AddStringToObject(e, "path", c->path[0] ? c->path : "/");
+    cJSON_AddStringToObject(e, "httpMethod", c->req->method);
+    if (add_pair(e, "headers", "multiValueHeaders", c->req->each_header, c->req) != 0 ||
+        add_pair(e, "queryStringParameters", "multiValueQueryStringParameters", c->req->each_query, c->req) != 0)
+        goto oom;
+    cJSON_AddItemToObject(e, "pathParameters", dup_or_null(c->path_params));
+    cJSON_AddItemToObject(e, "stageVariables", dup_or_null(c->stage_variables));
+    cJSON *rc = request_context(c);
+    if (!rc) goto oom;
+    cJSON_AddItemToObject(e, "requestContext", rc);
+    if (add_body(e, c) != 0) goto oom;
+    return e;
+oom:
+    cJSON_Delete(e);
+    return NULL;
+}

@@ -1,0 +1,255 @@
+/*
+ * matcher.c — which invoke URL a request uses, and which deployed resource
+ * and method answer it, the way API Gateway REST APIs choose.
+ *
+ * The snapshot is the array GetResources(embed=methods) returns; it is small
+ * (tens of resources), so children are found by scanning for parentId rather
+ * than building an index per request.
+ *
+ * Invariants:
+ *   1. Path segments are the non-empty pieces between '/', so "/a//b/" and
+ *      "/a/b" reach the same resource (API Gateway ignores a trailing slash).
+ *   2. At each segment the candidates are tried literal first, then {param},
+ *      then {proxy+}; a branch that fails deeper lets the next one try.
+ *   3. {proxy+} takes the rest of the path as received (one segment or more,
+ *      without the leading slash); it has no children.
+ *   4. The path arrives URL-decoded (libmicrohttpd unescapes it), so
+ *      parameters are decoded as AWS hands them to the integration.
+ */
+#include "apigw_invoke.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the three URL forms ---------------------------------------------------- */
+
+/* Copy the segment at *p (up to '/' or end) into out; advance *p past it. */
+static int take_segment(const char **p, char *out, size_t cap)
+{
+    const char *s = *p, *e = strchr(s, '/');
+    size_t n = e ? (size_t)(e - s) : strlen(s);
+    if (n >= cap) return -1;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    *p = s + n;
+    return 0;
+}
+
+static int valid_api_id(const char *id)
+{
+    if (!*id) return 0;
+    for (; *id; id++)
+        if (!isalnum((unsigned char)*id)) return 0;
+    return 1;
+}
+
+/* "/{stage}{rest}" -> stage, rest (borrowed). */
+static int stage_and_rest(const char *p, apigw_target *t)
+{
+    t->stage[0] = '\0';
+    if (*p == '/') p++;
+    if (take_segment(&p, t->stage, sizeof t->stage) != 0) return 0;
+    t->path = p;
+    return 1;
+}
+
+int apigw_parse_target(const char *path, const char *host, apigw_target *t)
+{
+    static const char restapis[] = "/restapis/", aws[] = "/_aws/execute-api/";
+    memset(t, 0, sizeof *t);
+    t->path = "";
+    if (strncmp(path, restapis, sizeof restapis - 1) == 0) {
+        const char *p = path + sizeof restapis - 1;
+        char marker[16];
+        if (take_segment(&p, t->api_id, sizeof t->api_id) != 0 || *p != '/') return 0;
+        p++;
+        if (take_segment(&p, t->stage, sizeof t->stage) != 0 || *p != '/') return 0;
+        p++;
+        /* only /_user_request_ makes it an invocation: the rest is the management API */
+        if (take_segment(&p, marker, sizeof marker) != 0 || strcmp(marker, "_user_request_") != 0)
+            return 0;
+        t->path = p;
+        return valid_api_id(t->api_id);
+    }
+    if (strncmp(path, aws, sizeof aws - 1) == 0) {
+        const char *p = path + sizeof aws - 1;
+        if (take_segment(&p, t->api_id, sizeof t->api_id) != 0) return 0;
+        return stage_and_rest(p, t) && valid_api_id(t->api_id);
+    }
+    if (host) {
+        const char *dot = strchr(host, '.');
+        static const char ea[] = ".execute-api";
+        if (!dot || (size_t)(dot - host) >= sizeof t->api_id) return 0;
+        if (strncmp(dot, ea, sizeof ea - 1) != 0) return 0;
+        char after = dot[sizeof ea - 1];
+        if (after != '.' && after != ':' && after != '\0') return 0;
+        memcpy(t->api_id, host, (size_t)(dot - host));
+        t->api_id[dot - host] = '\0';
+        for (char *c = t->api_id; *c; c++) *c = (char)tolower((unsigned char)*c);
+        return stage_and_rest(path, t) && valid_api_id(t->api_id);
+    }
+    return 0;
+}
+
+/* ---- resource matching -------------------------------------------------------- */
+
+typedef struct span { const char *s; size_t n; } span;
+
+typedef struct walk {
+    const cJSON *resources;
+    const char  *path;
+    span  seg[APIGW_MAX_SEGMENTS];
+    int   nseg;
+    span  name[APIGW_MAX_SEGMENTS], value[APIGW_MAX_SEGMENTS];  /* binding at depth i, name.s NULL if none */
+    const char *proxy_name; size_t proxy_name_len; const char *proxy_value; int proxy_depth;
+} walk;
+
+enum part_kind { PART_LITERAL, PART_PARAM, PART_PROXY };
+
+static enum part_kind kind_of(const char *pp, size_t n)
+{
+    if (n >= 2 && pp[0] == '{' && pp[n - 1] == '}')
+        return (n >= 3 && pp[n - 2] == '+') ? PART_PROXY : PART_PARAM;
+    return PART_LITERAL;
+}
+
+static const cJSON *descend(walk *w, const char *node_id, int depth);
+
+static const cJSON *try_kind(walk *w, const char *node_id, int depth, enum part_kind want)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, w->resources) {
+        const cJSON *parent = cJSON_GetObjectItemCaseSensitive(r, "parentId");
+        const cJSON *part = cJSON_GetObjectItemCaseSensitive(r, "pathPart");
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
+        if (!cJSON_IsString(parent) || !cJSON_IsString(part) || !cJSON_IsString(id)) continue;
+        if (strcmp(parent->valuestring, node_id) != 0) continue;
+        const char *pp = part->valuestring;
+        size_t n = strlen(pp);
+        if (kind_of(pp, n) != want) continue;
+        const span *seg = &w->seg[depth];
+        if (want == PART_LITERAL) {
+            if (n != seg->n || memcmp(pp, seg->s, n) != 0) continue;
+            w->name[depth].s = NULL;
+            const cJSON *found = descend(w, id->valuestring, depth + 1);
+            if (found) return found;
+        } else if (want == PART_PARAM) {
+            w->name[depth] = (span){ pp + 1, n - 2 };
+            w->value[depth] = *seg;
+            const cJSON *found = descend(w, id->valuestring, depth + 1);
+            if (found) return found;
+            w->name[depth].s = NULL;
+        } else {
+            w->proxy_name = pp + 1;
+            w->proxy_name_len = n - 3;
+            w->proxy_value = seg->s;
+            w->proxy_depth = depth;
+            return r;
+        }
+    }
+    return NULL;
+}
+
+static const cJSON *find_by_id(const cJSON *resources, const char *id)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, resources) {
+        const cJSON *rid = cJSON_GetObjectItemCaseSensitive(r, "id");
+        if (cJSON_IsString(rid) && strcmp(rid->valuestring, id) == 0) return r;
+    }
+    return NULL;
+}
+
+static const cJSON *descend(walk *w, const char *node_id, int depth)
+{
+    if (depth == w->nseg) return find_by_id(w->resources, node_id);
+    const cJSON *found;
+    if ((found = try_kind(w, node_id, depth, PART_LITERAL))) return found;
+    if ((found = try_kind(w, node_id, depth, PART_PARAM))) return found;
+    return try_kind(w, node_id, depth, PART_PROXY);
+}
+
+static const cJSON *root_of(const cJSON *resources)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, resources) {
+        const cJSON *path = cJSON_GetObjectItemCaseSensitive(r, "path");
+        if (cJSON_IsString(path) && strcmp(path->valuestring, "/") == 0) return r;
+    }
+    return NULL;
+}
+
+static int add_param(cJSON *o, const char *name, size_t nlen, const char *value, size_t vlen)
+{
+    char key[256];
+    if (nlen >= sizeof key) nlen = sizeof key - 1;
+    memcpy(key, name, nlen);
+    key[nlen] = '\0';
+    cJSON *v = cJSON_CreateString("");
+    if (!v) return -1;
+    char *copy = cJSON_malloc(vlen + 1);
+    if (!copy) { cJSON_Delete(v); return -1; }
+    memcpy(copy, value, vlen);
+    copy[vlen] = '\0';
+    cJSON_free(v->valuestring);
+    v->valuestring = copy;
+    cJSON_DeleteItemFromObjectCaseSensitive(o, key);   /* a repeated name: the deeper one wins */
+    cJSON_AddItemToObject(o, key, v);
+    return 0;
+}
+
+int apigw_match_route(const cJSON *resources, const char *method, const char *path, apigw_match *m)
+{
+    memset(m, 0, sizeof *m);
+    walk *w = calloc(1, sizeof *w);
+    if (!w) return -1;
+    w->resources = resources;
+    w->path = path;
+    w->proxy_depth = -1;
+    for (const char *p = path; *p;) {
+        while (*p == '/') p++;
+        if (!*p) break;
+        const char *e = strchr(p, '/');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (w->nseg == APIGW_MAX_SEGMENTS) { free(w); return 1; }
+        w->seg[w->nseg++] = (span){ p, n };
+        p += n;
+    }
+    const cJSON *root = root_of(resources);
+    const cJSON *root_id = root ? cJSON_GetObjectItemCaseSensitive(root, "id") : NULL;
+    const cJSON *res = cJSON_IsString(root_id) ? descend(w, root_id->valuestring, 0) : NULL;
+    if (!res) { free(w); return 1; }
+
+    int bound_to = w->proxy_depth >= 0 ? w->proxy_depth : w->nseg;
+    int any = w->proxy_depth >= 0;
+    for (int i = 0; i < bound_to; i++) any |= w->name[i].s != NULL;
+    if (any) {
+        m->path_params = cJSON_CreateObject();
+        if (!m->path_params) { free(w); return -1; }
+        for (int i = 0; i < bound_to; i++)
+            if (w->name[i].s && add_param(m->path_params, w->name[i].s, w->name[i].n,
+                                          w->value[i].s, w->value[i].n) != 0) goto oom;
+        if (w->proxy_depth >= 0 &&
+            add_param(m->path_params, w->proxy_name, w->proxy_name_len, w->proxy_value,
+                      strlen(w->proxy_value)) != 0) goto oom;
+    }
+    free(w);
+    m->resource = res;
+    const cJSON *methods = cJSON_GetObjectItemCaseSensitive(res, "resourceMethods");
+    const cJSON *meth = cJSON_GetObjectItemCaseSensitive(methods, method);
+    if (!meth) meth = cJSON_GetObjectItemCaseSensitive(methods, "ANY");
+    if (!meth) { apigw_match_release(m); m->resource = res; return 2; }
+    m->method = meth;
+    return 0;
+oom:
+    free(w);
+    apigw_match_release(m);
+    return -1;
+}
+
+void apigw_match_release(apigw_match *m)
+{
+    cJSON_Delete(m->path_params);
+    m->path_params = NULL;
+}

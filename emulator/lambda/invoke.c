@@ -247,19 +247,6 @@ static int check_payload(const char *payload, size_t len, hg_err *err)
     return 0;
 }
 
-/* Resolve function (+ its ":qualifier") to a loaded record; only $LATEST exists. */
-static int load_fn(hg_store *s, const char *region, const char *function, lambda_fn **out, hg_err *err)
-{
-    char name[65], qualifier[129];
-    if (lambda_parse_name(function, name, qualifier, err) != 0) return -1;
-    if (qualifier[0] && strcmp(qualifier, "$LATEST") != 0) {
-        char arn[256];
-        lambda_fn_arn(region, name, arn, sizeof arn);
-        return hg_err_set(err, 404, "ResourceNotFoundException", "Function not found: %s:%s", arn, qualifier);
-    }
-    return lambda_fn_load(s, region, name, out, err);
-}
-
 /* ---- the Event queue ---------------------------------------------------- */
 
 typedef struct async_item {
@@ -425,7 +412,7 @@ static int invoke(const char *region, const char *function, const char *invocati
     hg_store *s = hg_store_get(err);
     if (!s) return -1;
     lambda_fn *f = NULL;
-    if (load_fn(s, region, function, &f, err) != 0) return -1;
+    if (lambda_fn_load(s, region, function, &f, err) != 0) return -1;   /* only $LATEST exists */
     int rc = -1;
     if (check_payload(payload, len, err) != 0) goto done;
     if (type == INV_DRYRUN) {

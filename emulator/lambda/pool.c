@@ -255,11 +255,18 @@ int lambda_pool_lease(hg_store *s, const lambda_fn *f, hg_buf *log, lambda_lease
     if (!g) {
         if (gen_build(s, f, &g, err) != 0) goto fail;
         pthread_mutex_lock(&pool_mutex);
-        if (!fp->cur) {               /* ours becomes current; else a racing lease won */
+        if (!fp->cur) {               /* ours becomes current */
             fp->cur = g;
             g->refs++;
+        } else if (strcmp(fp->cur->revision, g->revision) == 0 && fp->cur->fingerprint == g->fingerprint) {
+            pool_gen *mine = g;       /* a racing lease built the same code first: share it */
+            g = fp->cur;
+            g->refs++;
+            gen_unref_locked(mine, &dead);
         }
         pthread_mutex_unlock(&pool_mutex);
+        gen_free_list(dead);
+        dead = NULL;
     }
 
     pool_env *pe = calloc(1, sizeof *pe);

@@ -21,4 +21,19 @@ typedef struct logs_event {
 int logs_put(const char *region, const char *group, const char *stream,
              const logs_event *events, int n, hg_err *err);
 
+/* ---- for the Logs service glue (emulator/logs/service.c) only ------------------------------ */
+#include <cjson/cJSON.h>
+
+/* Start the writer thread that moves logs_put's queue into storage. */
+int  logs_start(hg_err *err);
+/* Stop the writer and write whatever is still queued. */
+void logs_stop(void);
+/* Write what is queued now, on the caller's thread (every API request does
+ * this first, so reads see everything already put). */
+int  logs_flush(hg_err *err);
+/* Run one Logs operation ("PutLogEvents") in region: fills out (a JSON
+ * object, owned by the caller) or err. Unknown operations fail with
+ * UnknownOperationException. */
+int  logs_call(const char *region, const char *operation, const cJSON *in, cJSON *out, hg_err *err);
+
 #endif

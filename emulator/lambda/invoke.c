@@ -156,7 +156,11 @@ static int run_once(hg_store *s, const lambda_fn *f, const char *request_id,
     double t0 = mono_now();
     hg_buf_printf(log, "START RequestId: %s Version: $LATEST\n", request_id);
     hlua_result res = {0};
-    if (rc == 1) {                   /* init failed: the error is the answer */
+    /* Room kept for what the runtime writes after the handler (the error or
+     * timeout line, END, REPORT), even when the handler filled the log. */
+    size_t room = 2048 + (init_error ? strlen(init_error) : 0);
+    if (rc == 1) {                    /* init failed: the error is the answer */
+        if (log->cap) log->cap += room;
         hg_buf_printf(log, "%s\n", init_error);
         out->payload = init_error;
         out->payload_len = strlen(init_error);
@@ -171,6 +175,7 @@ static int run_once(hg_store *s, const lambda_fn *f, const char *request_id,
             lambda_pool_return(lease);
             return -1;
         }
+        if (log->cap) log->cap += room;
         if (res.status == HLUA_TIMEOUT) {
             char when[32];
             rfc3339_now(when);

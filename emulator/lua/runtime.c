@@ -1,0 +1,764 @@
+/*
+ * runtime.c — Lambda execution environments for Lua handlers: one sandboxed
+ * lua_State per env, its handler module loaded once and reused warm.
+ *
+ * Limits work without threads or signals:
+ *   - memory: the state's allocator counts bytes and refuses to grow past
+ *     the cap. Lua answers a refusal with an emergency GC and one retry of
+ *     the same request; only when that retry fails too is the env "out of
+ *     memory" (garbage alone never kills a function).
+ *   - time: a count hook every HOOK_EVERY instructions compares
+ *     CLOCK_MONOTONIC with the deadline.
+ * Once either limit trips, the hook raises on every instruction of every
+ * coroutine with a private light-userdata error, so a handler's pcall can
+ * catch it only to have the very next instruction raise again; the flags are
+ * checked again after the top-level pcall returns, so a caught error never
+ * turns into a success. A tripped env is not reusable.
+ *
+ * Invariants:
+ *   1. Lua code runs only inside lua_pcall; outside it this file uses only
+ *      API calls that never raise.
+ *   2. No C heap memory is live across a call that can raise: C memory lives
+ *      in the env (freed by hlua_env_free) or is freed before raising.
+ *   3. The env pointer sits in the state's extra space, which Lua copies to
+ *      every coroutine, so any C function finds its env from any thread.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <lua5.4/lualib.h>
+
+#include "lua_internal.h"
+
+#define HOOK_EVERY 1000                        /* instructions between deadline checks */
+#define DEFAULT_MEMORY ((size_t)128 << 20)
+#define DEFAULT_INIT_TIMEOUT 10.0              /* AWS gives module init 10 s */
+#define TRACE_MAX_LINES 40
+
+struct hlua_env {
+    lua_State *L;
+    /* allocator */
+    size_t used, peak, limit;
+    const void *fail_ptr;           /* the last refused request, to spot Lua's retry of it */
+    size_t fail_osize, fail_nsize;
+    bool   fail_pending;
+    /* limits */
+    bool   oom, timed_out, tripped;
+    double deadline;
+    /* the current invocation (NULL between them) */
+    const hlua_invocation *inv;
+    hg_buf *log;
+    /* configuration, owned copies */
+    const hlua_bundle *bundle;
+    char  *function_name, *function_arn, *function_version, *region, *log_group, *log_stream;
+    int    memory_mb;
+    int    handler_ref;
+};
+
+/* Private error value raised once a limit tripped (its address is the identity). */
+static const char trip_sentinel = 't';
+static const char getenv_key = 'g';
+
+static double now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static hlua_env *env_of(lua_State *L) { return *(hlua_env **)lua_getextraspace(L); }
+
+const char *hlua_region(lua_State *L) { return env_of(L)->region; }
+
+static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
+
+/* ---- limits ---------------------------------------------------------------- */
+
+static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    hlua_env *e = ud;
+    if (!ptr) osize = 0;                 /* osize then encodes the object's type */
+    if (nsize == 0) {
+        free(ptr);
+        e->used -= osize;
+        return NULL;
+    }
+    if (nsize > osize && nsize - osize > e->limit - e->used) {
+        if (e->fail_pending && e->fail_ptr == ptr && e->fail_osize == osize && e->fail_nsize == nsize)
+            e->oom = true;               /* refused again after the emergency GC */
+        e->fail_pending = true;
+        e->fail_ptr = ptr;
+        e->fail_osize = osize;
+        e->fail_nsize = nsize;
+        return NULL;
+    }
+    void *p = realloc(ptr, nsize);
+    if (!p) {
+        if (nsize > osize) e->oom = true;
+        return NULL;
+    }
+    e->used = e->used - osize + nsize;
+    if (e->used > e->peak) e->peak = e->used;
+    if (nsize > osize) e->fail_pending = false;
+    return p;
+}
+
+static void deadline_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    hlua_env *e = env_of(L);
+    if (!e->tripped) {
+        if (e->oom) {
+            e->tripped = true;
+        } else if (now_mono() >= e->deadline) {
+            e->timed_out = true;
+            e->tripped = true;
+        } else {
+            return;
+        }
+    }
+    lua_sethook(L, deadline_hook, LUA_MASKCOUNT, 1);   /* from now on, every instruction */
+    lua_pushlightuserdata(L, (void *)&trip_sentinel);
+    lua_error(L);
+}
+
+/* ---- sandboxed library ---------------------------------------------------- */
+
+static void log_append(hlua_env *e, const char *s, size_t len)
+{
+    if (!e->log) return;
+    size_t cap = e->log->cap ? e->log->cap : SIZE_MAX / 2;
+    size_t room = cap > e->log->len ? cap - e->log->len : 0;
+    if (len > room) len = room;          /* a full log keeps its head, like a capped buffer */
+    if (len) hg_buf_append(e->log, s, len);
+}
+
+/* print(...) and context.log(...): arguments joined by tabs, one line. */
+static int sandbox_print(lua_State *L)
+{
+    int n = lua_gettop(L);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = 1; i <= n; i++) {
+        if (i > 1) luaL_addchar(&b, '\t');
+        luaL_tolstring(L, i, NULL);
+        luaL_addvalue(&b);
+    }
+    luaL_addchar(&b, '\n');
+    luaL_pushresult(&b);
+    size_t len;
+    const char *s = lua_tolstring(L, -1, &len);
+    log_append(env_of(L), s, len);
+    return 0;
+}
+
+/* load(chunk [, name [, mode [, env]]]) with mode forced to text. */
+static int sandbox_load(lua_State *L)
+{
+    lua_settop(L, 4);
+    lua_pushstring(L, "t");
+    lua_replace(L, 3);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 4, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* os.getenv(name): the function's own variables and Lambda's, never the host's. */
+static int sandbox_getenv(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &getenv_key);
+    lua_getfield(L, -1, name);
+    if (!lua_isstring(L, -1)) lua_pushnil(L);
+    return 1;
+}
+
+/* A module name as a bundle path stem: "a.b" -> "a/b". Only plain names. */
+static bool module_stem(const char *name, char *out, size_t cap)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n >= cap || name[0] == '.' || name[n - 1] == '.') return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'
+                  || c == '-' || c == '.';
+        if (!ok || (c == '.' && name[i + 1] == '.')) return false;
+        out[i] = c == '.' ? '/' : c;
+    }
+    out[n] = '\0';
+    return true;
+}
+
+/* Load (not run) the chunk of module stem from the bundle: pushes the
+ * function and returns 1 with the file's path in path; 0 if no file. */
+static int load_module_file(lua_State *L, const char *stem, char *path, size_t cap)
+{
+    hlua_env *e = env_of(L);
+    static const char *const forms[] = { "%s.lua", "%s/init.lua" };
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, cap, forms[i], stem);
+        char *data;
+        size_t len;
+        hg_err err;
+        hg_err_clear(&err);
+        int rc = hlua_bundle_read(e->bundle, path, &data, &len, &err);
+        if (rc == 1) continue;
+        if (rc < 0) return luaL_error(L, "cannot read %s: %s", path, err.message);
+        char chunkname[300];
+        snprintf(chunkname, sizeof chunkname, "@%s", path);
+        int st = luaL_loadbufferx(L, data, len, chunkname, "t");   /* never raises */
+        free(data);
+        if (st != LUA_OK) {
+            if (st == LUA_ERRMEM) return lua_error(L);
+            return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", stem, path,
+                              lua_tostring(L, -1));
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* require(name): package.loaded, then package.preload, then the bundle only. */
+static int sandbox_require(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    lua_settop(L, 1);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);        /* 2 */
+    if (lua_getfield(L, 2, name) != LUA_TNIL && lua_toboolean(L, -1)) return 1;
+    lua_pop(L, 1);
+    char stem[256], path[300];
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+    if (lua_getfield(L, -1, name) == LUA_TFUNCTION) {
+        lua_pushvalue(L, 1);
+        lua_pushliteral(L, ":preload:");
+        lua_call(L, 2, 1);
+    } else {
+        if (!module_stem(name, stem, sizeof stem))
+            return luaL_error(L, "module '%s' not found: a module name is a dotted path inside the "
+                                 "function's code (letters, digits, '_', '-')", name);
+        lua_settop(L, 2);
+        if (!load_module_file(L, stem, path, sizeof path))
+            return luaL_error(L, "module '%s' not found:\n\tno file '%s.lua' in the function's code\n"
+                                 "\tno file '%s/init.lua' in the function's code", name, stem, stem);
+        lua_pushvalue(L, 1);
+        lua_pushstring(L, path);
+        lua_call(L, 2, 1);
+    }
+    if (!lua_isnil(L, -1)) lua_setfield(L, 2, name);
+    else lua_pop(L, 1);
+    if (lua_getfield(L, 2, name) == LUA_TNIL) {      /* nothing returned, nothing set */
+        lua_pushboolean(L, 1);
+        lua_copy(L, -1, -2);
+        lua_setfield(L, 2, name);
+    }
+    return 1;
+}
+
+static int remaining_millis(lua_State *L)
+{
+    double left = (env_of(L)->deadline - now_mono()) * 1000.0;
+    lua_pushinteger(L, left > 0 ? (lua_Integer)left : 0);
+    return 1;
+}
+
+static void set_str(lua_State *L, const char *k, const char *v)
+{
+    lua_pushstring(L, v ? v : "");
+    lua_setfield(L, -2, k);
+}
+
+/* Open the sandbox: runs under lua_pcall (argument: the config). */
+static int setup_body(lua_State *L)
+{
+    const hlua_env_config *cfg = lua_touserdata(L, 1);
+    hlua_env *e = env_of(L);
+    lua_settop(L, 0);
+
+    luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
+    lua_pushnil(L); lua_setfield(L, -2, "dofile");
+    lua_pushnil(L); lua_setfield(L, -2, "loadfile");
+    lua_getfield(L, -1, "load");
+    lua_pushcclosure(L, sandbox_load, 1);
+    lua_setfield(L, -2, "load");
+    lua_pushcfunction(L, sandbox_print);
+    lua_setfield(L, -2, "print");
+    lua_pushcfunction(L, sandbox_require);
+    lua_setfield(L, -2, "require");
+    lua_pop(L, 1);
+
+    static const luaL_Reg libs[] = {
+        { LUA_STRLIBNAME, luaopen_string }, { LUA_TABLIBNAME, luaopen_table },
+        { LUA_MATHLIBNAME, luaopen_math },  { LUA_UTF8LIBNAME, luaopen_utf8 },
+        { LUA_COLIBNAME, luaopen_coroutine }, { "json", hlua_open_json }, { "aws", hlua_open_aws },
+    };
+    for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++) {
+        bool global = strcmp(libs[i].name, "json") != 0 && strcmp(libs[i].name, "aws") != 0;
+        luaL_requiref(L, libs[i].name, libs[i].func, global);
+        lua_pop(L, 1);
+    }
+    lua_getglobal(L, LUA_STRLIBNAME);
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump");            /* bytecode is useless here: load takes text only */
+    lua_pop(L, 1);
+
+    /* aws.dynamodb as its own module name too. */
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_getfield(L, -1, "aws");
+    lua_getfield(L, -1, "dynamodb");
+    lua_setfield(L, -3, "aws.dynamodb");
+    lua_pop(L, 1);
+
+    /* os: a fresh table with the four harmless functions. */
+    lua_pushcfunction(L, luaopen_os);
+    lua_call(L, 0, 1);
+    lua_createtable(L, 0, 4);
+    static const char *const keep[] = { "time", "clock", "date", "difftime" };
+    for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
+        lua_getfield(L, -2, keep[i]);
+        lua_setfield(L, -2, keep[i]);
+    }
+    lua_pushcfunction(L, sandbox_getenv);
+    lua_setfield(L, -2, "getenv");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -4, LUA_OSLIBNAME);     /* package.loaded.os */
+    lua_setglobal(L, LUA_OSLIBNAME);
+    lua_pop(L, 1);
+
+    /* package: loaded and preload only (no paths, no loadlib, no searchers). */
+    lua_createtable(L, 0, 2);
+    lua_pushvalue(L, -2);
+    lua_setfield(L, -2, "loaded");
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+    lua_setfield(L, -2, "preload");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "package");
+    lua_setglobal(L, "package");
+    lua_pop(L, 1);
+
+    /* The variables os.getenv sees: the function's, then Lambda's (which win). */
+    lua_newtable(L);
+    if (cJSON_IsObject(cfg->env_vars)) {
+        for (const cJSON *v = cfg->env_vars->child; v; v = v->next)
+            if (cJSON_IsString(v) && v->string) set_str(L, v->string, v->valuestring);
+    }
+    char mem[24];
+    snprintf(mem, sizeof mem, "%d", e->memory_mb);
+    set_str(L, "AWS_REGION", e->region);
+    set_str(L, "AWS_DEFAULT_REGION", e->region);
+    set_str(L, "AWS_LAMBDA_FUNCTION_NAME", e->function_name);
+    set_str(L, "AWS_LAMBDA_FUNCTION_VERSION", e->function_version);
+    set_str(L, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", mem);
+    set_str(L, "AWS_LAMBDA_LOG_GROUP_NAME", e->log_group);
+    set_str(L, "AWS_LAMBDA_LOG_STREAM_NAME", e->log_stream);
+    set_str(L, "AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand");
+    set_str(L, "AWS_EXECUTION_ENV", "AWS_Lambda_lua5.4");
+    set_str(L, "LAMBDA_TASK_ROOT", "/var/task");
+    set_str(L, "LAMBDA_RUNTIME_DIR", "/var/runtime");
+    set_str(L, "_HANDLER", cfg->handler);
+    set_str(L, "TZ", ":UTC");
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &getenv_key);
+    return 0;
+}
+
+/* ---- errors as Lambda reports them ---------------------------------------- */
+
+/* Message handler: keeps the trip sentinel as is, else {message, type, trace}. */
+static int on_error(lua_State *L)
+{
+    if (lua_type(L, 1) == LUA_TLIGHTUSERDATA && lua_touserdata(L, 1) == &trip_sentinel) return 1;
+    lua_createtable(L, 0, 3);
+    int t = lua_gettop(L);
+    if (lua_type(L, 1) == LUA_TTABLE) {
+        /* error{errorType=..., errorMessage=...} lets a handler name its error. */
+        if (lua_getfield(L, 1, "errorType") != LUA_TSTRING) {
+            lua_pop(L, 1);
+            lua_getfield(L, 1, "type");
+        }
+        if (lua_type(L, -1) == LUA_TSTRING) lua_setfield(L, t, "type");
+        else lua_pop(L, 1);
+        if (lua_getfield(L, 1, "errorMessage") != LUA_TSTRING) {
+            lua_pop(L, 1);
+            lua_getfield(L, 1, "message");
+        }
+        if (lua_type(L, -1) == LUA_TSTRING) lua_setfield(L, t, "message");
+        else lua_pop(L, 1);
+    }
+    if (lua_getfield(L, t, "message") == LUA_TNIL) {
+        lua_pop(L, 1);
+        luaL_tolstring(L, 1, NULL);
+    }
+    lua_setfield(L, t, "message");
+    luaL_traceback(L, L, NULL, 1);
+    lua_setfield(L, t, "trace");
+    return 1;
+}
+
+/* The error value of a failed pcall (top of stack) as Lambda's error JSON.
+ * Never raises. Caller frees. */
+static cJSON *error_payload(lua_State *L, const char *default_type, const char *prefix)
+{
+    const char *msg = NULL, *type = NULL, *trace = NULL;
+    if (lua_type(L, -1) == LUA_TTABLE && lua_checkstack(L, 3)) {
+        int t = lua_gettop(L);
+        /* rawget with string keys would allocate; walk the table instead. */
+        lua_pushnil(L);
+        while (lua_next(L, t)) {
+            if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
+                const char *k = lua_tostring(L, -2);
+                if (strcmp(k, "message") == 0) msg = lua_tostring(L, -1);
+                else if (strcmp(k, "type") == 0) type = lua_tostring(L, -1);
+                else if (strcmp(k, "trace") == 0) trace = lua_tostring(L, -1);
+            }
+            lua_pop(L, 1);
+        }
+    } else if (lua_type(L, -1) == LUA_TSTRING) {
+        msg = lua_tostring(L, -1);
+    }
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    if (prefix) {
+        size_t n = strlen(prefix) + strlen(msg ? msg : "") + 1;
+        char *m = malloc(n);
+        if (m) {
+            snprintf(m, n, "%s%s", prefix, msg ? msg : "");
+            cJSON_AddStringToObject(o, "errorMessage", m);
+            free(m);
+        }
+    } else {
+        cJSON_AddStringToObject(o, "errorMessage", msg ? msg : "unknown error");
+    }
+    cJSON_AddStringToObject(o, "errorType", type ? type : default_type);
+    cJSON *st = cJSON_AddArrayToObject(o, "stackTrace");
+    if (st && trace) {
+        const char *p = strchr(trace, '\n');   /* skip "stack traceback:" */
+        int lines = 0;
+        while (p && *p && lines < TRACE_MAX_LINES) {
+            p++;
+            while (*p == '\t' || *p == ' ') p++;
+            const char *nl = strchr(p, '\n');
+            size_t n = nl ? (size_t)(nl - p) : strlen(p);
+            if (n) {
+                char *line = strndup(p, n);
+                if (line) cJSON_AddItemToArray(st, cJSON_CreateString(line));
+                free(line);
+                lines++;
+            }
+            p = nl;
+        }
+    }
+    return o;
+}
+
+static cJSON *simple_error(const char *type, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static cJSON *simple_error(const char *type, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "errorMessage", msg);
+    cJSON_AddStringToObject(o, "errorType", type);
+    return o;
+}
+
+static char *take_text(cJSON *o, size_t *len)
+{
+    char *s = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (s && len) *len = strlen(s);
+    return s;
+}
+
+/* ---- environments ---------------------------------------------------------- */
+
+void hlua_env_free(hlua_env *env)
+{
+    if (!env) return;
+    if (env->L) {
+        env->deadline = 0;          /* finalizers run at close get no time to spin */
+        env->log = NULL;
+        lua_close(env->L);
+    }
+    free(env->function_name);
+    free(env->function_arn);
+    free(env->function_version);
+    free(env->region);
+    free(env->log_group);
+    free(env->log_stream);
+    free(env);
+}
+
+bool hlua_env_reusable(const hlua_env *env) { return env && !env->oom && !env->timed_out && !env->tripped; }
+
+typedef struct init_args {
+    const char *module;     /* "notes.create" */
+    const char *fn;         /* "handler" */
+} init_args;
+
+/* Require the handler module and find the function: returns true/false. */
+static int init_body(lua_State *L)
+{
+    init_args *a = lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    lua_pushcfunction(L, sandbox_require);
+    lua_pushstring(L, a->module);
+    lua_call(L, 1, 1);
+    if (lua_type(L, -1) == LUA_TTABLE) lua_getfield(L, -1, a->fn);
+    else lua_pushnil(L);
+    if (lua_type(L, -1) != LUA_TFUNCTION) {
+        lua_pop(L, 1);
+        lua_getglobal(L, a->fn);       /* a module that defines a global handler */
+    }
+    if (lua_type(L, -1) != LUA_TFUNCTION) {
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+    env_of(L)->handler_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int init_fail(hlua_env *env, cJSON *payload, char **init_error, hg_err *err)
+{
+    hlua_env_free(env);
+    *init_error = take_text(payload, NULL);
+    if (!*init_error) return hg_err_internal(err, "out of memory reporting an init error");
+    return 1;
+}
+
+int hlua_env_new(const hlua_env_config *cfg, hg_buf *log, hlua_env **out, char **init_error, hg_err *err)
+{
+    *out = NULL;
+    *init_error = NULL;
+    hlua_env *env = calloc(1, sizeof *env);
+    if (!env) return hg_err_internal(err, "out of memory");
+    env->bundle = cfg->bundle;
+    env->memory_mb = cfg->memory_mb > 0 ? cfg->memory_mb : 128;
+    env->limit = cfg->memory_limit ? cfg->memory_limit : (size_t)env->memory_mb << 20;
+    if (!env->limit) env->limit = DEFAULT_MEMORY;
+    env->handler_ref = LUA_NOREF;
+    env->function_name = dup_or_empty(cfg->function_name);
+    env->function_arn = dup_or_empty(cfg->function_arn);
+    env->function_version = dup_or_empty(cfg->function_version ? cfg->function_version : "$LATEST");
+    env->region = dup_or_empty(cfg->region);
+    env->log_group = dup_or_empty(cfg->log_group);
+    env->log_stream = dup_or_empty(cfg->log_stream);
+    if (!env->function_name || !env->function_arn || !env->function_version || !env->region
+        || !env->log_group || !env->log_stream) {
+        hlua_env_free(env);
+        return hg_err_internal(err, "out of memory");
+    }
+    lua_State *L = lua_newstate(capped_alloc, env);
+    if (!L) {
+        hlua_env_free(env);
+        return hg_err_internal(err, "cannot create a Lua state within %zu bytes", env->limit);
+    }
+    env->L = L;
+    *(hlua_env **)lua_getextraspace(L) = env;
+    double init_timeout = cfg->init_timeout_s > 0 ? cfg->init_timeout_s : DEFAULT_INIT_TIMEOUT;
+    env->deadline = now_mono() + init_timeout;
+    env->log = log;
+    lua_sethook(L, deadline_hook, LUA_MASKCOUNT, HOOK_EVERY);
+
+    lua_pushcfunction(L, setup_body);
+    lua_pushlightuserdata(L, (void *)cfg);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+        hg_err_internal(err, "cannot set up the Lua sandbox: %s",
+                        lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "out of memory");
+        hlua_env_free(env);
+        return -1;
+    }
+
+    /* "dir/file.fn": module path before the last dot, function after it. */
+    const char *handler = cfg->handler ? cfg->handler : "";
+    const char *dot = strrchr(handler, '.');
+    char stem[256], module[256], fn[128];
+    if (!dot || dot == handler || !dot[1] || (size_t)(dot - handler) >= sizeof stem || strlen(dot + 1) >= sizeof fn)
+        return init_fail(env, simple_error("Runtime.MalformedHandlerName",
+                                           "Bad handler '%.200s': expected file.function", handler),
+                         init_error, err);
+    memcpy(stem, handler, (size_t)(dot - handler));
+    stem[dot - handler] = '\0';
+    strcpy(fn, dot + 1);
+    for (size_t i = 0; i <= strlen(stem); i++) module[i] = stem[i] == '/' ? '.' : stem[i];
+    char probe[300], stem_check[256];
+    bool found = false;
+    if (module_stem(module, stem_check, sizeof stem_check)) {
+        static const char *const forms[] = { "%s.lua", "%s/init.lua" };
+        for (size_t i = 0; i < 2 && !found; i++) {
+            snprintf(probe, sizeof probe, forms[i], stem_check);
+            char *data;
+            size_t len;
+            hg_err rerr;
+            hg_err_clear(&rerr);
+            int rc = hlua_bundle_read(cfg->bundle, probe, &data, &len, &rerr);
+            free(data);
+            if (rc < 0) {
+                hlua_env_free(env);
+                return hg_err_set(err, rerr.status, rerr.code, "%s", rerr.message);
+            }
+            found = rc == 0;
+        }
+    }
+    if (!found)
+        return init_fail(env, simple_error("Runtime.ImportModuleError",
+                                           "Error: Cannot find module '%s' (no %s.lua or %s/init.lua in the "
+                                           "function's code)", stem, stem, stem),
+                         init_error, err);
+
+    init_args a = { module, fn };
+    lua_pushcfunction(L, on_error);
+    lua_pushcfunction(L, init_body);
+    lua_pushlightuserdata(L, &a);
+    int st = lua_pcall(L, 1, 1, 1);
+    env->log = NULL;
+    if (env->timed_out)
+        return init_fail(env, simple_error("Sandbox.Timedout", "Init timed out after %.2f seconds",
+                                           init_timeout), init_error, err);
+    if (env->oom || st == LUA_ERRMEM)
+        return init_fail(env, simple_error("Runtime.OutOfMemory",
+                                           "Error: Runtime exited with error: the module's top-level code "
+                                           "used more than %d MB of memory", env->memory_mb),
+                         init_error, err);
+    if (st != LUA_OK) {
+        char prefix[300];
+        snprintf(prefix, sizeof prefix, "Unable to import module '%s': ", stem);
+        return init_fail(env, error_payload(L, "Runtime.ImportModuleError", prefix), init_error, err);
+    }
+    if (!lua_toboolean(L, -1))
+        return init_fail(env, simple_error("Runtime.HandlerNotFound", "%s.%s is undefined or not exported",
+                                           stem, fn), init_error, err);
+    /* "Runtime.ImportModuleError" is the type of every init failure but the two above. */
+    lua_settop(L, 0);
+    *out = env;
+    return 0;
+}
+
+/* ---- invocation ------------------------------------------------------------ */
+
+typedef struct invoke_args {
+    hlua_env *env;
+    const cJSON *event;     /* NULL: {} */
+} invoke_args;
+
+static int invoke_body(lua_State *L)
+{
+    invoke_args *a = lua_touserdata(L, 1);
+    hlua_env *e = a->env;
+    const hlua_invocation *inv = e->inv;
+    lua_settop(L, 0);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, e->handler_ref);
+    if (a->event) {
+        hlua_push_json_raw(L, a->event, HLUA_EVENT_MAX_DEPTH);
+    } else {
+        lua_newtable(L);
+        hlua_mark_object(L, -1);
+    }
+    lua_createtable(L, 0, 10);
+    set_str(L, "aws_request_id", inv->request_id);
+    set_str(L, "function_name", e->function_name);
+    set_str(L, "function_version", e->function_version);
+    set_str(L, "invoked_function_arn", e->function_arn);
+    char mem[24];
+    snprintf(mem, sizeof mem, "%d", e->memory_mb);
+    set_str(L, "memory_limit_in_mb", mem);
+    set_str(L, "log_group_name", e->log_group);
+    set_str(L, "log_stream_name", e->log_stream);
+    lua_pushcfunction(L, remaining_millis);
+    lua_setfield(L, -2, "get_remaining_time_in_millis");
+    lua_pushcfunction(L, sandbox_print);
+    lua_setfield(L, -2, "log");
+    lua_call(L, 2, 1);
+    return 1;
+}
+
+/* "2026-11-28T12:00:00.123Z" (UTC, milliseconds) into buf. */
+static void iso_now(char *buf, size_t cap)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char base[32];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, cap, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
+}
+
+int hlua_env_invoke(hlua_env *env, const hlua_invocation *inv, hlua_result *out, hg_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!hlua_env_reusable(env)) return hg_err_internal(err, "this execution environment was stopped and cannot run again");
+    cJSON *event = NULL;
+    if (inv->payload && inv->payload_len) {
+        event = cJSON_ParseWithLength(inv->payload, inv->payload_len);
+        if (!event) {
+            out->status = HLUA_ERROR;
+            out->payload = take_text(simple_error("Runtime.UnmarshalError",
+                                                  "Unable to parse the event as JSON (malformed or nested too deeply)"),
+                                     &out->payload_len);
+            return out->payload ? 0 : hg_err_internal(err, "out of memory");
+        }
+    }
+    lua_State *L = env->L;
+    env->inv = inv;
+    env->log = inv->log;
+    env->deadline = inv->deadline;
+    lua_settop(L, 0);
+    invoke_args a = { env, event };
+    lua_pushcfunction(L, on_error);
+    lua_pushcfunction(L, invoke_body);
+    lua_pushlightuserdata(L, &a);
+    int st = lua_pcall(L, 1, 1, 1);
+    cJSON_Delete(event);
+
+    cJSON *payload = NULL;
+    if (env->timed_out) {
+        char when[40];
+        iso_now(when, sizeof when);
+        out->status = HLUA_TIMEOUT;
+        payload = simple_error("Sandbox.Timedout", "%s %s Task timed out after %.2f seconds", when,
+                               inv->request_id ? inv->request_id : "", inv->timeout_s);
+    } else if (env->oom || st == LUA_ERRMEM) {
+        env->oom = true;
+        out->status = HLUA_OOM;
+        payload = simple_error("Runtime.OutOfMemory",
+                               "RequestId: %s Error: Runtime exited with error: the function used more than "
+                               "its %d MB of memory", inv->request_id ? inv->request_id : "", env->memory_mb);
+    } else if (st != LUA_OK) {
+        out->status = HLUA_ERROR;
+        payload = error_payload(L, "Error", NULL);
+    } else {
+        char msg[256];
+        cJSON *v = hlua_to_json(L, -1, HLUA_EVENT_MAX_DEPTH, msg, sizeof msg);
+        if (v) {
+            out->status = HLUA_OK;
+            payload = v;
+        } else {
+            out->status = HLUA_ERROR;
+            payload = simple_error("Runtime.MarshalError", "Unable to marshal response: %s", msg);
+        }
+    }
+    lua_settop(L, 0);
+    env->inv = NULL;
+    env->log = NULL;
+    out->peak_memory = env->peak;
+    out->payload = take_text(payload, &out->payload_len);
+    if (!out->payload) return hg_err_internal(err, "out of memory writing the invocation's result");
+    return 0;
+}
+
+void hlua_result_release(hlua_result *r)
+{
+    if (!r) return;
+    free(r->payload);
+    r->payload = NULL;
+    r->payload_len = 0;
+}

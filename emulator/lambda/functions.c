@@ -1191,3 +1191,106 @@ out:
     lambda_fn_free(f);
     return rc;
 }
+
+/* ---- resource-policy check, for API Gateway (lambda.h) -------------------- */
+
+/* IAM's wildcards: '*' any run of characters, '?' one character. */
+static int glob_match(const char *pat, size_t pn, const char *s, size_t sn)
+{
+    size_t p = 0, i = 0, star = (size_t)-1, mark = 0;
+    while (i < sn) {
+        if (p < pn && (pat[p] == '?' || pat[p] == s[i])) { p++; i++; }
+        else if (p < pn && pat[p] == '*') { star = p++; mark = i; }
+        else if (star != (size_t)-1) { p = star + 1; i = ++mark; }
+        else return 0;
+    }
+    while (p < pn && pat[p] == '*') p++;
+    return p == pn;
+}
+
+/* ArnLike: the six colon-separated parts are matched one by one (the last,
+ * the resource, may itself contain colons). */
+static int arn_like(const char *pat, const char *arn)
+{
+    for (int part = 0; part < 6; part++) {
+        const char *pc = part < 5 ? strchr(pat, ':') : NULL;
+        const char *ac = part < 5 ? strchr(arn, ':') : NULL;
+        if (part < 5 && (!pc || !ac)) return 0;
+        size_t pn = pc ? (size_t)(pc - pat) : strlen(pat);
+        size_t an = ac ? (size_t)(ac - arn) : strlen(arn);
+        if (!glob_match(pat, pn, arn, an)) return 0;
+        if (part < 5) { pat = pc + 1; arn = ac + 1; }
+    }
+    return 1;
+}
+
+static int principal_matches(const cJSON *p, const char *principal)
+{
+    if (cJSON_IsString(p)) return strcmp(p->valuestring, "*") == 0;
+    const char *svc = hg_json_str(p, "Service"), *aws = hg_json_str(p, "AWS");
+    if (svc && strcmp(svc, principal) == 0) return 1;
+    return aws && (strcmp(aws, "*") == 0 || strcmp(aws, principal) == 0);
+}
+
+static int action_allows_invoke(const char *a)
+{
+    return a && (strcmp(a, "*") == 0 || strcmp(a, "lambda:*") == 0 || strcmp(a, "lambda:InvokeFunction") == 0);
+}
+
+/* The account part of an ARN (its fifth field) into buf, "" if none. */
+static void arn_account(const char *arn, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    const char *p = arn;
+    for (int i = 0; i < 4 && p; i++) {
+        p = strchr(p, ':');
+        if (p) p++;
+    }
+    if (!p) return;
+    const char *e = strchr(p, ':');
+    size_t n = e ? (size_t)(e - p) : strlen(p);
+    if (n < cap) { memcpy(buf, p, n); buf[n] = '\0'; }
+}
+
+static int conditions_hold(const cJSON *cond, const char *source_arn)
+{
+    if (!cond) return 1;
+    const cJSON *like = cJSON_GetObjectItemCaseSensitive(cond, "ArnLike");
+    const char *want = hg_json_str(like, "AWS:SourceArn");
+    if (want && (!source_arn || !arn_like(want, source_arn))) return 0;
+    const cJSON *eq = cJSON_GetObjectItemCaseSensitive(cond, "StringEquals");
+    const char *acct = hg_json_str(eq, "AWS:SourceAccount");
+    if (acct) {
+        char have[64];
+        arn_account(source_arn ? source_arn : "", have, sizeof have);
+        if (strcmp(have, acct) != 0) return 0;
+    }
+    return 1;
+}
+
+int lambda_permission_check(const char *region, const char *function, const char *principal,
+                            const char *source_arn, char *why, size_t why_cap, hg_err *err)
+{
+    hg_store *s = hg_store_get(err);
+    lambda_fn *f = NULL;
+    if (why && why_cap) why[0] = '\0';
+    if (!s || lambda_fn_load(s, region, function, &f, err) != 0) return -1;
+    const cJSON *policy = cJSON_GetObjectItemCaseSensitive(f->priv, "policy");
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(policy, "Statement");
+    int allowed = 0;
+    for (const cJSON *st = list ? list->child : NULL; st && !allowed; st = st->next) {
+        const char *effect = hg_json_str(st, "Effect"), *resource = hg_json_str(st, "Resource");
+        if (!effect || strcmp(effect, "Allow") != 0) continue;
+        if (!action_allows_invoke(hg_json_str(st, "Action"))) continue;
+        if (!principal_matches(cJSON_GetObjectItemCaseSensitive(st, "Principal"), principal)) continue;
+        if (resource && !arn_like(resource, f->arn)) continue;
+        if (!conditions_hold(cJSON_GetObjectItemCaseSensitive(st, "Condition"), source_arn)) continue;
+        allowed = 1;
+    }
+    if (!allowed && why && why_cap)
+        snprintf(why, why_cap, "The resource policy of %s does not allow %s to call lambda:InvokeFunction%s%s "
+                 "(add one with AddPermission)", f->arn, principal, source_arn ? " from " : "",
+                 source_arn ? source_arn : "");
+    lambda_fn_free(f);
+    return allowed ? 0 : 1;
+}

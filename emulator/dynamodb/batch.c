@@ -52,7 +52,14 @@ typedef struct batch_write {
     ddb_write    w;
     const char  *table_name;   /* as requested; borrowed from the request */
     const cJSON *key_source;   /* the Item or the Key: holds the partition key; borrowed */
+    cJSON       *part;         /* owned: {"Item"|"Key": reference to the request's member}, what prepare sees */
 } batch_write;
+
+static void batch_write_release(batch_write *bw)
+{
+    ddb_write_release(&bw->w);
+    cJSON_Delete(bw->part);     /* after the write: w.item points into it */
+}
 
 /* Check the shape and count of RequestItems before anything is prepared:
  * AWS's constraint errors come before table lookups. */
@@ -87,7 +94,15 @@ static int prepare_write_request(ddb_ctx *ctx, const char *table_name, cJSON *re
     if ((put != NULL) == (del != NULL))
         return hg_err_validation(err, "Supplied WriteRequest must contain exactly one of PutRequest or DeleteRequest");
     bw->table_name = table_name;
-    if (ddb_write_prepare(ctx, put ? DDB_WRITE_PUT : DDB_WRITE_DELETE, put ? put : del, table_name, &bw->w, err) != 0)
+    /* AWS reads only Item / Key here and ignores any other member; the write
+     * engine would honour a stray ConditionExpression, Expected or
+     * ReturnValuesOnConditionCheckFailure, so it is shown the one member. */
+    const char *member = put ? "Item" : "Key";
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(put ? put : del, member);
+    bw->part = cJSON_CreateObject();
+    if (!bw->part || (v && !cJSON_AddItemReferenceToObject(bw->part, member, v)))
+        return hg_err_internal(err, "out of memory");
+    if (ddb_write_prepare(ctx, put ? DDB_WRITE_PUT : DDB_WRITE_DELETE, bw->part, table_name, &bw->w, err) != 0)
         return -1;
     bw->key_source = bw->w.item;
     return 0;
@@ -184,7 +199,7 @@ int ddb_op_batch_write_item(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err)
     }
     rc = 0;
 done:
-    for (int i = 0; i < nprepared; i++) ddb_write_release(&bws[i].w);
+    for (int i = 0; i < nprepared; i++) batch_write_release(&bws[i]);
     free(bws);
     return rc;
 }

@@ -210,7 +210,7 @@ typedef struct ddb_write {
     ddb_write_kind kind;
     ddb_table   *table;        /* owned */
     ddb_key      key;
-    cJSON       *item;         /* PUT: the new item, borrowed from the request */
+    cJSON       *item;         /* borrowed from the request: PUT's new item; for UPDATE/DELETE/CHECK the Key */
     ddb_expr_env env;
     ddb_expr    *cond;         /* ConditionExpression or NULL */
     ddb_expr    *update;       /* UPDATE: UpdateExpression (NULL = only ensure the item exists) */

@@ -155,7 +155,7 @@ int apigw_get_deployments(apigw_ctx *c, hg_err *err)
     if (apigw_page_args(c, &start, &limit, err) != 0 || api_exists(c, err) != 0) return -1;
     if (apigw_store_list(c->store, c->region, c->params[0], "deployment", &docs, &n, err) != 0) return -1;
     c->out = cJSON_CreateObject();
-    cJSON *items = cJSON_AddArrayToObject(c->out, "items");
+    cJSON *items = cJSON_AddArrayToObject(c->out, "item");   /* the wire name of "items" */
     for (int i = start; i < n && i < start + limit; i++) {
         cJSON *d = cJSON_Parse(docs[i]);
         if (d) cJSON_AddItemToArray(items, d);

@@ -201,7 +201,7 @@ int apigw_page_args(apigw_ctx *c, int *start, int *limit, hg_err *err)
 /* Fill out {"items": [...], "position"?} with the page [start, start+limit) of all (taken). */
 static void page_into(cJSON *out, cJSON *all, int start, int limit)
 {
-    cJSON *items = cJSON_AddArrayToObject(out, "items");
+    cJSON *items = cJSON_AddArrayToObject(out, "item");   /* the wire name of "items" */
     int n = cJSON_GetArraySize(all), i = 0;
     cJSON *e;
     while ((e = all->child) != NULL) {

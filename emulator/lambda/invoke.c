@@ -176,11 +176,13 @@ static int run_once(hg_store *s, const lambda_fn *f, const char *request_id,
             return -1;
         }
         if (log->cap) log->cap += room;
-        if (res.status == HLUA_TIMEOUT) {
-            char when[32];
-            rfc3339_now(when);
+        char when[32];
+        rfc3339_now(when);
+        if (res.status == HLUA_TIMEOUT)
             hg_buf_printf(log, "%s %s Task timed out after %.2f seconds\n", when, request_id, f->timeout_s);
-        }
+        else if (res.status != HLUA_OK)   /* the error as the runtimes log it */
+            hg_buf_printf(log, "%s\t%s\tERROR\tInvoke Error \t%.*s\n", when, request_id,
+                          (int)(res.payload_len > 2048 ? 2048 : res.payload_len), res.payload ? res.payload : "");
         if (res.status == HLUA_OK && res.payload_len > LAMBDA_MAX_PAYLOAD) {
             free(res.payload);
             res.payload = NULL;
@@ -260,6 +262,7 @@ typedef struct async_item {
     char *payload;             /* owned */
     size_t len;
     int attempt;               /* attempts made so far */
+    char request_id[37];       /* kept across retries, as AWS does */
     double due;                /* CLOCK_MONOTONIC seconds */
     struct async_item *next;
 } async_item;
@@ -296,8 +299,6 @@ static int async_push(async_item *it, hg_err *err)
 static void async_run(async_item *it)
 {
     hg_err err = {0};
-    char request_id[37];
-    make_request_id(request_id);
     hg_store *s = hg_store_get(&err);
     lambda_fn *f = NULL;
     if (!s || lambda_fn_load(s, it->region, it->name, &f, &err) != 0) {
@@ -309,7 +310,7 @@ static void async_run(async_item *it)
     hg_buf_init(&log, LOG_CAP);
     run_result rr;
     int failed;
-    if (run_once(s, f, request_id, it->len ? it->payload : "{}", it->len ? it->len : 2, &log, &rr, &err) != 0) {
+    if (run_once(s, f, it->request_id, it->len ? it->payload : "{}", it->len ? it->len : 2, &log, &rr, &err) != 0) {
         failed = 1;
         hg_log(HG_LOG_INFO, "lambda %s: event attempt %d failed: %s", it->name, it->attempt + 1, err.message);
     } else {
@@ -438,6 +439,7 @@ static int invoke(const char *region, const char *function, const char *invocati
         snprintf(it->region, sizeof it->region, "%s", f->region);
         snprintf(it->name, sizeof it->name, "%s", f->name);
         it->due = mono_now();
+        snprintf(it->request_id, sizeof it->request_id, "%s", request_id);
         if (async_push(it, err) != 0) {
             async_item_free(it);
             goto done;

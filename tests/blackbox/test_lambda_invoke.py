@@ -302,7 +302,7 @@ def test_configuration_change_starts_fresh_environments(lam):
     name = create_function(lam)
     assert invoke(lam, name, {})[1]["count"] == 1
     assert invoke(lam, name, {})[1]["count"] == 2
-    lam.update_function_configuration(FunctionName=name, Environment={"Variables": {"A": "1"}})
+    lam.update_function_configuration(FunctionName=name, Environment={"Variables": {"STAGE": "two"}})
     lam.get_waiter("function_updated_v2").wait(FunctionName=name)
     assert invoke(lam, name, {})[1]["count"] == 1
 
@@ -452,3 +452,28 @@ def test_succeeding_event_is_not_retried(wide):
     time.sleep(1.0)
     assert attempts(ddb, table, "s1") == 1
 
+
+
+def test_event_retries_keep_one_request_id_and_are_logged(wide):
+    lam = make_client(wide.endpoint, service="lambda")
+    logs = make_client(wide.endpoint, service="logs")
+    src = 'return {handler = function(e) print("attempt of", e.k) error("failing on purpose") end}'
+    name = create_function(lam, {"main.lua": src})
+    r = lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"k": "L1"}))
+    rid = r["ResponseMetadata"]["RequestId"]
+    group = f"/aws/lambda/{name}"
+    deadline = time.time() + 5
+    starts = []
+    while time.time() < deadline and len(starts) < 3:
+        time.sleep(0.1)
+        try:
+            events = logs.filter_log_events(logGroupName=group)["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            continue
+        starts = [e for e in events if e["message"].startswith("START RequestId:")]
+    time.sleep(0.8)
+    events = logs.filter_log_events(logGroupName=group)["events"]
+    starts = [e["message"].rstrip("\n") for e in events if e["message"].startswith("START RequestId:")]
+    assert starts == [f"START RequestId: {rid} Version: $LATEST"] * 3, starts
+    assert sum("attempt of\tL1" in e["message"] or "attempt of L1" in e["message"] for e in events) == 3
+    assert any("ERROR" in e["message"] and "failing on purpose" in e["message"] for e in events)

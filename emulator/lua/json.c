@@ -93,7 +93,8 @@ int hlua_table_mark(lua_State *L, int idx)
 
 void hlua_push_json_raw(lua_State *L, const cJSON *v, int max_depth)
 {
-    if (max_depth < 0) luaL_error(L, "JSON nesting deeper than allowed");
+    if (max_depth <= 0 && (cJSON_IsArray(v) || cJSON_IsObject(v)))
+        luaL_error(L, "JSON nesting deeper than allowed");
     luaL_checkstack(L, 3, "JSON nesting too deep");
     if (cJSON_IsNull(v)) {
         hlua_push_null(L);
@@ -263,10 +264,10 @@ static cJSON *table_to_json(to_ctx *c, int idx, int depth)
         char kbuf[40];
         const char *k = key_name(L, -2, kbuf, sizeof kbuf);
         if (!k) {
+            const char *type = lua_typename(L, lua_type(L, -2));   /* a static string */
             lua_pop(L, 2);
             cJSON_Delete(o);
-            return fail(c, "cannot encode a table key of type %s as JSON (keys must be strings or numbers)",
-                        lua_typename(L, lua_type(L, -2)));
+            return fail(c, "cannot encode a table key of type %s as JSON (keys must be strings or numbers)", type);
         }
         cJSON *e = value_to_json(c, lua_gettop(L), depth - 1);
         lua_pop(L, 1);

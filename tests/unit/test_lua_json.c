@@ -1,0 +1,208 @@
+/* test_lua_json.c — the json module and the cJSON <-> Lua bridge: round trips, arrays vs
+ * objects, null, numbers, escapes, the depth bound, invalid JSON. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <lua5.4/lualib.h>
+
+#include "lua_internal.h"
+
+static lua_State *new_state(void)
+{
+    lua_State *L = luaL_newstate();
+    luaL_openlibs(L);
+    luaL_requiref(L, "json", hlua_open_json, 1);
+    lua_pop(L, 1);
+    return L;
+}
+
+/* Run a chunk that checks itself with assert(). */
+static void run(lua_State *L, const char *code)
+{
+    if (luaL_dostring(L, code) != LUA_OK) fail_msg("%s\n-- failed: %s", code, lua_tostring(L, -1));
+    lua_settop(L, 0);
+}
+
+/* The chunk must raise an error whose message contains want. */
+static void run_fails(lua_State *L, const char *code, const char *want)
+{
+    if (luaL_dostring(L, code) == LUA_OK) fail_msg("%s\n-- should have failed", code);
+    const char *msg = lua_tostring(L, -1);
+    if (!msg || !strstr(msg, want)) fail_msg("%s\n-- error '%s', want '%s'", code, msg ? msg : "?", want);
+    lua_settop(L, 0);
+}
+
+/* decode then encode must give JSON equal (as values) to the input. */
+static void round_trip(lua_State *L, const char *text)
+{
+    lua_getglobal(L, "json");
+    lua_getfield(L, -1, "encode");
+    lua_getfield(L, -2, "decode");
+    lua_pushstring(L, text);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) fail_msg("decode %s: %s", text, lua_tostring(L, -1));
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) fail_msg("encode %s: %s", text, lua_tostring(L, -1));
+    const char *got = lua_tostring(L, -1);
+    cJSON *a = cJSON_Parse(text), *b = cJSON_Parse(got);
+    if (!a || !b || !cJSON_Compare(a, b, 1)) fail_msg("round trip of %s gave %s", text, got);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    lua_settop(L, 0);
+}
+
+static void round_trips(void **state)
+{
+    (void)state;
+    lua_State *L = new_state();
+    const char *docs[] = {
+        "{}", "[]", "null", "true", "false", "0", "-7", "1.5", "\"x\"", "[[]]", "[{}]", "{\"a\":[]}",
+        "{\"a\":{}}", "{\"a\":[1,2,{\"b\":null}],\"c\":\"x\",\"d\":true}", "[null,null,1]",
+        "{\"1\":\"one\",\"2\":\"two\"}", "[1,\"a\",[2,[3,[4]]]]", "\"\\u00e9\\u4e2d\"", "1e+300",
+        "9007199254740992", "-0.000123", "{\"nested\":{\"deeper\":{\"list\":[{\"k\":\"v\"}]}}}",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) round_trip(L, docs[i]);
+    lua_close(L);
+}
+
+static void arrays_and_objects(void **state)
+{
+    (void)state;
+    lua_State *L = new_state();
+    run(L, "assert(json.encode({}) == '{}')");
+    run(L, "assert(json.encode(json.array()) == '[]')");
+    run(L, "assert(json.encode(json.object{}) == '{}')");
+    run(L, "assert(json.encode({1,2,3}) == '[1,2,3]')");
+    run(L, "assert(json.encode({'a'}) == '[\"a\"]')");
+    run(L, "assert(json.encode({x=1}) == '{\"x\":1}')");
+    /* a hole makes an object, keyed by the numbers' text */
+    run(L, "local d = json.decode(json.encode({1, nil, 3})); assert(d['1'] == 1 and d['3'] == 3)");
+    run(L, "local t = json.decode('[]'); t[1] = 5; assert(json.encode(t) == '[5]')");
+    run(L, "local t = json.decode('{}'); assert(json.encode(t) == '{}'); t.a = 1; assert(json.encode(t) == '{\"a\":1}')");
+    run(L, "local t = json.decode('[1,2]'); assert(getmetatable(t) == json.array_mt)");
+    run(L, "local t = json.decode('{\"a\":1}'); assert(getmetatable(t) == json.object_mt)");
+    run(L, "assert(json.is_array(json.decode('[]')) and not json.is_array(json.decode('{}')))");
+    run(L, "assert(json.is_array({1,2}) and not json.is_array({}) and not json.is_array({a=1}))");
+    /* a marked object with integer keys still encodes as an object */
+    run(L, "assert(json.encode(json.object{10}) == '{\"1\":10}')");
+    lua_close(L);
+}
+
+static void null_sentinel(void **state)
+{
+    (void)state;
+    lua_State *L = new_state();
+    run(L, "assert(json.decode('null') == json.null)");
+    run(L, "assert(json.decode('{\"a\":null}').a == json.null)");
+    run(L, "assert(json.encode({a=json.null}) == '{\"a\":null}')");
+    run(L, "assert(json.encode(json.null) == 'null')");
+    run(L, "assert(json.encode(nil) == 'null')");
+    run(L, "local t = json.decode('[null,2]'); assert(#t == 2 and t[1] == json.null)");
+    lua_close(L);
+}
+
+static void numbers(void **state)
+{
+    (void)state;
+    lua_State *L = new_state();
+    run(L, "assert(json.encode(3) == '3')");
+    run(L, "assert(json.encode(-42) == '-42')");
+    run(L, "assert(json.encode(math.maxinteger) == '9223372036854775807')");
+    run(L, "assert(json.encode(math.mininteger) == '-9223372036854775808')");
+    run(L, "assert(json.encode(5000000000) == '5000000000')");
+    run(L, "assert(json.encode(0.1) == '0.1')");
+    run(L, "assert(json.decode(json.encode(1/3)) == 1/3)");
+    run(L, "assert(math.type(json.decode('5')) == 'integer')");
+    run(L, "assert(math.type(json.decode('1.5')) == 'float')");
+    run(L, "assert(math.type(json.decode('1e20')) == 'float')");
+    run_fails(L, "json.encode(1/0)", "NaN or infinity");
+    run_fails(L, "json.encode({x = 0/0})", "NaN or infinity");
+    lua_close(L);
+}
+
+static void escapes(void **state)
+{
+    (void)state;
+    lua_State *L = new_state();
+    run(L, "assert(json.encode('a\"b\\\\c') == '\"a\\\\\"b\\\\\\\\c\"')");
+    run(L, "assert(json.encode('line\\nnext\\ttab') == '\"line\\\\nnext\\\\ttab\"')");
+    run(L, "assert(json.encode('\\1') == '\"\\\\u0001\"')");
+    run(L, "assert(json.encode('\\u{e9}\\u{4e2d}') == '\"\\u{e9}\\u{4e2d}\"')");   /* UTF-8 passes through */
+    run(L, "assert(json.decode('\"\\\\u00e9\"') == '\\u{e9}')");
+    run(L, "assert(json.decode('\"\\\\ud83d\\\\ude00\"') == '\\u{1F600}')");     /* surrogate pair */
+    run(L, "assert(json.decode(json.encode('\\0x')) ~= nil)");
+    lua_close(L);
+}
+
+static void depth_bound(void **state)
+{
+    (void)state;
+    lua_State *L = new_state();
+    run(L, "local t = {} local c = t for i = 1, 199 do c[1] = {} c = c[1] end assert(json.encode(t))");
+    run_fails(L, "local t = {} local c = t for i = 1, 300 do c[1] = {} c = c[1] end json.encode(t)", "nested");
+    run_fails(L, "local t = {} t.self = t json.encode(t)", "nested");
+    run(L, "assert(json.decode(('['):rep(200) .. (']'):rep(200)))");
+    run_fails(L, "json.decode(('['):rep(201) .. (']'):rep(201))", "nesting deeper than 200");
+    run_fails(L, "json.decode(('['):rep(5000) .. (']'):rep(5000))", "invalid JSON");
+    lua_close(L);
+}
+
+static void invalid_json(void **state)
+{
+    (void)state;
+    lua_State *L = new_state();
+    run_fails(L, "json.decode('{')", "json.decode: invalid JSON");
+    run_fails(L, "json.decode('')", "invalid JSON");
+    run_fails(L, "json.decode('{\"a\":}')", "invalid JSON");
+    run_fails(L, "json.decode('[1,2] x')", "unexpected text after");
+    run_fails(L, "json.decode(\"{'a':1}\")", "invalid JSON");
+    run_fails(L, "json.encode(print)", "cannot encode a function");
+    run_fails(L, "json.encode({[true] = 1})", "table key of type boolean");
+    run_fails(L, "json.encode(coroutine.create(print))", "cannot encode a thread");
+    run(L, "assert(json.decode('  [1]  ')[1] == 1)");
+    lua_close(L);
+}
+
+/* The C bridge: Lua -> cJSON never raises and keeps integers exact. */
+static void c_bridge(void **state)
+{
+    (void)state;
+    lua_State *L = new_state();
+    run(L, "T = {a = {1, 2, json.null}, b = json.array(), c = math.maxinteger, d = 'x', e = 2.5}");
+    lua_getglobal(L, "T");
+    char msg[200];
+    cJSON *v = hlua_to_json(L, -1, HLUA_JSON_MAX_DEPTH, msg, sizeof msg);
+    assert_non_null(v);
+    char *text = cJSON_PrintUnformatted(v);
+    cJSON *want = cJSON_Parse("{\"a\":[1,2,null],\"b\":[],\"c\":9223372036854775807,\"d\":\"x\",\"e\":2.5}");
+    assert_non_null(strstr(text, "9223372036854775807"));
+    cJSON *back = cJSON_Parse(text);
+    assert_true(cJSON_Compare(back, want, 1));
+    cJSON_Delete(back);
+    cJSON_Delete(want);
+    /* and back into Lua under protection */
+    assert_int_equal(hlua_push_json(L, v, HLUA_JSON_MAX_DEPTH), LUA_OK);
+    lua_setglobal(L, "U");
+    run(L, "assert(U.d == 'x' and U.a[3] == json.null and #U.b == 0 and json.is_array(U.b))");
+    free(text);
+    cJSON_Delete(v);
+    lua_settop(L, 0);
+    lua_pushcfunction(L, luaopen_base);
+    v = hlua_to_json(L, -1, HLUA_JSON_MAX_DEPTH, msg, sizeof msg);
+    assert_null(v);
+    assert_non_null(strstr(msg, "function"));
+    lua_close(L);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(round_trips),   cmocka_unit_test(arrays_and_objects), cmocka_unit_test(null_sentinel),
+        cmocka_unit_test(numbers),       cmocka_unit_test(escapes),            cmocka_unit_test(depth_bound),
+        cmocka_unit_test(invalid_json),  cmocka_unit_test(c_bridge),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -702,3 +702,24 @@ def test_waiters_succeed_at_once(lam):
     lam.update_function_configuration(FunctionName=name, Timeout=10)
     lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig=fast)
     lam.get_waiter("function_updated").wait(FunctionName=name, WaiterConfig=fast)
+
+
+# ---------------------------------------------------------------- persistence
+
+def test_functions_survive_a_restart_with_data(emulator_factory, tmp_data_dir):
+    emu = emulator_factory(data_dir=tmp_data_dir)
+    client = make_client(emu.endpoint, service="lambda")
+    name = fname()
+    made = create(client, name, Tags={"t": "v"})
+    client.add_permission(FunctionName=name, StatementId="s", Action="lambda:InvokeFunction",
+                          Principal="sns.amazonaws.com")
+    client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=2)
+    emu.stop()
+    emu2 = emulator_factory(data_dir=tmp_data_dir)
+    client = make_client(emu2.endpoint, service="lambda")
+    got = client.get_function(FunctionName=name)
+    assert got["Configuration"]["CodeSha256"] == made["CodeSha256"]
+    assert got["Tags"] == {"t": "v"}
+    assert got["Concurrency"] == {"ReservedConcurrentExecutions": 2}
+    assert json.loads(client.get_policy(FunctionName=name)["Policy"])["Statement"][0]["Sid"] == "s"
+    assert json.loads(client.invoke(FunctionName=name)["Payload"].read()) == {"answer": 42}

@@ -233,16 +233,44 @@ static int template_status(const char *tpl)
     return code >= 100 && code <= 599 ? code : 200;
 }
 
-/* Does the whole of text match the (POSIX extended) selectionPattern? */
+/* Does the whole of text match the selectionPattern? Patterns are Java
+ * regexes; POSIX ERE lacks the \\d \\w \\s shorthands, so they become classes. */
 static int pattern_matches(const char *pattern, const char *text)
 {
     size_t n = strlen(pattern);
-    char *anchored = malloc(n + 5);
-    if (!anchored) return 0;
-    snprintf(anchored, n + 5, "^(%s)$", pattern);
+    if (n > 4096) return 0;
+    char *ere = malloc(n * 14 + 8);                 /* "[[:space:]]" is the longest expansion */
+    if (!ere) return 0;
+    size_t o = 0;
+    ere[o++] = '^';
+    ere[o++] = '(';
+    for (size_t i = 0; i < n; i++) {
+        const char *cls = NULL;
+        if (pattern[i] == '\\' && i + 1 < n) {
+            switch (pattern[i + 1]) {
+            case 'd': cls = "[0-9]"; break;
+            case 'D': cls = "[^0-9]"; break;
+            case 'w': cls = "[A-Za-z0-9_]"; break;
+            case 'W': cls = "[^A-Za-z0-9_]"; break;
+            case 's': cls = "[[:space:]]"; break;
+            case 'S': cls = "[^[:space:]]"; break;
+            }
+        }
+        if (cls) {
+            size_t k = strlen(cls);
+            memcpy(ere + o, cls, k);
+            o += k;
+            i++;
+        } else {
+            ere[o++] = pattern[i];
+        }
+    }
+    ere[o++] = ')';
+    ere[o++] = '$';
+    ere[o] = '\0';
     regex_t re;
-    int ok = regcomp(&re, anchored, REG_EXTENDED | REG_NOSUB) == 0;
-    free(anchored);
+    int ok = regcomp(&re, ere, REG_EXTENDED | REG_NOSUB) == 0;
+    free(ere);
     if (!ok) return 0;
     int m = regexec(&re, text, 0, NULL, 0) == 0;
     regfree(&re);

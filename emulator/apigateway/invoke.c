@@ -1,0 +1,303 @@
+/*
+ * invoke.c — serving a deployed REST API: find what the stage serves, match
+ * the route, run the integration, answer as API Gateway answers.
+ *
+ * Decisions (AWS does not show an emulator's corner cases; these follow what
+ * a client of AWS sees):
+ *   1. Unknown API id or stage: 403 {"message":"Forbidden"} — what AWS answers
+ *      for a stage that does not exist on a real API host. A known stage
+ *      without the resource or method: 403 "Missing Authentication Token"
+ *      with x-amzn-ErrorType MissingAuthenticationTokenException.
+ *   2. Only the stage's deployment snapshot is served (apigw_stage_snapshot),
+ *      so a route added after the last CreateDeployment answers 403.
+ *   3. AWS_PROXY: the function's resource policy must let
+ *      apigateway.amazonaws.com invoke it from
+ *      arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/{resource path};
+ *      without it, 500 and a warn line naming the permission and the
+ *      `aws lambda add-permission` that grants it.
+ *   4. Integration timeout: a Lua invocation cannot be abandoned halfway
+ *      (its env would be left mid-run), so the time is measured; a call that
+ *      ran past the integration's timeoutInMillis (default 29 s) answers 504
+ *      {"message":"Endpoint request timed out"}, whatever the function
+ *      returned — the client sees what AWS's client sees, only later.
+ *   5. HTTP, HTTP_PROXY and AWS (non-proxy) integrations are not served
+ *      (the emulator makes no outbound calls): 500 and a log line saying so.
+ *   6. Every request gets one "apigateway" log line: API id, stage, method,
+ *      resource path, status, latency.
+ */
+#include "apigw_internal.h"
+#include "apigw_invoke.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "apigw_store.h"
+#include "config.h"
+#include "hg_log.h"
+#include "lambda.h"
+
+#define INTERNAL_ERROR "Internal server error"
+
+int apigw_invocation_claims(const hg_request *req)
+{
+    apigw_target t;
+    return apigw_parse_target(req->path, hg_req_header(req, "Host"), &t);
+}
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static double epoch_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void internal_error(hg_response *resp, int status)
+{
+    apigw_error(resp, status, "InternalServerErrorException", INTERNAL_ERROR);
+}
+
+/* The function named by an AWS_PROXY uri
+ * (arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{fn}/invocations),
+ * with ${stageVariables.x} substituted. 0, or -1 with why[]. */
+static int function_of(const char *uri, const cJSON *vars, char *out, size_t cap, char *why, size_t why_cap)
+{
+    static const char fn_marker[] = "/functions/", inv_marker[] = "/invocations";
+    const char *s = uri ? strstr(uri, fn_marker) : NULL;
+    const char *e = s ? strstr(s + sizeof fn_marker - 1, inv_marker) : NULL;
+    if (!s || !e) {
+        snprintf(why, why_cap, "integration uri '%.300s' names no Lambda function "
+                 "(expected .../functions/<function arn>/invocations)", uri ? uri : "");
+        return -1;
+    }
+    s += sizeof fn_marker - 1;
+    size_t o = 0;
+    static const char sv[] = "${stageVariables.";
+    while (s < e) {
+        if (strncmp(s, sv, sizeof sv - 1) == 0) {
+            const char *name = s + sizeof sv - 1, *close = memchr(name, '}', (size_t)(e - name));
+            if (!close) break;
+            char key[129];
+            snprintf(key, sizeof key, "%.*s", (int)(close - name), name);
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(vars, key);
+            if (!cJSON_IsString(v)) {
+                snprintf(why, why_cap, "integration uri uses stage variable '%s', which the stage does not define", key);
+                return -1;
+            }
+            size_t n = strlen(v->valuestring);
+            if (o + n >= cap) break;
+            memcpy(out + o, v->valuestring, n);
+            o += n;
+            s = close + 1;
+            continue;
+        }
+        if (o + 1 >= cap) break;
+        out[o++] = *s++;
+    }
+    if (s < e) { snprintf(why, why_cap, "integration uri '%.300s' has a malformed function name", uri); return -1; }
+    out[o] = '\0';
+    return 0;
+}
+
+/* The API's binaryMediaTypes (new array, or NULL when none). */
+static cJSON *binary_media_types(hg_store *s, const char *region, const char *api_id)
+{
+    char *doc = NULL;
+    hg_err err = {0};
+    if (apigw_store_get(s, region, api_id, "api", api_id, &doc, NULL, &err) != 0) return NULL;
+    cJSON *d = cJSON_Parse(doc);
+    free(doc);
+    cJSON *api = cJSON_GetObjectItemCaseSensitive(d, "api");
+    cJSON *types = cJSON_DetachItemFromObjectCaseSensitive(api, "binaryMediaTypes");
+    cJSON_Delete(d);
+    if (!cJSON_IsArray(types)) { cJSON_Delete(types); return NULL; }
+    return types;
+}
+
+typedef struct invocation {
+    hg_request    *req;
+    hg_store      *store;
+    apigw_target   t;
+    const char    *region;
+    const char    *path;            /* after the stage, "/" when empty */
+    const cJSON   *resource, *method;
+    cJSON         *path_params;     /* borrowed from the match */
+    cJSON         *stage_vars;      /* borrowed */
+    char           why[1024];
+} invocation;
+
+static const char *resource_path(const invocation *iv)
+{
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(iv->resource, "path");
+    return cJSON_IsString(p) ? p->valuestring : "/";
+}
+
+static void lambda_proxy(invocation *iv, const cJSON *integ, hg_response *resp)
+{
+    const cJSON *uri = cJSON_GetObjectItemCaseSensitive(integ, "uri");
+    char fn[512];
+    if (function_of(cJSON_IsString(uri) ? uri->valuestring : NULL, iv->stage_vars, fn, sizeof fn,
+                    iv->why, sizeof iv->why) != 0) {
+        hg_log(HG_LOG_WARN, "apigateway %s/%s %s %s: Execution failed due to configuration error: %s",
+               iv->t.api_id, iv->t.stage, iv->req->method, resource_path(iv), iv->why);
+        internal_error(resp, 500);
+        return;
+    }
+    /* the function lives in the region its ARN names, else the API's */
+    char fn_region[33];
+    snprintf(fn_region, sizeof fn_region, "%s", iv->region);
+    if (strncmp(fn, "arn:", 4) == 0) {
+        const char *p = fn;
+        for (int i = 0; i < 3 && p; i++) { p = strchr(p, ':'); if (p) p++; }
+        if (p && strchr(p, ':') && strchr(p, ':') != p)
+            snprintf(fn_region, sizeof fn_region, "%.*s", (int)(strchr(p, ':') - p), p);
+    }
+
+    const char *rpath = resource_path(iv);
+    char source_arn[1024];
+    snprintf(source_arn, sizeof source_arn, "arn:aws:execute-api:%s:%s:%s/%s/%s/%s", iv->region,
+             hg_cfg.account_id, iv->t.api_id, iv->t.stage, iv->req->method, rpath[0] == '/' ? rpath + 1 : rpath);
+    hg_err err = {0};
+    int allowed = lambda_permission_check(fn_region, fn, "apigateway.amazonaws.com", source_arn,
+                                          iv->why, sizeof iv->why, &err);
+    if (allowed != 0) {
+        if (allowed < 0)
+            hg_log(HG_LOG_WARN, "apigateway %s/%s %s %s: Execution failed due to configuration error: "
+                   "cannot invoke Lambda function %s: %s: %s", iv->t.api_id, iv->t.stage, iv->req->method,
+                   rpath, fn, err.code, err.message);
+        else
+            hg_log(HG_LOG_WARN, "apigateway %s/%s %s %s: Execution failed due to configuration error: "
+                   "Invalid permissions on Lambda function %s: %s. Principal apigateway.amazonaws.com may not "
+                   "invoke it from %s. Fix: aws lambda add-permission --function-name %s --statement-id "
+                   "apigateway-%s --action lambda:InvokeFunction --principal apigateway.amazonaws.com "
+                   "--source-arn '%s'", iv->t.api_id, iv->t.stage, iv->req->method, rpath, fn, iv->why,
+                   source_arn, fn, iv->t.api_id, source_arn);
+        internal_error(resp, 500);
+        return;
+    }
+
+    cJSON *types = NULL;
+    if (iv->req->body_len > 0 && apigw_valid_utf8(iv->req->body, iv->req->body_len) &&
+        hg_req_header(iv->req, "Content-Type"))
+        types = binary_media_types(iv->store, iv->region, iv->t.api_id);
+    const char *host = hg_req_header(iv->req, "Host");
+    apigw_call call = {
+        .req = iv->req, .api_id = iv->t.api_id, .stage = iv->t.stage, .path = iv->path,
+        .resource = iv->resource, .path_params = iv->path_params, .stage_variables = iv->stage_vars,
+        .binary_media_types = types, .account = hg_cfg.account_id, .region = iv->region,
+        .domain_name = host ? host : "localhost", .now = epoch_now(),
+    };
+    cJSON *event = apigw_event_new(&call);
+    cJSON_Delete(types);
+    char *payload = event ? cJSON_PrintUnformatted(event) : NULL;
+    cJSON_Delete(event);
+    if (!payload) { internal_error(resp, 500); return; }
+
+    const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(integ, "timeoutInMillis");
+    double timeout_ms = cJSON_IsNumber(tmo) && tmo->valuedouble > 0 ? tmo->valuedouble : APIGW_DEFAULT_TIMEOUT_MS;
+    lambda_invoke_result res = {0};
+    double t0 = mono_ms();
+    int rc = lambda_invoke(fn_region, fn, "RequestResponse", payload, strlen(payload), false, &res, &err);
+    double took = mono_ms() - t0;
+    cJSON_free(payload);
+
+    if (took > timeout_ms) {
+        hg_log(HG_LOG_WARN, "apigateway %s/%s %s %s: Execution failed due to a timeout error: "
+               "function %s ran %.0f ms, the integration allows %.0f ms", iv->t.api_id, iv->t.stage,
+               iv->req->method, rpath, fn, took, timeout_ms);
+        apigw_error(resp, 504, NULL, "Endpoint request timed out");
+    } else if (rc != 0) {
+        hg_log(HG_LOG_WARN, "apigateway %s/%s %s %s: Lambda invocation failed: %s: %s", iv->t.api_id,
+               iv->t.stage, iv->req->method, rpath, err.code, err.message);
+        internal_error(resp, err.status == 429 ? 502 : 500);
+    } else if (res.function_error) {
+        hg_log(HG_LOG_WARN, "apigateway %s/%s %s %s: Lambda function %s failed: %.500s", iv->t.api_id,
+               iv->t.stage, iv->req->method, rpath, fn, res.payload ? res.payload : "");
+        internal_error(resp, 502);
+    } else if (apigw_map_proxy_response(res.payload, res.payload_len, resp, iv->why, sizeof iv->why) != 0) {
+        hg_log(HG_LOG_WARN, "apigateway %s/%s %s %s: Execution failed due to configuration error: "
+               "Malformed Lambda proxy response: %s", iv->t.api_id, iv->t.stage, iv->req->method, rpath, iv->why);
+        internal_error(resp, 502);
+    }
+    lambda_invoke_result_release(&res);
+}
+
+static void serve(invocation *iv, hg_response *resp)
+{
+    const cJSON *integ = cJSON_GetObjectItemCaseSensitive(iv->method, "methodIntegration");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(integ, "type");
+    const char *kind = cJSON_IsString(type) ? type->valuestring : "";
+    if (strcmp(kind, "AWS_PROXY") == 0) {
+        lambda_proxy(iv, integ, resp);
+    } else if (strcmp(kind, "MOCK") == 0) {
+        if (apigw_mock_response(iv->method, iv->req, resp, iv->why, sizeof iv->why) != 0) {
+            hg_log(HG_LOG_WARN, "apigateway %s/%s %s %s: %s", iv->t.api_id, iv->t.stage, iv->req->method,
+                   resource_path(iv), iv->why);
+            internal_error(resp, 500);
+        }
+    } else {
+        hg_log(HG_LOG_WARN, "apigateway %s/%s %s %s: Execution failed due to configuration error: %s",
+               iv->t.api_id, iv->t.stage, iv->req->method, resource_path(iv),
+               !*kind ? "the method has no integration"
+                      : "only AWS_PROXY (Lambda proxy) and MOCK integrations are served by this emulator "
+                        "(it makes no outbound HTTP calls)");
+        internal_error(resp, 500);
+    }
+}
+
+void apigw_invoke(hg_request *req, hg_response *resp)
+{
+    double t0 = mono_ms();
+    req->operation = "Invoke";
+    invocation iv;
+    memset(&iv, 0, sizeof iv);
+    iv.req = req;
+    iv.region = req->region[0] ? req->region : hg_cfg.region;
+    apigw_parse_target(req->path, hg_req_header(req, "Host"), &iv.t);
+    iv.path = iv.t.path[0] ? iv.t.path : "/";
+    const char *route = "-";
+
+    hg_err err = {0};
+    cJSON *resources = NULL, *vars = NULL;
+    char deployment[64];
+    int rc = -1;
+    iv.store = hg_store_get(&err);
+    if (iv.store && iv.t.stage[0])
+        rc = apigw_stage_snapshot(iv.store, iv.region, iv.t.api_id, iv.t.stage, &resources, &vars, deployment, &err);
+    else if (iv.store)
+        rc = 1;
+    if (rc < 0) {
+        hg_log(HG_LOG_ERROR, "apigateway %s/%s: cannot read the stage: %s", iv.t.api_id, iv.t.stage, err.message);
+        internal_error(resp, 500);
+    } else if (rc == 1) {
+        apigw_error(resp, 403, "ForbiddenException", "Forbidden");
+    } else {
+        iv.stage_vars = vars;
+        apigw_match m;
+        int mr = apigw_match_route(resources, req->method, iv.path, &m);
+        if (mr < 0) {
+            internal_error(resp, 500);
+        } else if (mr > 0) {
+            apigw_error(resp, 403, "MissingAuthenticationTokenException", "Missing Authentication Token");
+        } else {
+            iv.resource = m.resource;
+            iv.method = m.method;
+            iv.path_params = m.path_params;
+            serve(&iv, resp);
+            route = resource_path(&iv);
+            apigw_match_release(&m);
+        }
+    }
+    hg_log(HG_LOG_INFO, "apigateway api=%s stage=%s %s %s route=%s -> %d %.3fms", iv.t.api_id,
+           iv.t.stage[0] ? iv.t.stage : "-", req->method, iv.path, route, resp->status, mono_ms() - t0);
+    /* route borrowed from resources: logged above, before they go */
+    cJSON_Delete(resources);
+    cJSON_Delete(vars);
+}

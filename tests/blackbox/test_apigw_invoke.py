@@ -610,3 +610,24 @@ def test_api_built_with_the_aws_cli(endpoint, fn):
     assert ev["resource"] == "/hello"
     assert ev["queryStringParameters"] == {"who": "cli"}
     assert ev["requestContext"]["stage"] == "dev"
+
+
+# ------------------------------------------------------------------ access log
+
+def test_every_gateway_request_is_logged_with_route_status_and_latency(emulator_factory):
+    emu = emulator_factory(args=("--log-level", "info"))
+    apigw = make_client(emu.endpoint, service="apigateway")
+    lam = make_client(emu.endpoint, service="lambda")
+    name = create_function(lam)
+    a = Api(apigw)
+    a.proxy("/items/{id}", "GET", name)
+    a.deploy("prod")
+    assert invoke(emu.endpoint, a.id, "/items/9", stage="prod")[0] == 200
+    assert invoke(emu.endpoint, a.id, "/missing", stage="prod")[0] == 403
+    time.sleep(0.3)
+    log = emu.stderr_text()
+    ok = [l for l in log.splitlines() if "apigateway api=" + a.id in l and "route=/items/{id}" in l]
+    assert ok, log[-2000:]
+    assert "stage=prod" in ok[0] and "GET /items/9" in ok[0] and "-> 200" in ok[0] and "ms" in ok[0]
+    miss = [l for l in log.splitlines() if "apigateway api=" + a.id in l and "/missing" in l]
+    assert miss and "-> 403" in miss[0]

@@ -13,6 +13,7 @@
 #ifndef HG_AWS_H
 #define HG_AWS_H
 
+#include <stddef.h>
 #include <cjson/cJSON.h>
 #include "hg_error.h"
 
@@ -50,6 +51,12 @@ int aws_json_call(aws_client *c, const char *service, const char *target, const 
  * NULL for empty bodies (204). */
 int aws_rest_call(aws_client *c, const char *service, const char *method, const char *path,
                   const char *query, const cJSON *body, cJSON **out, hg_err *err);
+
+/* The same with a raw body (e.g. PutRestApi's OpenAPI document): body may be
+ * NULL (no body); content_type is sent with a body. */
+int aws_rest_raw_call(aws_client *c, const char *service, const char *method, const char *path,
+                      const char *query, const char *body, size_t body_len, const char *content_type,
+                      cJSON **out, hg_err *err);
 
 /* Query protocol (IAM, STS): Action + form parameters; the XML response is
  * returned as text (new; caller frees) for the caller to pick fields from. */

@@ -303,6 +303,7 @@ typedef struct tags {
     int n;
 } tags;
 
+/* The element tagged with index in arr (borrowed), or NULL. */
 static cJSON *tag_find(const tags *t, const cJSON *arr, size_t index)
 {
     for (int i = 0; i < t->n; i++)
@@ -333,6 +334,7 @@ static bool tag_insert(tags *t, cJSON *arr, size_t index, cJSON *elem)
     return cJSON_InsertItemInArray(arr, pos, elem);
 }
 
+/* A new empty M or L value (caller frees), or NULL. */
 static cJSON *empty_container(ddb_type t)
 {
     cJSON *c = cJSON_CreateObject();

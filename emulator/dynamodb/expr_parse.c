@@ -334,6 +334,7 @@ void ddb_node_free(ddb_node *n)
     free(n);
 }
 
+/* A new node (free with ddb_node_free), or NULL with the parser's error set. */
 static ddb_node *node_new(parser *p, ddb_node_kind kind)
 {
     ddb_node *n = calloc(1, sizeof *n);

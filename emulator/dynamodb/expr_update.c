@@ -21,6 +21,7 @@
 #define MSG_BAD_TYPE  "An operand in the update expression has an incorrect data type"
 #define MSG_BAD_PATH  "The document path provided in the update expression is invalid for update"
 
+/* A new AV {type: payload} that takes payload (caller frees), or NULL with payload freed. */
 static cJSON *av_new(const char *type, cJSON *payload)
 {
     cJSON *av = cJSON_CreateObject();

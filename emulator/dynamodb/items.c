@@ -129,6 +129,7 @@ static int check_attributes_to_get(const cJSON *list, hg_err *err)
     return 0;
 }
 
+/* A new object with the named attributes of item (caller frees). */
 static cJSON *pick_attributes(const cJSON *item, const cJSON *names)
 {
     cJSON *out = cJSON_CreateObject();

@@ -72,6 +72,7 @@ malformed:
 
 /* ---- tags ------------------------------------------------------------------------ */
 
+/* desc's "_tags" array, made if missing; borrowed from desc. */
 static cJSON *tag_list(cJSON *desc)
 {
     cJSON *tags = cJSON_GetObjectItemCaseSensitive(desc, "_tags");
@@ -82,6 +83,7 @@ static cJSON *tag_list(cJSON *desc)
     return tags;
 }
 
+/* The tag with key in tags (borrowed), or NULL. */
 static cJSON *find_tag(cJSON *tags, const char *key)
 {
     cJSON *t;
@@ -227,6 +229,7 @@ static int open_for_backups(ddb_ctx *ctx, const char *name, ddb_table **out, hg_
     return -1;
 }
 
+/* A new ContinuousBackupsDescription (caller frees). */
 static cJSON *backups_json(const cJSON *desc)
 {
     const cJSON *pitr = cJSON_GetObjectItemCaseSensitive(desc, "_pitr");

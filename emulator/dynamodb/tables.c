@@ -221,6 +221,7 @@ static int parse_key_schema(const cJSON *schema, const char *path, const cJSON *
     return 0;
 }
 
+/* A new KeySchema array (caller frees). */
 static cJSON *key_schema_json(const keyspec *ks)
 {
     cJSON *a = cJSON_CreateArray();
@@ -255,6 +256,7 @@ static int parse_throughput(const cJSON *pt, const char *what, int64_t *rcu, int
     return 0;
 }
 
+/* A new ProvisionedThroughput object (caller frees). */
 static cJSON *throughput_json(int64_t rcu, int64_t wcu)
 {
     cJSON *o = cJSON_CreateObject();
@@ -849,6 +851,7 @@ static int check_gsi_updates(const cJSON *updates, hg_err *err)
     return 0;
 }
 
+/* The GSI object named name in desc (borrowed), or NULL. */
 static cJSON *find_gsi(cJSON *desc, const char *name)
 {
     cJSON *ix;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+/* A malloc'd copy of a text column (caller frees), or NULL. */
 static char *dup_text(sqlite3_stmt *st, int col)
 {
     const unsigned char *t = sqlite3_column_text(st, col);

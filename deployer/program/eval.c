@@ -477,6 +477,16 @@ static int eval_ref(ectx *E, const prog_node *at, const prog_ref *ref, cJSON **o
     }
     const cJSON *cfg = prog_config_lookup(p, ref->root);
     if (cfg) return follow(E, at, ref, 0, cfg, false, "config", out, err);
+    if (!strcmp(ref->root, "aws:region")) {
+        /* not in the stack file: the region the AWS SDKs would use */
+        const char *r = getenv("AWS_REGION");
+        if (!r || !*r) r = getenv("AWS_DEFAULT_REGION");
+        cJSON *v = cJSON_CreateString(r && *r ? r : "us-east-1");
+        if (!v) return oom(err);
+        int rc = follow(E, at, ref, 0, v, false, "config", out, err);
+        cJSON_Delete(v);
+        return rc;
+    }
     return prog_err_at(err, at, "%srefers to undefined resource '%s'", who(E, wb, sizeof wb), ref->root);
 }
 

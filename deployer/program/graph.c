@@ -130,7 +130,12 @@ static int on_ref(void *ud, const prog_ref *ref, hg_err *scan_err)
         return prog_err_at(err, c->at, "%s refers to unknown property 'pulumi.%s' (stack, project, organization, cwd)",
                            c->what, ref->steps[0].name);
     }
-    if (prog_config_lookup(g->p, ref->root)) return 0;
+    if (prog_config_lookup(g->p, ref->root) || !strcmp(ref->root, "aws:region")) return 0;
+    if (strchr(ref->root, ':')) {
+        const char *base = strrchr(g->p->stack_file, '/');
+        return prog_err_at(err, c->at, "%s refers to configuration '%s', which is not set (add it to %s)",
+                           c->what, ref->root, base ? base + 1 : g->p->stack_file);
+    }
     return prog_err_at(err, c->at, "%s refers to undefined resource '%s'", c->what, ref->root);
 }
 

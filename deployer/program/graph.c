@@ -199,8 +199,10 @@ static int bool_option(prog_project *p, prog_resource *r, const char *opt, const
     if (eval_option(p, r, opt, n, &v, err) < 0) return -1;
     const cJSON *inner = v;
     if (prog_is_sig(v, PROG_SIG_SECRET)) inner = cJSON_GetObjectItemCaseSensitive(v, "value");
-    bool ok = cJSON_IsBool(inner);
-    if (ok) *out = cJSON_IsTrue(inner);
+    /* config without a schema is text: "true" and "false" count */
+    bool ok = cJSON_IsBool(inner) ||
+              (cJSON_IsString(inner) && (!strcmp(inner->valuestring, "true") || !strcmp(inner->valuestring, "false")));
+    if (ok) *out = cJSON_IsBool(inner) ? cJSON_IsTrue(inner) : !strcmp(inner->valuestring, "true");
     cJSON_Delete(v);
     return ok ? 0 : prog_err_at(err, n, "resource '%s': option %s must be true or false", r->name, opt);
 }

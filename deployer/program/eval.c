@@ -302,22 +302,17 @@ int prog_scan_refs(const char *s, prog_ref_fn fn, void *ud, hg_err *err)
 
 /* Follow ref's steps from `cur` (borrowed). missing_unknown: a missing member
  * is an unknown (a resource whose outputs are not all known yet, in preview). */
-static int follow(ectx *E, const prog_node *at, const prog_ref *ref, int first, const cJSON *cur,
+static int follow(ectx *E, const prog_node *at, const prog_ref *ref, const cJSON *cur,
                   bool missing_unknown, const char *kind, cJSON **out, hg_err *err)
 {
     char wb[320];
     bool secret = false;
     hg_buf path;
     hg_buf_init(&path, 4096);
-    hg_buf_puts(&path, ref->root);
-    for (int i = first - 1; i >= 0 && i < first; i++) {   /* path so far, for messages */
-        const prog_step *st = &ref->steps[i];
-        if (st->kind == PS_INDEX) hg_buf_printf(&path, "[%ld]", st->index);
-        else hg_buf_printf(&path, ".%s", st->name);
-    }
+    hg_buf_puts(&path, ref->root);                        /* the path so far, for messages */
     int rc = 0;
     *out = NULL;
-    for (int i = first; i < ref->nsteps; i++) {
+    for (int i = 0; i < ref->nsteps; i++) {
         while (prog_is_sig(cur, PROG_SIG_SECRET)) {
             secret = true;
             cur = cJSON_GetObjectItemCaseSensitive(cur, "value");
@@ -465,25 +460,25 @@ static int eval_ref(ectx *E, const prog_node *at, const prog_ref *ref, cJSON **o
                                    cJSON_IsString(nm) ? ")" : "", st->name);
             }
         }
-        return follow(E, at, ref, 0, base, env->preview && !stack_ref, "resource", out, err);
+        return follow(E, at, ref, base, env->preview && !stack_ref, "resource", out, err);
     }
     const prog_node *vn = prog_variable_node(p, ref->root);
     if (vn) {
         cJSON *v = NULL;
         if (eval_variable(E, at, ref->root, vn, &v, err) < 0) return -1;
-        int rc = follow(E, at, ref, 0, v, false, "variable", out, err);
+        int rc = follow(E, at, ref, v, false, "variable", out, err);
         cJSON_Delete(v);
         return rc;
     }
     const cJSON *cfg = prog_config_lookup(p, ref->root);
-    if (cfg) return follow(E, at, ref, 0, cfg, false, "config", out, err);
+    if (cfg) return follow(E, at, ref, cfg, false, "config", out, err);
     if (!strcmp(ref->root, "aws:region")) {
         /* not in the stack file: the region the AWS SDKs would use */
         const char *r = getenv("AWS_REGION");
         if (!r || !*r) r = getenv("AWS_DEFAULT_REGION");
         cJSON *v = cJSON_CreateString(r && *r ? r : "us-east-1");
         if (!v) return oom(err);
-        int rc = follow(E, at, ref, 0, v, false, "config", out, err);
+        int rc = follow(E, at, ref, v, false, "config", out, err);
         cJSON_Delete(v);
         return rc;
     }

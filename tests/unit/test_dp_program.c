@@ -552,6 +552,26 @@ static void stack_references_resolve_from_config(void **state)
                       "stack reference 'ref' has no 'name' property");
 }
 
+static void messages_name_the_folder_as_given(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_new();
+    write_file(dir, "api-gateway/Pulumi.yaml", "name: a\nruntime: yaml\noutputs:\n  x: ${nope}\n");
+    char cwd[4096];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(dir), 0);
+    prog_project *p;
+    hg_err err;
+    assert_int_equal(load_in("api-gateway", "dev", &p, &err), -1);
+    assert_string_equal(err.message, "api-gateway/Pulumi.yaml:4:6: output 'x' refers to undefined resource 'nope'");
+    assert_int_equal(chdir("api-gateway"), 0);
+    assert_int_equal(load_in(".", "dev", &p, &err), -1);
+    assert_string_equal(err.message, "Pulumi.yaml:4:6: output 'x' refers to undefined resource 'nope'");
+    assert_int_equal(chdir(cwd), 0);
+    rm_rf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -566,6 +586,7 @@ int main(void)
         cmocka_unit_test(graph_cycles_are_named),
         cmocka_unit_test(graph_unknown_types_references_and_options),
         cmocka_unit_test(stack_references_resolve_from_config),
+        cmocka_unit_test(messages_name_the_folder_as_given),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,8 @@
 -- POST /notes: {title, content} -> 201 with the new note (version 1).
-local notes = require("lib.notes")
+-- lib/notes.lua sits next to this file wherever the bundle root is: the
+-- module name ("create" or "notes.create") says which prefix to use.
+local here = (... or ""):match("^(.-)[^.]*$")
+local notes = require(here .. "lib.notes")
 local ddb = notes.ddb
 
 local M = {}

@@ -1,5 +1,8 @@
 -- DELETE /notes/{id}: 204, or 404 if there is no such note.
-local notes = require("lib.notes")
+-- lib/notes.lua sits next to this file wherever the bundle root is: the
+-- module name ("create" or "notes.create") says which prefix to use.
+local here = (... or ""):match("^(.-)[^.]*$")
+local notes = require(here .. "lib.notes")
 local ddb = notes.ddb
 
 local M = {}

@@ -2,7 +2,10 @@
 -- The cursor is the Scan's LastEvaluatedKey as base64url JSON; clients pass
 -- it back unchanged. As with DynamoDB, a page may end with a cursor that
 -- leads to an empty last page.
-local notes = require("lib.notes")
+-- lib/notes.lua sits next to this file wherever the bundle root is: the
+-- module name ("create" or "notes.create") says which prefix to use.
+local here = (... or ""):match("^(.-)[^.]*$")
+local notes = require(here .. "lib.notes")
 local ddb, json = notes.ddb, notes.json
 
 local M = {}

@@ -2,7 +2,10 @@
 -- note. At least one of title/content is needed; the other keeps its value.
 -- version goes up by one on every update; with expectedVersion the update
 -- only happens if the stored version still equals it (else 409).
-local notes = require("lib.notes")
+-- lib/notes.lua sits next to this file wherever the bundle root is: the
+-- module name ("create" or "notes.create") says which prefix to use.
+local here = (... or ""):match("^(.-)[^.]*$")
+local notes = require(here .. "lib.notes")
 local ddb = notes.ddb
 
 local M = {}

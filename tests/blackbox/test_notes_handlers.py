@@ -415,6 +415,40 @@ def test_dynamodb_failure_is_a_logged_500(lam):
     assert "ResourceNotFoundException" in r["log"]
 
 
+# ---------------------------------------------------------------- bundle layouts
+
+def lambdas_zip():
+    """The whole lambdas/ folder zipped, so handlers are notes/<route>.handler."""
+    buf = io.BytesIO()
+    base = os.path.dirname(NOTES_DIR)
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for dirpath, _, files in os.walk(NOTES_DIR):
+            for f in sorted(files):
+                if f.endswith(".lua"):
+                    full = os.path.join(dirpath, f)
+                    z.write(full, os.path.relpath(full, base))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("layout", ["nested-zip", "hot-reload"])
+def test_handlers_work_from_a_parent_bundle_and_from_a_hot_reload_folder(lam, ddb, layout):
+    table = create_table(ddb, name=unique_name("notes-layout"), hash_key=("id", "S"))
+    names = {}
+    for route in ("create", "get"):
+        name = unique_name(f"notes-{layout}-{route}")
+        if layout == "nested-zip":
+            code, handler = {"ZipFile": lambdas_zip()}, f"notes/{route}.handler"
+        else:
+            code, handler = {"S3Bucket": "hot-reload", "S3Key": NOTES_DIR}, f"{route}.handler"
+        lam.create_function(FunctionName=name, Runtime="lua5.4", Role=ROLE, Handler=handler, Code=code,
+                            Environment={"Variables": {"NOTES_TABLE": table}})
+        names[route] = name
+    n = Notes.__new__(Notes)
+    n.lam, n.table, n.names = lam, table, names
+    note = n.create({"title": "layout", "content": layout})["json"]
+    assert n.get(note["id"])["json"] == note
+
+
 # ---------------------------------------------------------------- behind API Gateway
 
 def test_routes_through_api_gateway_proxy_integration(endpoint, lam, ddb):

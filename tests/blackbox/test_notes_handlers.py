@@ -369,6 +369,17 @@ def test_limits_are_inclusive_and_count_characters_not_bytes(notes):
     assert notes.get(r["json"]["id"])["json"]["content"] == "ü" * 10000
 
 
+def test_client_cannot_choose_id_version_or_timestamps(notes):
+    r = notes.create({"title": "t", "content": "c", "id": "mine", "version": 7,
+                      "createdAt": "1999-01-01T00:00:00.000Z", "extra": True})
+    assert r["statusCode"] == 201, r
+    note = r["json"]
+    assert note["id"] != "mine" and UUID4_RE.match(note["id"]) and note["version"] == 1
+    assert note["createdAt"] != "1999-01-01T00:00:00.000Z" and "extra" not in note
+    r = notes.update(note["id"], {"title": "u", "version": 99, "id": "other"})
+    assert r["statusCode"] == 200 and r["json"]["version"] == 2 and r["json"]["id"] == note["id"]
+
+
 def test_base64_encoded_body_is_decoded(notes):
     e = load_event("create")
     e["body"] = base64.b64encode(json.dumps({"title": "b64", "content": "ok"}).encode()).decode()

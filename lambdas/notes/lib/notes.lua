@@ -14,6 +14,10 @@ bytes, so a title of 200 accented letters is fine):
   id       1..128 characters (a path id longer than that cannot be ours -> 400)
   limit    1..100, default 20 (GET /notes?limit=)
 
+Bodies: members other than title, content (and expectedVersion on update)
+are ignored, so a client cannot choose id, version or the timestamps. Text
+is stored as sent (not trimmed); only an all-blank value counts as empty.
+
 Errors are answered {"message": "..."} with a 4xx status naming the field; a
 DynamoDB failure we did not expect is logged (print goes to the function's
 log) and answered 500 {"message":"Internal server error"}, as API Gateway

@@ -160,8 +160,11 @@ static cJSON *request_context(const apigw_call *c)
     const char *resource_path = str_member(c->resource, "path", "/");
     char time_text[32];
     apigw_request_time(c->now, time_text);
-    char stage_path[1024 + 160];
-    snprintf(stage_path, sizeof stage_path, "/%s%s", c->stage, c->path[0] ? c->path : "/");
+    const char *rest = c->path[0] ? c->path : "/";
+    size_t sp_len = 1 + strlen(c->stage) + strlen(rest) + 1;
+    char *stage_path = malloc(sp_len);
+    if (!stage_path) { cJSON_Delete(rc); return NULL; }
+    snprintf(stage_path, sp_len, "/%s%s", c->stage, rest);
     char prefix[64];
     snprintf(prefix, sizeof prefix, "%.*s", (int)strcspn(c->domain_name, ".:"), c->domain_name);
     /* AWS's extended id is a short opaque token; derive one from the request id */
@@ -178,6 +181,7 @@ static cJSON *request_context(const apigw_call *c)
     cJSON_AddStringToObject(rc, "extendedRequestId", ext);
     cJSON_AddStringToObject(rc, "requestTime", time_text);
     cJSON_AddStringToObject(rc, "path", stage_path);
+    free(stage_path);
     cJSON_AddStringToObject(rc, "accountId", c->account);
     cJSON_AddStringToObject(rc, "protocol", "HTTP/1.1");
     cJSON_AddStringToObject(rc, "stage", c->stage);

@@ -38,6 +38,7 @@ typedef struct eng_opts {
     int         parallel;        /* default 8 */
     const char *const *targets;  /* --target URNs (NULL-terminated) or NULL */
     FILE       *out;             /* where the report goes */
+    const char *fingerprint;     /* recorded with the outputs after a successful up (for --all); NULL = none */
 } eng_opts;
 
 typedef struct eng_summary {

@@ -1,0 +1,7 @@
+/* destroy.c — `hangar destroy`: Delete every resource in a stack (the driver is hangar_run_command in common.c). */
+#include "builtin.h"
+
+int cmd_destroy(int argc, char **argv, const hangar_globals *g)
+{
+    return hangar_run_command(argc, argv, g, ENG_DESTROY, "destroy");
+}

@@ -169,6 +169,51 @@ static int sandbox_load(lua_State *L)
     return lua_gettop(L);
 }
 
+/* Lua runs a message handler, and finalizers, with hooks off. A handler
+ * that spins there would never meet the deadline, so: message handlers are
+ * skipped once a limit tripped (the trip error must reach the top), and no
+ * metatable with __gc is accepted (an object becomes finalizable only when
+ * setmetatable sees __gc, so refusing it there is enough). */
+static int guarded_msgh(lua_State *L)
+{
+    if (env_of(L)->tripped) return 1;
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+static int xpcall_done(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)status;
+    (void)ctx;
+    return lua_gettop(L);
+}
+
+static int sandbox_xpcall(lua_State *L)
+{
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, guarded_msgh, 1);
+    lua_replace(L, 2);
+    int n = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));     /* the real xpcall */
+    lua_insert(L, 1);
+    lua_callk(L, n, LUA_MULTRET, 0, xpcall_done);
+    return xpcall_done(L, LUA_OK, 0);
+}
+
+static int sandbox_setmetatable(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TTABLE && (lua_pushliteral(L, "__gc"), lua_rawget(L, 2)) != LUA_TNIL)
+        return luaL_error(L, "__gc metamethods are not available to Lambda handlers");
+    lua_settop(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 2, 1);
+    return 1;
+}
+
 /* os.getenv(name): the function's own variables and Lambda's, never the host's. */
 static int sandbox_getenv(lua_State *L)
 {
@@ -210,7 +255,7 @@ static int load_module_file(lua_State *L, const char *stem, char *path, size_t c
         int rc = hlua_bundle_read(e->bundle, path, &data, &len, &err);
         if (rc == 1) continue;
         if (rc < 0) return luaL_error(L, "cannot read %s: %s", path, err.message);
-        char chunkname[300];
+        char chunkname[310];
         snprintf(chunkname, sizeof chunkname, "@%s", path);
         int st = luaL_loadbufferx(L, data, len, chunkname, "t");   /* never raises */
         free(data);
@@ -288,6 +333,12 @@ static int setup_body(lua_State *L)
     lua_setfield(L, -2, "load");
     lua_pushcfunction(L, sandbox_print);
     lua_setfield(L, -2, "print");
+    lua_getfield(L, -1, "xpcall");
+    lua_pushcclosure(L, sandbox_xpcall, 1);
+    lua_setfield(L, -2, "xpcall");
+    lua_getfield(L, -1, "setmetatable");
+    lua_pushcclosure(L, sandbox_setmetatable, 1);
+    lua_setfield(L, -2, "setmetatable");
     lua_pushcfunction(L, sandbox_require);
     lua_setfield(L, -2, "require");
     lua_pop(L, 1);
@@ -689,7 +740,7 @@ static void iso_now(char *buf, size_t cap)
     gmtime_r(&ts.tv_sec, &tm);
     char base[32];
     strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, cap, "%s.%03ldZ", base, ts.tv_nsec / 1000000);
+    snprintf(buf, cap, "%.20s.%03dZ", base, (int)(ts.tv_nsec / 1000000));
 }
 
 int hlua_env_invoke(hlua_env *env, const hlua_invocation *inv, hlua_result *out, hg_err *err)
@@ -721,7 +772,7 @@ int hlua_env_invoke(hlua_env *env, const hlua_invocation *inv, hlua_result *out,
 
     cJSON *payload = NULL;
     if (env->timed_out) {
-        char when[40];
+        char when[64];
         iso_now(when, sizeof when);
         out->status = HLUA_TIMEOUT;
         payload = simple_error("Sandbox.Timedout", "%s %s Task timed out after %.2f seconds", when,

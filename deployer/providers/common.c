@@ -2,10 +2,10 @@
  * common.c — helpers every provider shares: reading and checking inputs,
  * Pulumi-style auto-names, Lambda code archives zipped deterministically.
  *
- * The zip writer is ours, not libzip's, because determinism is the point:
- * entries in byte order of their relative paths ('/' separated), every
- * entry stored (method 0) with the DOS time of 1980-01-01 00:00, external
- * attributes of a 0644 regular file, no extra fields, no data descriptors.
+ * Archives are written with libzip, made deterministic: entries in byte
+ * order of their relative paths ('/' separated), every entry stored
+ * (method 0, so the bytes don't depend on the zlib version) with the DOS
+ * time of 1980-01-01 00:00 and external attributes of a 0644 regular file.
  * The same files therefore always give the same bytes, so the CodeSha256
  * AWS reports only changes when the code does.
  */
@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <zip.h>
 
 #include "hg_buf.h"
 #include "hg_json.h"
@@ -377,18 +378,18 @@ bool prov_iam_enabled(void)
 
 /* ---- deterministic zip ---------------------------------------------------- */
 
-typedef struct zip_entry {
+typedef struct arc_entry {
     char *name;       /* relative path, '/' separated */
     unsigned char *data;
     size_t len;
-} zip_entry;
+} arc_entry;
 
-typedef struct zip_list {
-    zip_entry *v;
+typedef struct arc_list {
+    arc_entry *v;
     size_t n, alloc, total;
-} zip_list;
+} arc_list;
 
-static void zip_list_release(zip_list *l)
+static void arc_list_release(arc_list *l)
 {
     for (size_t i = 0; i < l->n; i++) {
         free(l->v[i].name);
@@ -398,7 +399,7 @@ static void zip_list_release(zip_list *l)
 }
 
 /* Takes ownership of name and data (frees them on failure). */
-static int zip_add(zip_list *l, char *name, unsigned char *data, size_t len, hg_err *err)
+static int arc_add(arc_list *l, char *name, unsigned char *data, size_t len, hg_err *err)
 {
     if (l->n >= ZIP_ENTRIES || len > ZIP_MAX || l->total + len > ZIP_MAX) {
         free(name);
@@ -408,12 +409,12 @@ static int zip_add(zip_list *l, char *name, unsigned char *data, size_t len, hg_
     }
     if (l->n == l->alloc) {
         size_t na = l->alloc ? l->alloc * 2 : 16;
-        zip_entry *nv = realloc(l->v, na * sizeof *nv);
+        arc_entry *nv = realloc(l->v, na * sizeof *nv);
         if (!nv) { free(name); free(data); return hg_err_internal(err, "out of memory"); }
         l->v = nv;
         l->alloc = na;
     }
-    l->v[l->n++] = (zip_entry){ name, data, len };
+    l->v[l->n++] = (arc_entry){ name, data, len };
     l->total += len;
     return 0;
 }
@@ -442,7 +443,7 @@ static int read_file(const char *path, unsigned char **data, size_t *len, hg_err
     return 0;
 }
 
-static int walk(zip_list *l, const char *dir, const char *rel, int depth, hg_err *err)
+static int walk(arc_list *l, const char *dir, const char *rel, int depth, hg_err *err)
 {
     if (depth > ZIP_DEPTH) return hg_err_validation(err, "%s: folders nest deeper than %d", dir, ZIP_DEPTH);
     DIR *d = opendir(dir);
@@ -461,7 +462,7 @@ static int walk(zip_list *l, const char *dir, const char *rel, int depth, hg_err
             unsigned char *data = NULL;
             size_t len = 0;
             rc = read_file(path, &data, &len, err);
-            if (rc == 0) { rc = zip_add(l, name, data, len, err); name = NULL; }
+            if (rc == 0) { rc = arc_add(l, name, data, len, err); name = NULL; }
         }
         free(path);
         free(name);
@@ -472,113 +473,72 @@ static int walk(zip_list *l, const char *dir, const char *rel, int depth, hg_err
 
 static int by_name(const void *a, const void *b)
 {
-    return strcmp(((const zip_entry *)a)->name, ((const zip_entry *)b)->name);
-}
-
-static uint32_t crc32_of(const unsigned char *p, size_t n)
-{
-    static uint32_t table[256];
-    static int ready;   /* benign race: every thread computes the same table */
-    if (!ready) {
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-        ready = 1;
-    }
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
-
-static void put16(hg_buf *b, unsigned v) { unsigned char x[2] = { v & 0xFF, (v >> 8) & 0xFF }; hg_buf_append(b, x, 2); }
-static void put32(hg_buf *b, uint32_t v)
-{
-    unsigned char x[4] = { v & 0xFF, (v >> 8) & 0xFF, (v >> 16) & 0xFF, (v >> 24) & 0xFF };
-    hg_buf_append(b, x, 4);
+    return strcmp(((const arc_entry *)a)->name, ((const arc_entry *)b)->name);
 }
 
 #define DOS_TIME 0x0000u                        /* 00:00:00 */
 #define DOS_DATE ((0u << 9) | (1u << 5) | 1u)   /* 1980-01-01 */
 #define UNIX_FILE_0644 (0100644u << 16)
 
-/* Write the sorted entries as a zip (stored). */
-static int zip_write(zip_list *l, void **zip, size_t *len, hg_err *err)
+static int zip_fail(hg_err *err, zip_error_t *ze, const char *what)
+{
+    hg_err_internal(err, "cannot build the code archive (%s): %s", what, zip_error_strerror(ze));
+    zip_error_fini(ze);
+    return -1;
+}
+
+/* Write the sorted entries as a zip (stored) into memory, with libzip
+ * writing into a buffer source that we keep and read back after close. */
+static int zip_write(arc_list *l, void **zip, size_t *len, hg_err *err)
 {
     qsort(l->v, l->n, sizeof *l->v, by_name);
     for (size_t i = 1; i < l->n; i++)
         if (strcmp(l->v[i - 1].name, l->v[i].name) == 0)
             return hg_err_validation(err, "the archive names '%s' twice", l->v[i].name);
-    hg_buf out, cd;
-    hg_buf_init(&out, (size_t)ZIP_MAX * 2);
-    hg_buf_init(&cd, (size_t)ZIP_MAX);
-    uint32_t *offsets = calloc(l->n ? l->n : 1, sizeof *offsets);
-    uint32_t *crcs = calloc(l->n ? l->n : 1, sizeof *crcs);
-    if (!offsets || !crcs) {
-        free(offsets);
-        free(crcs);
-        return hg_err_internal(err, "out of memory");
-    }
+    zip_error_t ze;
+    zip_error_init(&ze);
+    zip_source_t *out = zip_source_buffer_create(NULL, 0, 0, &ze);
+    if (!out) return zip_fail(err, &ze, "buffer");
+    zip_source_keep(out);                       /* survives zip_close, so we can read it */
+    zip_t *za = zip_open_from_source(out, ZIP_TRUNCATE, &ze);
+    if (!za) { zip_source_free(out); zip_source_free(out); return zip_fail(err, &ze, "open"); }
     for (size_t i = 0; i < l->n; i++) {
-        const zip_entry *e = &l->v[i];
-        size_t nl = strlen(e->name);
-        crcs[i] = crc32_of(e->data, e->len);
-        offsets[i] = (uint32_t)out.len;
-        put32(&out, 0x04034b50u);
-        put16(&out, 10);             /* version needed: 1.0 (stored) */
-        put16(&out, 0x0800);         /* UTF-8 names */
-        put16(&out, 0);              /* stored */
-        put16(&out, DOS_TIME);
-        put16(&out, DOS_DATE);
-        put32(&out, crcs[i]);
-        put32(&out, (uint32_t)e->len);
-        put32(&out, (uint32_t)e->len);
-        put16(&out, (unsigned)nl);
-        put16(&out, 0);
-        hg_buf_append(&out, e->name, nl);
-        hg_buf_append(&out, e->data, e->len);
+        const arc_entry *e = &l->v[i];
+        /* the data stays owned by l until after zip_close, which reads it */
+        zip_source_t *src = zip_source_buffer(za, e->data, e->len, 0);
+        zip_int64_t idx = src ? zip_file_add(za, e->name, src, ZIP_FL_ENC_UTF_8) : -1;
+        if (idx < 0 || zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_STORE, 0) != 0 ||
+            zip_file_set_dostime(za, (zip_uint64_t)idx, DOS_TIME, DOS_DATE, 0) != 0 ||
+            zip_file_set_external_attributes(za, (zip_uint64_t)idx, 0, ZIP_OPSYS_UNIX, UNIX_FILE_0644) != 0) {
+            if (idx < 0 && src) zip_source_free(src);
+            hg_err_internal(err, "cannot add %s to the code archive: %s", e->name, zip_strerror(za));
+            zip_discard(za);
+            zip_source_free(out);
+            return -1;
+        }
     }
-    for (size_t i = 0; i < l->n; i++) {
-        const zip_entry *e = &l->v[i];
-        size_t nl = strlen(e->name);
-        put32(&cd, 0x02014b50u);
-        put16(&cd, (3u << 8) | 20);  /* made by: Unix, 2.0 */
-        put16(&cd, 10);
-        put16(&cd, 0x0800);
-        put16(&cd, 0);
-        put16(&cd, DOS_TIME);
-        put16(&cd, DOS_DATE);
-        put32(&cd, crcs[i]);
-        put32(&cd, (uint32_t)e->len);
-        put32(&cd, (uint32_t)e->len);
-        put16(&cd, (unsigned)nl);
-        put16(&cd, 0);               /* extra */
-        put16(&cd, 0);               /* comment */
-        put16(&cd, 0);               /* disk */
-        put16(&cd, 0);               /* internal attributes */
-        put32(&cd, UNIX_FILE_0644);
-        put32(&cd, offsets[i]);
-        hg_buf_append(&cd, e->name, nl);
+    if (zip_close(za) != 0) {
+        hg_err_internal(err, "cannot write the code archive: %s", zip_strerror(za));
+        zip_discard(za);
+        zip_source_free(out);
+        return -1;
     }
-    uint32_t cd_offset = (uint32_t)out.len;
-    hg_buf_append(&out, cd.data ? cd.data : "", cd.len);
-    put32(&out, 0x06054b50u);
-    put16(&out, 0);
-    put16(&out, 0);
-    put16(&out, (unsigned)l->n);
-    put16(&out, (unsigned)l->n);
-    put32(&out, (uint32_t)cd.len);
-    put32(&out, cd_offset);
-    put16(&out, 0);
-    free(offsets);
-    free(crcs);
-    hg_buf_release(&cd);
-    /* every append is within the caps that zip_add enforced (data <= ZIP_MAX,
-     * headers far below the second ZIP_MAX of room) */
-    *len = out.len;
-    *zip = hg_buf_steal(&out);
-    return *zip ? 0 : hg_err_internal(err, "out of memory");
+    int rc = -1;
+    zip_stat_t zs;
+    if (zip_source_stat(out, &zs) == 0 && (zs.valid & ZIP_STAT_SIZE) && zip_source_open(out) == 0) {
+        size_t n = (size_t)zs.size;
+        void *buf = malloc(n ? n : 1);
+        if (buf && zip_source_read(out, buf, n) == (zip_int64_t)n) {
+            *zip = buf;
+            *len = n;
+            rc = 0;
+        } else {
+            free(buf);
+        }
+        zip_source_close(out);
+    }
+    zip_source_free(out);
+    return rc == 0 ? 0 : hg_err_internal(err, "cannot read back the code archive");
 }
 
 int prov_zip_dir(const char *dir, void **zip, size_t *len, hg_err *err)
@@ -588,10 +548,10 @@ int prov_zip_dir(const char *dir, void **zip, size_t *len, hg_err *err)
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return hg_err_validation(err, "archive path %s is not a folder", dir);
-    zip_list l = { 0 };
+    arc_list l = { 0 };
     int rc = walk(&l, dir, "", 0, err);
     if (rc == 0) rc = zip_write(&l, zip, len, err);
-    zip_list_release(&l);
+    arc_list_release(&l);
     return rc;
 }
 
@@ -602,13 +562,13 @@ static char *resolve_path(const prov_ctx *ctx, const char *path)
 }
 
 /* Add an asset or archive found under key name of an assetArchive. */
-static int add_asset(const prov_ctx *ctx, zip_list *l, const char *name, const cJSON *v, hg_err *err)
+static int add_asset(const prov_ctx *ctx, arc_list *l, const char *name, const cJSON *v, hg_err *err)
 {
     const char *text = hg_json_str(v, "text"), *path = hg_json_str(v, "path");
     if (prov_sig_is(v, PROG_SIG_ASSET) && text) {
         char *n = strdup(name), *d = strdup(text);
         if (!n || !d) { free(n); free(d); return hg_err_internal(err, "out of memory"); }
-        return zip_add(l, n, (unsigned char *)d, strlen(text), err);
+        return arc_add(l, n, (unsigned char *)d, strlen(text), err);
     }
     if (path) {
         char *full = resolve_path(ctx, path);
@@ -623,7 +583,7 @@ static int add_asset(const prov_ctx *ctx, zip_list *l, const char *name, const c
             rc = read_file(full, &data, &len, err);
             if (rc == 0) {
                 char *n = strdup(name);
-                rc = n ? zip_add(l, n, data, len, err) : (free(data), hg_err_internal(err, "out of memory"));
+                rc = n ? arc_add(l, n, data, len, err) : (free(data), hg_err_internal(err, "out of memory"));
             }
         }
         free(full);
@@ -665,12 +625,12 @@ int prov_code_zip(const prov_ctx *ctx, const cJSON *value, void **zip, size_t *l
         return rc;
     }
     if (cJSON_IsObject(assets)) {
-        zip_list l = { 0 };
+        arc_list l = { 0 };
         int rc = 0;
         for (const cJSON *a = assets->child; rc == 0 && a; a = a->next)
             rc = add_asset(ctx, &l, a->string, a, err);
         if (rc == 0) rc = zip_write(&l, zip, len, err);
-        zip_list_release(&l);
+        arc_list_release(&l);
         return rc;
     }
     return hg_err_validation(err, "property 'code' must be an archive (fn::fileArchive or fn::assetArchive) "

@@ -120,7 +120,7 @@ static int open_conn(sqlite3 **out, hg_err *err)
              "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA temp_store=MEMORY;"
              "PRAGMA cache_size=-8000;",
              persistent ? "NORMAL" : "OFF");
-    if (exec(db, pragmas, err) != 0) { sqlite3_close(db); return -1; }
+    if (sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK) { hg_err_internal(err, "cannot open %s: %s", db_path, sqlite3_errmsg(db)); sqlite3_close(db); return -1; }
     *out = db;
     return 0;
 }

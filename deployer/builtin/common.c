@@ -221,6 +221,7 @@ int hangar_run_command(int argc, char **argv, const hangar_globals *g, eng_mode 
     }
     hg_err err = {0};
     if (all) {
+        o.stack = stack_flag;   /* one stack name for every project; eng_run_all falls back to HANGAR_STACK */
         if (hangar_open(&gl, NULL, &db, &aws, &err) < 0 || eng_run_all(db, aws, o.dir, &o, &err) < 0)
             ret = hangar_error("%s", err.message);
         else

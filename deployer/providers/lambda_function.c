@@ -27,10 +27,13 @@ static const prov_prop props[] = {
     { "publish", 0 },
     { "role", PROP_REQUIRED },
     { "runtime", 0 },
+    { "sourceCodeHash", 0 },
     { "tags", 0 },
     { "timeout", 0 },
     { NULL, 0 },
 };
+
+static int zip_code(prov_ctx *ctx, const cJSON *in, char **b64, char sha[45], hg_err *err);
 
 static int check(prov_ctx *ctx, const cJSON *olds, cJSON *news, hg_err *err)
 {
@@ -56,6 +59,16 @@ static int check(prov_ctx *ctx, const cJSON *olds, cJSON *news, hg_err *err)
     for (const cJSON *a = arch ? arch->child : NULL; a; a = a->next)
         if (!cJSON_IsString(a) || (strcmp(a->valuestring, "x86_64") != 0 && strcmp(a->valuestring, "arm64") != 0))
             return hg_err_validation(err, T ": property 'architectures' must list x86_64 or arm64");
+    /* The archive's inputs are only its path, so edited files would look
+     * unchanged to the differ: as @pulumi/aws does, sourceCodeHash (unless
+     * the program sets it) is the hash of the code, and an edit becomes an
+     * update. An archive that cannot be zipped yet is left for create to report. */
+    if (!prov_get(news, "sourceCodeHash") && !prog_has_unknown(code)) {
+        char *b64 = NULL, sha[45];
+        hg_err ignored = {0};
+        if (zip_code(ctx, news, &b64, sha, &ignored) == 0) prov_set_str(news, "sourceCodeHash", sha);
+        free(b64);
+    }
     return 0;
 }
 

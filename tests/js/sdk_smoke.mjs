@@ -51,16 +51,25 @@ function fail(what, detail) {
 }
 class SmokeFailure extends Error {}
 function check(cond, what, detail) { if (cond) ok(what); else fail(what, detail); }
+// Map attributes have no order, so objects compare with their keys sorted.
+function canonical(v) {
+  if (v instanceof Uint8Array) return Array.from(v);
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === "object") {
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])]));
+  }
+  return v;
+}
 function same(actual, expected, what) {
-  const a = JSON.stringify(actual), e = JSON.stringify(expected);
+  const a = JSON.stringify(canonical(actual)), e = JSON.stringify(canonical(expected));
   check(a === e, what, `expected ${e}\n  got      ${a}`);
 }
-async function rejects(promise, errorName, what) {
+async function rejects(promise, errorName, what, status = 400) {
   try {
     await promise;
   } catch (e) {
-    check(e.name === errorName && e.$metadata?.httpStatusCode === 400, what,
-          `expected ${errorName} (400), got ${e.name} (${e.$metadata?.httpStatusCode}): ${e.message}`);
+    check(e.name === errorName && e.$metadata?.httpStatusCode === status, what,
+          `expected ${errorName} (${status}), got ${e.name} (${e.$metadata?.httpStatusCode}): ${e.message}`);
     return e;
   }
   fail(what, `expected ${errorName}, the call succeeded`);
@@ -297,7 +306,7 @@ async function invokeCreate(fn, table) {
         "Invoke with fixtures/events/bad-json.json answers 400 with a message", JSON.stringify(pb));
 
   await rejects(lambda.send(new InvokeCommand({ FunctionName: uniq("no-such-fn"), Payload: Buffer.from("{}") })),
-                "ResourceNotFoundException", "Invoke of a missing function is ResourceNotFoundException");
+                "ResourceNotFoundException", "Invoke of a missing function is ResourceNotFoundException (404)", 404);
 }
 
 async function main() {

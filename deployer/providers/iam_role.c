@@ -40,7 +40,9 @@ static int check(prov_ctx *ctx, const cJSON *olds, cJSON *news, hg_err *err)
         return -1;
     const cJSON *doc = prov_get(news, "assumeRolePolicy");
     if (!doc) return hg_err_validation(err, T ": missing required property 'assumeRolePolicy'");
-    if (cJSON_IsString(doc)) {
+    if (prog_has_unknown(doc)) {
+        /* not known until apply (a preview): checked then */
+    } else if (cJSON_IsString(doc)) {
         cJSON *parsed = cJSON_Parse(doc->valuestring);
         bool ok = cJSON_IsObject(parsed);
         cJSON_Delete(parsed);

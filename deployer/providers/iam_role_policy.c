@@ -33,7 +33,9 @@ static int check(prov_ctx *ctx, const cJSON *olds, cJSON *news, hg_err *err)
     if (!role_name(news) || !*role_name(news)) return hg_err_validation(err, T ": missing required property 'role'");
     const cJSON *doc = prov_get(news, "policy");
     if (!doc) return hg_err_validation(err, T ": missing required property 'policy'");
-    if (cJSON_IsString(doc)) {
+    if (prog_has_unknown(doc)) {
+        /* not known until apply (a preview): checked then */
+    } else if (cJSON_IsString(doc)) {
         cJSON *parsed = cJSON_Parse(doc->valuestring);
         bool ok = cJSON_IsObject(parsed);
         cJSON_Delete(parsed);

@@ -362,10 +362,17 @@ def test_runtime_packages_exist_in_debian(runtime):
         pytest.skip("apt-cache not available")
     pkgs = runtime_packages(runtime)
     assert pkgs, "the runtime stage installs its libraries with apt-get install"
+    # One apt-cache call for all (each call reloads the package cache): "pkg:" then "  Candidate: v".
+    out = subprocess.run(["apt-cache", "policy"] + pkgs, capture_output=True, text=True).stdout
+    candidates, cur = {}, None
+    for line in out.splitlines():
+        if line and not line.startswith(" "):
+            cur = line.rstrip(":").split(":")[0]
+        m = re.match(r"\s+Candidate:\s*(\S+)", line)
+        if m and cur:
+            candidates[cur] = m.group(1)
     for p in pkgs:
-        out = subprocess.run(["apt-cache", "policy", p], capture_output=True, text=True).stdout
-        m = re.search(r"Candidate:\s*(\S+)", out)
-        assert m and m.group(1) != "(none)", "no Debian candidate for runtime package " + p
+        assert candidates.get(p, "(none)") != "(none)", "no Debian candidate for runtime package " + p
 
 
 @pytest.mark.parametrize("env", ["HANGAR_EMULATOR", "HANGAR_CLI"])
@@ -493,3 +500,56 @@ def test_deployed_stacks_find_their_code_in_the_image(compose, stages):
                 checked += 1
     if not checked:
         pytest.skip("the deployed stacks reference no code files by relative path")
+
+
+def test_compose_deploy_runs_against_the_entrypoint(compose, stages, runtime, tmp_path):
+    """The closest thing to `docker compose up` without an engine: lay out the
+    image's copied folders under a temporary root, start hangar-emulator with
+    the image's entrypoint flags (only the port, host and data folder moved),
+    wait for the healthcheck path, then run the deploy service's command with
+    its environment, twice: the second run must find nothing to do, as it
+    will with the deployer-state volume."""
+    import urllib.request
+
+    emu, cli = binary_path("HANGAR_EMULATOR"), binary_path("HANGAR_CLI")
+    if not emu or not cli:
+        pytest.skip("HANGAR_EMULATOR and HANGAR_CLI must name built binaries")
+    root = tmp_path / "image"
+    copies = image_files(stages)
+    skip = shutil.ignore_patterns("__pycache__", ".hangar", "node_modules")
+    for dest, src in copies.items():
+        shutil.copytree(os.path.join(REPO, src), str(root) + dest, ignore=skip)
+    in_root = lambda p: str(root) + p if any(p == d or p.startswith(d + "/") for d in copies) else p
+
+    ep = words_of(instrs(runtime, "ENTRYPOINT")[0])
+    args = dict(zip(ep[1::2], ep[2::2]))
+    args.update({"--host": "127.0.0.1", "--port": "0", "--data": str(tmp_path / "data")})
+    argv = [emu] + [x for kv in args.items() for x in kv] + ["--log-level", "warn"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = proc.stdout.readline()
+        m = re.search(r"listening on (http://\S+)", line)
+        assert m, "hangar-emulator did not start: " + line
+        endpoint = m.group(1)
+        with urllib.request.urlopen(endpoint + HEALTH_PATH, timeout=10) as r:
+            assert r.status == 200
+
+        svc = compose["services"]["deploy"]
+        cmd = svc["command"] if isinstance(svc["command"], list) else shlex.split(svc["command"])
+        cmd = list(cmd)
+        cmd[cmd.index("-C") + 1] = in_root(cmd[cmd.index("-C") + 1])
+        cmd[cmd.index("--endpoint") + 1] = endpoint
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HANGAR_", "PULUMI_"))}
+        env.update({k: str(v) for k, v in (svc.get("environment") or {}).items()})
+        env["HANGAR_HOME"] = str(tmp_path / "deployer-state")
+        workdir = str(root) + instrs(runtime, "WORKDIR")[-1]
+        os.makedirs(workdir, exist_ok=True)
+        first = subprocess.run([cli] + cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
+        assert first.returncode == 0, "deploy failed:\n" + first.stdout[-3000:] + first.stderr[-3000:]
+        again = subprocess.run([cli] + cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=300)
+        assert again.returncode == 0, "second deploy failed:\n" + again.stdout[-3000:] + again.stderr[-3000:]
+        assert not re.search(r"\bcreated\b", again.stdout), "second deploy changed things:\n" + again.stdout
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.stdout.close()

@@ -698,7 +698,7 @@ static int query_int(const char *text, const char *field, long lo, long hi, long
     if (!ok)
         return hg_err_set(err, 400, "InvalidParameterValueException", "%s must be an integer, got '%.50s'", field, text);
     if (v < lo || v > hi) {
-        char num[16];
+        char num[24];
         snprintf(num, sizeof num, "%ld", v);
         char c[96];
         snprintf(c, sizeof c, "Member must have value %s %ld", v < lo ? "greater than or equal to" : "less than or equal to",

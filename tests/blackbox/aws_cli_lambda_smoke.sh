@@ -88,8 +88,17 @@ done
 grep -q 'START RequestId: ' "$workdir/logs.txt" || fail "aws logs tail shows no START line"
 
 # --follow keeps polling: run it briefly and check it printed the lines too.
-timeout 3 "$AWS" logs --endpoint-url "$endpoint" tail "/aws/lambda/$fn" --follow --since 10m \
-    >"$workdir/follow.txt" 2>&1 || true
+# The CLI itself takes seconds to start on a loaded machine, so wait for the
+# line (up to 60 s) instead of giving --follow a fixed slice of time.
+"$AWS" logs --endpoint-url "$endpoint" tail "/aws/lambda/$fn" --follow --since 10m \
+    >"$workdir/follow.txt" 2>&1 &
+follow_pid=$!
+for _ in $(seq 600); do
+    grep -q 'smoke says hello to cli' "$workdir/follow.txt" && break
+    kill -0 "$follow_pid" 2>/dev/null || break
+    sleep 0.1
+done
+kill "$follow_pid" 2>/dev/null; wait "$follow_pid" 2>/dev/null || true
 grep -q 'smoke says hello to cli' "$workdir/follow.txt" || fail "logs tail --follow printed: $(cat "$workdir/follow.txt")"
 
 lam delete-function --function-name "$fn"

@@ -8,9 +8,15 @@
  * FunctionName parameter: name, name:qualifier, account:function:name and
  * the full ARN, each optionally qualified. Only $LATEST exists here (Publish
  * is accepted but makes no versions), so any other qualifier is not found.
+ *
+ * Loading outside a transaction (every invoke, the permission check, the
+ * read-only control-plane calls) shares a per-thread parse that stays valid
+ * while the stored texts are byte for byte the same; see fn_rec below.
  */
 #include "lambda_internal.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,12 +106,92 @@ int lambda_parse_name(const char *in, char name[65], char qualifier[129], hg_err
     return 0;
 }
 
+/* ---- records and the per-thread cache ---------------------------------- */
+
+/* Every lambda_fn is the head of a fn_rec, so lambda_fn_free can find the
+ * rest. Invariants:
+ *   1. refs counts holders: each caller of lambda_fn_load until it calls
+ *      lambda_fn_free, plus one while a thread cache keeps the record.
+ *   2. A record in a cache (texts set) is never changed after it is filled:
+ *      it is handed only to callers outside a transaction, who only read
+ *      (every change runs inside hg_store_begin_write and gets its own).
+ *   3. A cache entry is used only after lambda_store_get_unless found the
+ *      stored texts still equal to the ones it was parsed from, so it is
+ *      exactly as fresh as the read that loading would have done.
+ *   4. A cache belongs to one thread (pthread key, freed at thread exit);
+ *      refs is atomic because a record may outlive its entry in a holder's
+ *      hands. */
+typedef struct fn_rec {
+    lambda_fn f;                     /* first: lambda_fn_free finds the record from &f */
+    _Atomic int refs;
+    char *config_text, *priv_text;   /* owned: what a cached record was parsed from */
+} fn_rec;
+
+static void rec_unref(fn_rec *r)
+{
+    if (!r || atomic_fetch_sub(&r->refs, 1) != 1) return;
+    cJSON_Delete(r->f.config);
+    cJSON_Delete(r->f.priv);
+    free(r->config_text);
+    free(r->priv_text);
+    free(r);
+}
+
 void lambda_fn_free(lambda_fn *f)
 {
-    if (!f) return;
-    cJSON_Delete(f->config);
-    cJSON_Delete(f->priv);
-    free(f);
+    if (f) rec_unref((fn_rec *)f);
+}
+
+#define FN_CACHE 16
+typedef struct fn_cache {
+    int next;                        /* round-robin victim */
+    struct { char region[33]; char name[65]; fn_rec *rec; } e[FN_CACHE];
+} fn_cache;
+
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+
+static void cache_destroy(void *p)
+{
+    fn_cache *c = p;
+    for (int i = 0; i < FN_CACHE; i++) rec_unref(c->e[i].rec);
+    free(c);
+}
+
+static void cache_key_init(void) { pthread_key_create(&cache_key, cache_destroy); }
+
+static fn_cache *thread_cache(void)
+{
+    pthread_once(&cache_once, cache_key_init);
+    fn_cache *c = pthread_getspecific(cache_key);
+    if (!c && (c = calloc(1, sizeof *c)) != NULL && pthread_setspecific(cache_key, c) != 0) {
+        free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+/* The entry for (region, name), or -1. */
+static int cache_find(const fn_cache *c, const char *region, const char *name)
+{
+    for (int i = 0; c && i < FN_CACHE; i++)
+        if (c->e[i].rec && strcmp(c->e[i].name, name) == 0 && strcmp(c->e[i].region, region) == 0) return i;
+    return -1;
+}
+
+/* Put r in the cache (in slot i, or a victim's when i < 0); the cache takes a reference. */
+static void cache_put(fn_cache *c, int i, const char *region, const char *name, fn_rec *r)
+{
+    if (!c) return;
+    if (i < 0) {
+        i = c->next;
+        c->next = (c->next + 1) % FN_CACHE;
+    }
+    rec_unref(c->e[i].rec);
+    snprintf(c->e[i].region, sizeof c->e[i].region, "%s", region);
+    snprintf(c->e[i].name, sizeof c->e[i].name, "%s", name);
+    atomic_fetch_add(&r->refs, 1);
+    c->e[i].rec = r;
 }
 
 static int not_found(const char *region, const char *name, const char *qualifier, hg_err *err)
@@ -147,26 +233,49 @@ int lambda_fn_load(hg_store *s, const char *region, const char *function, lambda
     if (lambda_parse_name(function, name, qualifier, err) != 0) return -1;
     /* Only $LATEST exists: versions and aliases are never created. */
     if (*qualifier && strcmp(qualifier, "$LATEST") != 0) return not_found(region, name, qualifier, err);
+    /* Outside a transaction the caller only reads: share this thread's parse
+     * while the stored texts are unchanged (invariants 2, 3). */
+    fn_cache *cache = lambda_store_in_transaction(s) ? NULL : thread_cache();
+    int slot = cache_find(cache, region, name);
+    fn_rec *hit = slot >= 0 ? cache->e[slot].rec : NULL;
     char *config = NULL, *priv = NULL;
-    int rc = lambda_store_get(s, region, name, &config, &priv, err);
+    int rc = lambda_store_get_unless(s, region, name, hit ? hit->config_text : NULL, hit ? hit->priv_text : NULL,
+                                     &config, &priv, err);
     if (rc < 0) return -1;
     if (rc == 1) return not_found(region, name, qualifier, err);
-    lambda_fn *f = calloc(1, sizeof *f);
-    if (f) {
+    if (rc == 2) {
+        atomic_fetch_add(&hit->refs, 1);
+        *out = &hit->f;
+        return 0;
+    }
+    fn_rec *r = calloc(1, sizeof *r);
+    lambda_fn *f = r ? &r->f : NULL;
+    if (r) {
+        atomic_init(&r->refs, 1);
         f->config = cJSON_Parse(config);
         f->priv = cJSON_Parse(priv);
     }
-    free(config);
-    free(priv);
     if (!f || !cJSON_IsObject(f->config) || !cJSON_IsObject(f->priv)) {
+        free(config);
+        free(priv);
         lambda_fn_free(f);
         return hg_err_internal(err, "stored record of function %s is unreadable", name);
     }
     snprintf(f->region, sizeof f->region, "%s", region);
     fill_views(f);
     if (!f->name || !f->arn) {
+        free(config);
+        free(priv);
         lambda_fn_free(f);
         return hg_err_internal(err, "stored record of function %s lacks its name or ARN", name);
+    }
+    if (cache) {                      /* keep the texts to compare the next read with */
+        r->config_text = config;
+        r->priv_text = priv;
+        cache_put(cache, slot, region, name, r);
+    } else {
+        free(config);
+        free(priv);
     }
     *out = f;
     return 0;

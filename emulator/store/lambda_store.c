@@ -30,8 +30,23 @@ static void bind_code(sqlite3_stmt *st, int i, const void *code, size_t len)
     else sqlite3_bind_null(st, i);
 }
 
+/* Is column col of the current row exactly the text have? */
+static int same_text(sqlite3_stmt *st, int col, const char *have)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    size_t n = (size_t)sqlite3_column_bytes(st, col);
+    return t && strlen(have) == n && memcmp(t, have, n) == 0;
+}
+
 int lambda_store_get(hg_store *s, const char *region, const char *name,
                      char **config, char **priv, hg_err *err)
+{
+    return lambda_store_get_unless(s, region, name, NULL, NULL, config, priv, err);
+}
+
+int lambda_store_get_unless(hg_store *s, const char *region, const char *name,
+                            const char *have_config, const char *have_priv,
+                            char **config, char **priv, hg_err *err)
 {
     sqlite3_stmt *st = hg_store_stmt(s, "SELECT config, priv FROM lambda_functions WHERE region=? AND name=?", err);
     if (!st) return -1;
@@ -40,7 +55,9 @@ int lambda_store_get(hg_store *s, const char *region, const char *name,
     int rc = sqlite3_step(st), ret = 1;
     if (config) *config = NULL;
     if (priv) *priv = NULL;
-    if (rc == SQLITE_ROW) {
+    if (rc == SQLITE_ROW && have_config && have_priv && same_text(st, 0, have_config) && same_text(st, 1, have_priv)) {
+        ret = 2;
+    } else if (rc == SQLITE_ROW) {
         ret = 0;
         if (config && !(*config = dup_text(st, 0))) ret = hg_err_internal(err, "out of memory");
         if (ret == 0 && priv && !(*priv = dup_text(st, 1))) ret = hg_err_internal(err, "out of memory");
@@ -50,6 +67,11 @@ int lambda_store_get(hg_store *s, const char *region, const char *name,
     }
     hg_store_done(st);
     return ret;
+}
+
+int lambda_store_in_transaction(hg_store *s)
+{
+    return !sqlite3_get_autocommit(hg_store_db(s));
 }
 
 int lambda_store_create(hg_store *s, const char *region, const char *name, const char *config,

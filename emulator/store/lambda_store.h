@@ -21,6 +21,17 @@
 /* 0 found (*config / *priv malloc'd; either pointer may be NULL to skip), 1 missing. */
 int lambda_store_get(hg_store *s, const char *region, const char *name,
                      char **config, char **priv, hg_err *err);
+/* lambda_store_get for a caller that holds a parse of the record: when the
+ * stored config and priv are byte for byte have_config and have_priv
+ * (neither NULL) it answers 2 and copies nothing, else as lambda_store_get.
+ * Comparing the texts, rather than trusting a change counter, keeps a cached
+ * parse exactly as fresh as a read, however writes and commits interleave. */
+int lambda_store_get_unless(hg_store *s, const char *region, const char *name,
+                            const char *have_config, const char *have_priv,
+                            char **config, char **priv, hg_err *err);
+/* 1 while s has a transaction open (a record loaded inside one may be
+ * changed and written back by its caller, so it must be the caller's own). */
+int lambda_store_in_transaction(hg_store *s);
 /* Insert a new function; 1 if (region, name) exists already. code may be NULL. */
 int lambda_store_create(hg_store *s, const char *region, const char *name, const char *config,
                         const char *priv, const void *code, size_t code_len, hg_err *err);

@@ -1,48 +1,103 @@
 #!/usr/bin/env bash
-# The main job, from a fresh machine: install dependencies, build, start
-# hangar-emulator, and drive a short DynamoDB session with the aws CLI.
-# (The micro-stack deployer and the notes API join this script as they land.)
+# The main job, from a fresh Debian 12 machine: install what is missing,
+# build, start hangar-emulator, deploy both example micro-stacks with
+# `hangar up --all`, and walk the notes API through API Gateway with curl:
+# create -> get -> update -> get -> list -> delete -> get (404).
 #
-#   HANGAR_PORT=N scripts/demo.sh   port to use (default 4566; 0 = any free port)
+#   scripts/demo.sh            run the demo, stop the emulator at the end
+#   scripts/demo.sh --keep     leave the emulator running to try things by hand
+#   HANGAR_PORT=N              port (default 4566)
+#
+# Re-running works: each run starts a fresh in-memory emulator and a fresh
+# deployer state under build/demo/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT="$PWD"
 
+KEEP=0
+for arg in "$@"; do
+  case "$arg" in
+    --keep) KEEP=1 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    *) echo "demo: unknown option $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "Installing dependencies and building"
 scripts/install-deps.sh
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/release -j "$(nproc)"
+BIN="$ROOT/build/release"
 
+step "Starting hangar-emulator"
 PORT="${HANGAR_PORT:-4566}"
-LOG="$(mktemp)"
-build/release/hangar-emulator --port "$PORT" --log-level warn >"$LOG" 2>&1 &
+DEMO="$ROOT/build/demo"
+rm -rf "$DEMO" && mkdir -p "$DEMO"
+"$BIN/hangar-emulator" --port "$PORT" --log-level warn >"$DEMO/emulator.log" 2>&1 &
 EMU=$!
-trap 'kill $EMU 2>/dev/null; wait $EMU 2>/dev/null; rm -f "$LOG"' EXIT
-for _ in $(seq 100); do
-  grep -q "listening on" "$LOG" && break
-  kill -0 $EMU 2>/dev/null || { cat "$LOG"; echo "demo: emulator failed to start" >&2; exit 1; }
+cleanup() {
+  if [ "$KEEP" = 0 ]; then
+    kill "$EMU" 2>/dev/null || true
+    wait "$EMU" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+for _ in $(seq 200); do
+  grep -q "listening on" "$DEMO/emulator.log" && break
+  kill -0 "$EMU" 2>/dev/null || { cat "$DEMO/emulator.log"; echo "demo: the emulator failed to start (port $PORT in use?)" >&2; exit 1; }
   sleep 0.05
 done
-ENDPOINT="$(grep -o 'http://[^ ]*' "$LOG" | head -1)"
-echo "demo: hangar-emulator is up at $ENDPOINT"
+ENDPOINT="$(grep -o 'http://[^ ]*' "$DEMO/emulator.log" | head -1)"
+echo "hangar-emulator is up at $ENDPOINT"
 curl -s "$ENDPOINT/_hangar/health"; echo
 
-# Debian's aws CLI, with dummy credentials: the emulator only reads the region.
+step "Deploying the micro-stacks: hangar up --all (core-infrastructure, then api-gateway)"
+export HANGAR_HOME="$DEMO/hangar-home" HANGAR_ENDPOINT="$ENDPOINT"
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1 AWS_PAGER=""
-aws() { /usr/bin/aws --endpoint-url "$ENDPOINT" "$@"; }
+"$BIN/hangar" up --all --stack dev --yes --skip-preview -C fixtures/micro-stacks
+URL="$("$BIN/hangar" stack output notesUrl --stack dev -C fixtures/micro-stacks/api-gateway)"
+TABLE="$("$BIN/hangar" stack output testTableName --stack dev -C fixtures/micro-stacks)"
+echo "notes API: $URL   (table $TABLE, read by the lambdas through the stack reference)"
 
-set -x
-aws dynamodb create-table --table-name notes \
-  --attribute-definitions AttributeName=id,AttributeType=S \
-  --key-schema AttributeName=id,KeyType=HASH --billing-mode PAY_PER_REQUEST \
-  --query 'TableDescription.[TableName,TableStatus]' --output text
-aws dynamodb wait table-exists --table-name notes
-aws dynamodb put-item --table-name notes \
-  --item '{"id":{"S":"n1"},"title":{"S":"Hello"},"version":{"N":"1"}}'
-aws dynamodb update-item --table-name notes --key '{"id":{"S":"n1"}}' \
-  --update-expression 'SET title = :t ADD version :one' \
-  --expression-attribute-values '{":t":{"S":"Hello, Hangar"},":one":{"N":"1"}}' \
-  --return-values ALL_NEW
-aws dynamodb get-item --table-name notes --key '{"id":{"S":"n1"}}'
-aws dynamodb scan --table-name notes --select COUNT
-aws dynamodb delete-table --table-name notes --query 'TableDescription.TableStatus' --output text
-set +x
-echo "demo: done"
+# One request, shown readably: method, URL, body, then status and response.
+call() {
+  local method="$1" url="$2" body="${3:-}"
+  printf '\n\033[36m$ curl -X %s %s%s\033[0m\n' "$method" "$url" "${body:+ -d '$body'}"
+  local out
+  if [ -n "$body" ]; then
+    out="$(curl -s -X "$method" -H 'Content-Type: application/json' -d "$body" -w '\n%{http_code}' "$url")"
+  else
+    out="$(curl -s -X "$method" -w '\n%{http_code}' "$url")"
+  fi
+  STATUS="${out##*$'\n'}"
+  BODY="${out%$'\n'*}"
+  echo "HTTP $STATUS"
+  if [ -n "$BODY" ]; then
+    printf '%s' "$BODY" | /usr/bin/python3 -m json.tool 2>/dev/null || printf '%s\n' "$BODY"
+  fi
+}
+expect() { [ "$STATUS" = "$1" ] || { echo "demo: expected HTTP $1, got $STATUS" >&2; exit 1; }; }
+json_field() { printf '%s' "$BODY" | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
+
+step "Driving the notes API through API Gateway"
+call POST "$URL" '{"title":"Hello","content":"My first note"}';          expect 201
+ID="$(json_field id)"
+call GET "$URL/$ID";                                                       expect 200
+call PUT "$URL/$ID" '{"content":"Edited","expectedVersion":1}';            expect 200
+call GET "$URL/$ID";                                                       expect 200
+call GET "$URL?limit=10";                                                  expect 200
+call DELETE "$URL/$ID";                                                    expect 204
+call GET "$URL/$ID";                                                       expect 404
+
+step "Done. Try it by hand$( [ "$KEEP" = 1 ] && echo " (the emulator keeps running: kill $EMU to stop it)" || echo " with scripts/demo.sh --keep")"
+cat <<EOT
+  export HANGAR_ENDPOINT=$ENDPOINT HANGAR_HOME=$HANGAR_HOME
+  curl -s -X POST -d '{"title":"t","content":"c"}' $URL
+  curl -s $URL
+  $BIN/hangar stack output --json --stack dev -C fixtures/micro-stacks/api-gateway
+  $BIN/hangar preview --all --stack dev -C fixtures/micro-stacks
+  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test /usr/bin/aws --endpoint-url $ENDPOINT --region us-east-1 dynamodb scan --table-name $TABLE
+  AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test /usr/bin/aws --endpoint-url $ENDPOINT --region us-east-1 logs tail /aws/lambda/<function>
+EOT

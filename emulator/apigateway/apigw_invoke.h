@@ -20,9 +20,26 @@
 #include <cjson/cJSON.h>
 #include "hg_error.h"
 #include "http.h"
+#include "store.h"
 
 #define APIGW_MAX_SEGMENTS 128       /* deeper paths match nothing */
 #define APIGW_DEFAULT_TIMEOUT_MS 29000
+
+/* ---- deploy.c: what a stage serves, shared ----------------------------------- */
+
+/* A stage's snapshot as apigw_stage_snapshot gives it, but read-only and
+ * shared: the parse is kept per thread and reused while the stored stage is
+ * byte for byte the same (its deployment, whose snapshot never changes, is
+ * then the same too). Returns 0 with *view (release it with
+ * apigw_stage_release); 1 when the API or stage does not exist; -1 on error. */
+typedef struct apigw_stage_view {
+    const cJSON *resources;    /* the snapshot array */
+    const cJSON *variables;    /* the stage's variables object, or NULL */
+    const char  *deployment_id;
+} apigw_stage_view;
+int  apigw_stage_acquire(hg_store *s, const char *region, const char *api_id, const char *stage,
+                         const apigw_stage_view **view, hg_err *err);
+void apigw_stage_release(const apigw_stage_view *view);   /* NULL is a no-op */
 
 /* ---- matcher.c ------------------------------------------------------------ */
 

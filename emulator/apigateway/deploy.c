@@ -5,10 +5,17 @@
  * shows them (the row's aux column); a stage points at one deployment. An
  * invocation therefore serves what was deployed, never the live API, and a
  * route added later answers 403 until the API is redeployed, as on AWS.
+ *
+ * Invocations read a stage through apigw_stage_acquire: a per-thread parse
+ * reused while the stored stage text is unchanged (see stage_rec below).
  */
 #include "apigw_internal.h"
+#include "apigw_invoke.h"
 #include "apigw_mgmt.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -474,4 +481,137 @@ int apigw_stage_snapshot(hg_store *s, const char *region, const char *api_id, co
     if (vars && vars->child) *variables = cJSON_DetachItemViaPointer(st, vars);
     cJSON_Delete(st);
     return 0;
+}
+
+/* ---- the shared, per-thread stage views ------------------------------------------------------ */
+
+/* Invariants:
+ *   1. A stage_rec is filled once and never changed; holders only read it.
+ *   2. refs counts apigw_stage_acquire callers not yet released, plus one
+ *      while a thread cache keeps it (atomic: a holder may outlive the entry).
+ *   3. An entry is used only after apigw_store_get_unless found the stored
+ *      stage still byte for byte the text it was parsed from; the
+ *      deployment it names cannot have changed (deployments are immutable,
+ *      and one a stage points at cannot be deleted).
+ *   4. A cache belongs to one thread (pthread key, freed at thread exit). */
+typedef struct stage_rec {
+    apigw_stage_view view;            /* first: release finds the record from the view */
+    _Atomic int refs;
+    char deployment[64];
+    cJSON *resources, *variables;     /* owned; view borrows them */
+    char *stage_text;                 /* owned: what it was parsed from */
+} stage_rec;
+
+static void stage_unref(stage_rec *r)
+{
+    if (!r || atomic_fetch_sub(&r->refs, 1) != 1) return;
+    cJSON_Delete(r->resources);
+    cJSON_Delete(r->variables);
+    free(r->stage_text);
+    free(r);
+}
+
+void apigw_stage_release(const apigw_stage_view *view)
+{
+    if (view) stage_unref((stage_rec *)(void *)(uintptr_t)view);
+}
+
+#define STAGE_CACHE 16
+typedef struct stage_cache {
+    int next;                         /* round-robin victim */
+    struct { char region[33]; char api_id[64]; char stage[129]; stage_rec *rec; } e[STAGE_CACHE];
+} stage_cache;
+
+static pthread_key_t stage_key;
+static pthread_once_t stage_once = PTHREAD_ONCE_INIT;
+
+static void stage_cache_destroy(void *p)
+{
+    stage_cache *c = p;
+    for (int i = 0; i < STAGE_CACHE; i++) stage_unref(c->e[i].rec);
+    free(c);
+}
+
+static void stage_key_init(void) { pthread_key_create(&stage_key, stage_cache_destroy); }
+
+static stage_cache *thread_stage_cache(void)
+{
+    pthread_once(&stage_once, stage_key_init);
+    stage_cache *c = pthread_getspecific(stage_key);
+    if (!c && (c = calloc(1, sizeof *c)) != NULL && pthread_setspecific(stage_key, c) != 0) {
+        free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+int apigw_stage_acquire(hg_store *s, const char *region, const char *api_id, const char *stage,
+                        const apigw_stage_view **view, hg_err *err)
+{
+    *view = NULL;
+    stage_cache *c = thread_stage_cache();
+    int slot = -1;
+    for (int i = 0; c && i < STAGE_CACHE && slot < 0; i++)
+        if (c->e[i].rec && strcmp(c->e[i].stage, stage) == 0 && strcmp(c->e[i].api_id, api_id) == 0 &&
+            strcmp(c->e[i].region, region) == 0) slot = i;
+    stage_rec *hit = slot >= 0 ? c->e[slot].rec : NULL;
+    char *text = NULL;
+    int rc = apigw_store_get_unless(s, region, api_id, "stage", stage, hit ? hit->stage_text : NULL, &text, err);
+    if (rc < 0 || rc == 1) return rc;
+    if (rc == 2) {
+        atomic_fetch_add(&hit->refs, 1);
+        *view = &hit->view;
+        return 0;
+    }
+    /* Changed or new: parse the stage, then its deployment's snapshot. */
+    stage_rec *r = calloc(1, sizeof *r);
+    cJSON *st = cJSON_Parse(text);
+    const char *dep = hg_json_str(st, "deploymentId");
+    char *snap = NULL;
+    if (!r || !dep) {
+        rc = r ? hg_err_internal(err, "stored stage %s has no deployment", stage) : hg_err_internal(err, "out of memory");
+        goto fail;
+    }
+    atomic_init(&r->refs, 1);
+    snprintf(r->deployment, sizeof r->deployment, "%s", dep);
+    rc = apigw_store_get(s, region, api_id, "deployment", dep, NULL, &snap, err);
+    if (rc != 0 || !snap) {
+        rc = rc < 0 ? -1 : 1;
+        goto fail;
+    }
+    if (!(r->resources = cJSON_Parse(snap))) {
+        rc = hg_err_internal(err, "stored snapshot of deployment %s is not valid JSON", r->deployment);
+        goto fail;
+    }
+    free(snap);
+    cJSON *vars = cJSON_GetObjectItemCaseSensitive(st, "variables");
+    if (vars && vars->child) r->variables = cJSON_DetachItemViaPointer(st, vars);
+    cJSON_Delete(st);
+    r->stage_text = text;
+    r->view.resources = r->resources;
+    r->view.variables = r->variables;
+    r->view.deployment_id = r->deployment;
+    if (c) {                          /* the cache takes its own reference */
+        if (slot < 0) {
+            slot = c->next;
+            c->next = (c->next + 1) % STAGE_CACHE;
+        }
+        stage_unref(c->e[slot].rec);
+        snprintf(c->e[slot].region, sizeof c->e[slot].region, "%s", region);
+        snprintf(c->e[slot].api_id, sizeof c->e[slot].api_id, "%s", api_id);
+        snprintf(c->e[slot].stage, sizeof c->e[slot].stage, "%s", stage);
+        atomic_fetch_add(&r->refs, 1);
+        c->e[slot].rec = r;
+    }
+    *view = &r->view;
+    return 0;
+fail:
+    cJSON_Delete(st);
+    free(snap);
+    free(text);
+    if (r) {
+        cJSON_Delete(r->resources);
+        free(r);
+    }
+    return rc;
 }

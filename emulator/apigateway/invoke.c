@@ -8,7 +8,7 @@
  *      for a stage that does not exist on a real API host. A known stage
  *      without the resource or method: 403 "Missing Authentication Token"
  *      with x-amzn-ErrorType MissingAuthenticationTokenException.
- *   2. Only the stage's deployment snapshot is served (apigw_stage_snapshot),
+ *   2. Only the stage's deployment snapshot is served (apigw_stage_acquire),
  *      so a route added after the last CreateDeployment answers 403.
  *   3. AWS_PROXY: the function's resource policy must let
  *      apigateway.amazonaws.com invoke it from
@@ -106,17 +106,16 @@ static int function_of(const char *uri, const cJSON *vars, char *out, size_t cap
     return 0;
 }
 
-/* The API's binaryMediaTypes (new array, or NULL when none). */
+/* The API's binaryMediaTypes (new array, or NULL when none). Only that
+ * member is read: the API's document holds every resource and method. */
 static cJSON *binary_media_types(hg_store *s, const char *region, const char *api_id)
 {
-    char *doc = NULL;
+    char *text = NULL;
     hg_err err = {0};
-    if (apigw_store_get(s, region, api_id, "api", api_id, &doc, NULL, &err) != 0) return NULL;
-    cJSON *d = cJSON_Parse(doc);
-    free(doc);
-    cJSON *api = cJSON_GetObjectItemCaseSensitive(d, "api");
-    cJSON *types = cJSON_DetachItemFromObjectCaseSensitive(api, "binaryMediaTypes");
-    cJSON_Delete(d);
+    if (apigw_store_get_member(s, region, api_id, "api", api_id, "$.api.binaryMediaTypes", &text, &err) != 0)
+        return NULL;
+    cJSON *types = text ? cJSON_Parse(text) : NULL;
+    free(text);
     if (!cJSON_IsArray(types)) { cJSON_Delete(types); return NULL; }
     return types;
 }
@@ -129,7 +128,7 @@ typedef struct invocation {
     const char    *path;            /* after the stage, "/" when empty */
     const cJSON   *resource, *method;
     cJSON         *path_params;     /* borrowed from the match */
-    cJSON         *stage_vars;      /* borrowed */
+    const cJSON   *stage_vars;      /* borrowed */
     char           why[1024];
 } invocation;
 
@@ -265,12 +264,11 @@ void apigw_invoke(hg_request *req, hg_response *resp)
     const char *route = "-";
 
     hg_err err = {0};
-    cJSON *resources = NULL, *vars = NULL;
-    char deployment[64];
+    const apigw_stage_view *view = NULL;
     int rc = -1;
     iv.store = hg_store_get(&err);
     if (iv.store && iv.t.stage[0])
-        rc = apigw_stage_snapshot(iv.store, iv.region, iv.t.api_id, iv.t.stage, &resources, &vars, deployment, &err);
+        rc = apigw_stage_acquire(iv.store, iv.region, iv.t.api_id, iv.t.stage, &view, &err);
     else if (iv.store)
         rc = 1;
     if (rc < 0) {
@@ -279,9 +277,9 @@ void apigw_invoke(hg_request *req, hg_response *resp)
     } else if (rc == 1) {
         apigw_error(resp, 403, "ForbiddenException", "Forbidden");
     } else {
-        iv.stage_vars = vars;
+        iv.stage_vars = view->variables;
         apigw_match m;
-        int mr = apigw_match_route(resources, req->method, iv.path, &m);
+        int mr = apigw_match_route(view->resources, req->method, iv.path, &m);
         if (mr < 0) {
             internal_error(resp, 500);
         } else if (mr > 0) {
@@ -297,7 +295,6 @@ void apigw_invoke(hg_request *req, hg_response *resp)
     }
     hg_log(HG_LOG_INFO, "apigateway api=%s stage=%s %s %s route=%s -> %d %.3fms", iv.t.api_id,
            iv.t.stage[0] ? iv.t.stage : "-", req->method, iv.path, route, resp->status, mono_ms() - t0);
-    /* route borrowed from resources: logged above, before they go */
-    cJSON_Delete(resources);
-    cJSON_Delete(vars);
+    /* route borrowed from the view: logged above, before it goes */
+    apigw_stage_release(view);
 }

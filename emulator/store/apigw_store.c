@@ -46,6 +46,49 @@ int apigw_store_get(hg_store *s, const char *region, const char *api_id, const c
     return ret;
 }
 
+int apigw_store_get_unless(hg_store *s, const char *region, const char *api_id, const char *kind,
+                           const char *id, const char *have_doc, char **doc, hg_err *err)
+{
+    sqlite3_stmt *st = hg_store_stmt(s,
+        "SELECT doc FROM apigw_objects WHERE region=? AND api_id=? AND kind=? AND id=?", err);
+    if (!st) return -1;
+    bind4(st, region, api_id, kind, id);
+    *doc = NULL;
+    int rc = sqlite3_step(st), ret = 1;
+    if (rc == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        if (have_doc && t && strlen(have_doc) == n && memcmp(t, have_doc, n) == 0) ret = 2;
+        else if (!(*doc = dup_col(st, 0))) ret = hg_err_internal(err, "out of memory");
+        else ret = 0;
+    } else if (rc != SQLITE_DONE) {
+        ret = hg_store_fail(s, err, "find API Gateway object");
+    }
+    hg_store_done(st);
+    return ret;
+}
+
+int apigw_store_get_member(hg_store *s, const char *region, const char *api_id, const char *kind,
+                           const char *id, const char *path, char **out, hg_err *err)
+{
+    sqlite3_stmt *st = hg_store_stmt(s,
+        "SELECT json_extract(doc, ?5) FROM apigw_objects WHERE region=?1 AND api_id=?2 AND kind=?3 AND id=?4", err);
+    if (!st) return -1;
+    bind4(st, region, api_id, kind, id);
+    sqlite3_bind_text(st, 5, path, -1, SQLITE_STATIC);
+    *out = NULL;
+    int rc = sqlite3_step(st), ret = 1;
+    if (rc == SQLITE_ROW) {
+        ret = 0;
+        if (sqlite3_column_type(st, 0) != SQLITE_NULL && !(*out = dup_col(st, 0)))
+            ret = hg_err_internal(err, "out of memory");
+    } else if (rc != SQLITE_DONE) {
+        ret = hg_store_fail(s, err, "read API Gateway object");
+    }
+    hg_store_done(st);
+    return ret;
+}
+
 int apigw_store_put(hg_store *s, const char *region, const char *api_id, const char *kind,
                     const char *id, const char *doc, const char *aux, hg_err *err)
 {

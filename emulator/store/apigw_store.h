@@ -22,6 +22,17 @@
  * NULL when the row has none), 1 missing. */
 int apigw_store_get(hg_store *s, const char *region, const char *api_id, const char *kind,
                     const char *id, char **doc, char **aux, hg_err *err);
+/* apigw_store_get of doc for a caller holding a parse of it: 2 (nothing
+ * copied) when the stored doc is byte for byte have_doc, else as
+ * apigw_store_get with aux NULL. Comparing the text keeps a cached parse
+ * exactly as fresh as a read, however writes and commits interleave. */
+int apigw_store_get_unless(hg_store *s, const char *region, const char *api_id, const char *kind,
+                           const char *id, const char *have_doc, char **doc, hg_err *err);
+/* One member of a row's doc, by SQLite JSON path ("$.api.binaryMediaTypes"),
+ * as JSON text (*out malloc'd, NULL when the member is absent), without
+ * copying or parsing the whole doc here. 0 found, 1 row missing. */
+int apigw_store_get_member(hg_store *s, const char *region, const char *api_id, const char *kind,
+                           const char *id, const char *path, char **out, hg_err *err);
 /* Insert or replace one row. aux may be NULL. */
 int apigw_store_put(hg_store *s, const char *region, const char *api_id, const char *kind,
                     const char *id, const char *doc, const char *aux, hg_err *err);

@@ -106,7 +106,8 @@ static void handle(hg_request *req, hg_response *resp)
         write_error(resp, &err, NULL);
         return;
     }
-    cJSON *in = req->body_len ? cJSON_ParseWithLength(req->body, req->body_len) : cJSON_CreateObject();
+    /* body is NUL-terminated (http.h): parsing through the NUL rejects trailing garbage */
+    cJSON *in = req->body_len ? cJSON_ParseWithLengthOpts(req->body, req->body_len + 1, NULL, 1) : cJSON_CreateObject();
     if (!in || !cJSON_IsObject(in)) {
         hg_err_set(&err, 400, "SerializationException",
                    in ? "Start of structure or map expected: the request body must be a JSON object"

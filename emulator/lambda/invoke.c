@@ -231,11 +231,115 @@ static int parse_type(const char *t, inv_type *out, hg_err *err)
     return 0;
 }
 
+/* A strict RFC 8259 scan of one JSON value at *p (< end), allocating
+ * nothing. 1 when valid (*p moved past it); 0 when it cannot vouch for the
+ * text — invalid, a u escape, deep nesting, numbers longer than cJSON's
+ * 63-character buffer, bytes cJSON treats loosely —
+ * and the caller asks cJSON. It accepts only texts cJSON also accepts. */
+#define SCAN_DEPTH 256
+static int scan_value(const char **p, const char *end, int depth);
+
+static void scan_space(const char **p, const char *end)
+{
+    while (*p < end && (**p == ' ' || **p == '\t' || **p == '\r' || **p == '\n')) (*p)++;
+}
+
+static int scan_string(const char **p, const char *end)
+{
+    const char *q = *p + 1;            /* past the opening quote */
+    while (q < end) {
+        unsigned char c = (unsigned char)*q;
+        if (c == '"') { *p = q + 1; return 1; }
+        if (c < 0x20) return 0;
+        if (c == '\\') {
+            if (q + 1 >= end || !strchr("\"\\/bfnrt", q[1]) || q[1] == '\0') return 0;   /* a u escape: cJSON decides */
+            q += 2;
+            continue;
+        }
+        q++;
+    }
+    return 0;
+}
+
+static int scan_number(const char **p, const char *end)
+{
+    const char *q = *p, *start = *p;
+    if (q < end && *q == '-') q++;
+    if (q >= end) return 0;
+    if (*q == '0') q++;
+    else if (*q >= '1' && *q <= '9') while (q < end && *q >= '0' && *q <= '9') q++;
+    else return 0;
+    if (q < end && *q == '.') {
+        q++;
+        if (q >= end || *q < '0' || *q > '9') return 0;
+        while (q < end && *q >= '0' && *q <= '9') q++;
+    }
+    if (q < end && (*q == 'e' || *q == 'E')) {
+        q++;
+        if (q < end && (*q == '+' || *q == '-')) q++;
+        if (q >= end || *q < '0' || *q > '9') return 0;
+        while (q < end && *q >= '0' && *q <= '9') q++;
+    }
+    if (q - start > 63) return 0;      /* cJSON reads at most 63 characters of a number */
+    *p = q;
+    return 1;
+}
+
+static int scan_word(const char **p, const char *end, const char *w)
+{
+    size_t n = strlen(w);
+    if ((size_t)(end - *p) < n || memcmp(*p, w, n) != 0) return 0;
+    *p += n;
+    return 1;
+}
+
+static int scan_value(const char **p, const char *end, int depth)
+{
+    scan_space(p, end);
+    if (*p >= end) return 0;
+    switch (**p) {
+    case '"': return scan_string(p, end);
+    case 't': return scan_word(p, end, "true");
+    case 'f': return scan_word(p, end, "false");
+    case 'n': return scan_word(p, end, "null");
+    case '{': case '[': {
+        char close = **p == '{' ? '}' : ']';
+        if (depth >= SCAN_DEPTH) return 0;
+        (*p)++;
+        scan_space(p, end);
+        if (*p < end && **p == close) { (*p)++; return 1; }
+        for (;;) {
+            if (close == '}') {
+                scan_space(p, end);
+                if (*p >= end || **p != '"' || !scan_string(p, end)) return 0;
+                scan_space(p, end);
+                if (*p >= end || **p != ':') return 0;
+                (*p)++;
+            }
+            if (!scan_value(p, end, depth + 1)) return 0;
+            scan_space(p, end);
+            if (*p >= end) return 0;
+            if (**p == close) { (*p)++; return 1; }
+            if (**p != ',') return 0;
+            (*p)++;
+        }
+    }
+    default: return scan_number(p, end);
+    }
+}
+
 /* The payload must be JSON; an empty one is delivered as {} (what the
- * runtimes hand a handler invoked without a payload). */
+ * runtimes hand a handler invoked without a payload). Well-formed payloads
+ * (nearly all) pass the allocation-free scan; cJSON judges the rest and
+ * words the error. */
 static int check_payload(const char *payload, size_t len, hg_err *err)
 {
     if (len == 0) return 0;
+    const char *p = payload, *stop = payload + len;
+    if (scan_value(&p, stop, 0)) {
+        scan_space(&p, stop);
+        if (p == stop) return 0;
+    }
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithLengthOpts(payload, len, &end, 0);
     if (!j) {

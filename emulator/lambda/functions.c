@@ -253,7 +253,7 @@ static int reply(hg_response *resp, int status, const cJSON *o, hg_err *err)
  * failure leaves config untouched. */
 static int apply_settings(cJSON *config, const cJSON *body, int creating, hg_err *err)
 {
-    const char *role, *handler, *runtime, *desc, *pkg;
+    const char *role = NULL, *handler = NULL, *runtime = NULL, *desc = NULL, *pkg = NULL;
     long long timeout = 0, memory = 0;
     int has_role = opt_str(body, "Role", &role, err);
     int has_handler = opt_str(body, "Handler", &handler, err);

@@ -195,7 +195,8 @@ int prov_check_enum(const cJSON *in, const char *name, const char *const *allowe
 {
     if (prov_check_string(in, name, false, type, err) < 0) return -1;
     const char *s = prov_str(in, name);
-    if (!s) return 0;
+    /* an output not known until apply (preview) is checked then */
+    if (!s || strcmp(s, PROG_UNKNOWN) == 0) return 0;
     hg_buf list;
     hg_buf_init(&list, 4096);
     for (int i = 0; allowed[i]; i++) {

@@ -12,7 +12,9 @@
 static const provider *const providers[] = {
     &prov_apigw_deployment,          /* aws:apigateway:Deployment */
     &prov_apigw_integration,         /* aws:apigateway:Integration */
+    &prov_apigw_integration_response,/* aws:apigateway:IntegrationResponse */
     &prov_apigw_method,              /* aws:apigateway:Method */
+    &prov_apigw_method_response,     /* aws:apigateway:MethodResponse */
     &prov_apigw_resource,            /* aws:apigateway:Resource */
     &prov_apigw_rest_api,            /* aws:apigateway:RestApi */
     &prov_apigw_stage,               /* aws:apigateway:Stage */
@@ -27,8 +29,9 @@ static const provider *const providers[] = {
 #define NPROVIDERS (sizeof providers / sizeof providers[0])
 
 static const char *const type_names[NPROVIDERS + 1] = {
-    "aws:apigateway:Deployment", "aws:apigateway:Integration", "aws:apigateway:Method",
-    "aws:apigateway:Resource", "aws:apigateway:RestApi", "aws:apigateway:Stage",
+    "aws:apigateway:Deployment", "aws:apigateway:Integration", "aws:apigateway:IntegrationResponse",
+    "aws:apigateway:Method", "aws:apigateway:MethodResponse", "aws:apigateway:Resource", "aws:apigateway:RestApi",
+    "aws:apigateway:Stage",
     "aws:dynamodb:Table", "aws:iam:Role", "aws:iam:RolePolicy", "aws:iam:RolePolicyAttachment",
     "aws:lambda:Function", "aws:lambda:Permission", NULL,
 };

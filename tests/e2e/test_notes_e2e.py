@@ -152,6 +152,30 @@ def test_list_pages_with_a_cursor(deployed):
         assert api.call("DELETE", "/notes/" + nid)[0] == 204
 
 
+def preflight(url):
+    """OPTIONS /notes and /notes/{id} answer 200 from the MOCK integrations
+    with the CORS headers, without a lambda."""
+    u = urllib.parse.urlsplit(url)
+    for path in ("/notes", "/notes/00000000-0000-4000-8000-000000000000"):
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        conn.request("OPTIONS", u.path + path, headers={
+            "Origin": "http://example.com", "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "Content-Type"})
+        r = conn.getresponse()
+        r.read()
+        headers = {k.lower(): v for k, v in r.getheaders()}
+        conn.close()
+        assert r.status == 200, (path, r.status, headers)
+        assert headers.get("access-control-allow-origin") == "*", (path, headers)
+        methods = set(headers.get("access-control-allow-methods", "").split(","))
+        assert {"GET", "POST", "PUT", "DELETE", "OPTIONS"} <= methods, (path, headers)
+        assert "Content-Type" in headers.get("access-control-allow-headers", "").split(","), (path, headers)
+
+
+def test_cors_preflight(deployed):
+    preflight(deployed["api"]["url"])
+
+
 def test_errors_over_http(deployed):
     api = Api(deployed["api"]["url"])
     st, note = api.call("POST", "/notes", {"title": "t", "content": "c"})
@@ -237,12 +261,13 @@ def test_monolith_serves_the_same_flow(hangar, work, endpoint):
     t = time.time()
     p = hangar.run("up", "--stack", "dev", "--yes", "--skip-preview", "-C", d)
     print("\nmonolith from nothing: %.0f ms" % ((time.time() - t) * 1000))
-    assert "+ 28 created" in p.stdout, p.stdout
+    assert "+ 36 created" in p.stdout, p.stdout
     out = hangar.outputs(d)
     lam = make_client(endpoint, service="lambda")
     for name in out["functionNames"].values():
         env = lam.get_function_configuration(FunctionName=name)["Environment"]["Variables"]
         assert env["NOTES_TABLE"] == out["testTableName"]
     crud_flow(Api(out["url"]))
+    preflight(out["url"])
     p = hangar.run("up", "--stack", "dev", "--yes", "--skip-preview", "-C", d)
-    assert changes(p.stdout) == [] and "28 unchanged" in p.stdout, p.stdout
+    assert changes(p.stdout) == [] and "36 unchanged" in p.stdout, p.stdout

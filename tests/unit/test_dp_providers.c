@@ -35,7 +35,7 @@ static void test_registry_sorted_unique_and_found(void **state)
         assert_non_null(p->update);
         assert_non_null(p->remove);
     }
-    assert_int_equal(n, 12);
+    assert_int_equal(n, 14);
     assert_null(prov_find("aws:s3:Bucket"));
     assert_null(prov_find(""));
     assert_null(prov_find("zzz"));

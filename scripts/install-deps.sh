@@ -11,6 +11,8 @@ PACKAGES=(
   libcurl4-openssl-dev libzip-dev libssl-dev zlib1g-dev libcmocka-dev
   # tests: Debian's python tooling and the aws CLI, run as /usr/bin/python3 and /usr/bin/aws
   python3 python3-pytest python3-boto3 awscli sqlite3 curl
+  # fuzzing (libFuzzer ships in libclang-rt) and valgrind for the unit tests
+  clang libclang-rt-14-dev valgrind
   nodejs $(command -v npm >/dev/null || echo npm)  # JS SDK client (tests/js); NodeSource's nodejs bundles npm and conflicts with Debian's
   # benchmarks
   wrk

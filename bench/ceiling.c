@@ -1,0 +1,101 @@
+/* The benchmarks' ceiling: the most any server on this HTTP stack can answer
+ * here. libmicrohttpd with the emulator's threading set-up (one internal
+ * polling thread per worker, a pool of --threads workers, the same
+ * connection limits) answering every request, whatever its method, path or
+ * body, with one fixed DynamoDB-shaped JSON body. It does no work, so the
+ * emulator's figure over this one is the share its own code leaves.
+ *
+ *   cc -O2 -o ceiling bench/ceiling.c $(pkg-config --cflags --libs libmicrohttpd)
+ *   ./ceiling --port 18001 --threads 2
+ *
+ * Runs until SIGINT or SIGTERM. Prints "ceiling listening on PORT" once ready.
+ */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* About the size of a GetItem answer for the benchmark's items. */
+static const char FIXED_BODY[] =
+    "{\"Item\":{\"pk\":{\"S\":\"k000042\"},\"n\":{\"N\":\"42\"},"
+    "\"payload\":{\"S\":\"0123456789abcdef0123456789abcdef\"}}}";
+
+static struct MHD_Response *fixed_response;    /* shared by every worker; freed at exit */
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig) { (void)sig; stop_requested = 1; }
+
+/* Reads (and drops) the body like the emulator does, then queues the fixed answer. */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size, void **req_cls)
+{
+    (void)cls; (void)url; (void)method; (void)version; (void)upload_data;
+    static int headers_seen;                     /* only its address is used, as a marker */
+    if (*req_cls == NULL) { *req_cls = &headers_seen; return MHD_YES; }
+    if (*upload_data_size) { *upload_data_size = 0; return MHD_YES; }
+    return MHD_queue_response(conn, MHD_HTTP_OK, fixed_response);
+}
+
+static unsigned parse_uint(const char *s, const char *flag)
+{
+    char *end = NULL;
+    unsigned long v = strtoul(s, &end, 10);
+    if (!*s || *end || v > 65535) {
+        fprintf(stderr, "ceiling: %s wants a number 0..65535, got '%s'\n", flag, s);
+        exit(2);
+    }
+    return (unsigned)v;
+}
+
+int main(int argc, char **argv)
+{
+    unsigned port = 18001, threads = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) port = parse_uint(argv[++i], "--port");
+        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads = parse_uint(argv[++i], "--threads");
+        else { fprintf(stderr, "usage: ceiling [--port N] [--threads N]\n"); return 2; }
+    }
+    if (threads == 0) {                          /* the emulator's default: CPUs, at least 2 */
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = ncpu < 2 ? 2 : (unsigned)(ncpu > 64 ? 64 : ncpu);
+    }
+
+    fixed_response = MHD_create_response_from_buffer(sizeof FIXED_BODY - 1, (void *)FIXED_BODY,
+                                                     MHD_RESPMEM_PERSISTENT);
+    if (!fixed_response) { fprintf(stderr, "ceiling: out of memory\n"); return 1; }
+    MHD_add_response_header(fixed_response, "Content-Type", "application/x-amz-json-1.0");
+    MHD_add_response_header(fixed_response, "x-amzn-RequestId", "00000000-0000-0000-0000-000000000000");
+
+    struct sockaddr_in loopback = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    loopback.sin_addr.s_addr = htonl(INADDR_LOOPBACK);   /* loopback only, like the emulator */
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, (uint16_t)port,
+        NULL, NULL, on_request, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&loopback,
+        MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+        MHD_OPTION_END);
+    if (!d) {
+        fprintf(stderr, "ceiling: cannot listen on port %u\n", port);
+        MHD_destroy_response(fixed_response);
+        return 1;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    printf("ceiling listening on %u with %u threads\n", info ? info->port : port, threads);
+    fflush(stdout);
+
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    while (!stop_requested) pause();
+    MHD_stop_daemon(d);
+    MHD_destroy_response(fixed_response);
+    return 0;
+}

@@ -5,9 +5,10 @@
  * A key without a namespace belongs to the project ("env" is "<project>:env");
  * others keep theirs ("aws:region"). The file is read, changed and written
  * back whole: every other key and top-level entry is kept, comments are not.
- * Secrets are written as `secure: b64:<base64>`, which the program loader
- * reads back as a secret; hangar keeps no encryption key, so that is
- * encoding, not encryption — a warning says so.
+ * Secrets are encrypted as Pulumi's passphrase provider does (secrets.h):
+ * `secure: v1:<nonce>:<ciphertext>` under the file's `encryptionsalt`, which
+ * the first `set --secret` creates. `get` decrypts; `ls` shows [secret]
+ * unless --show-secrets. The old `secure: b64:` form is still read.
  */
 #include "builtin.h"
 
@@ -17,16 +18,30 @@
 #include <string.h>
 #include <openssl/evp.h>
 
+#include "secrets.h"
+
 static int config_usage(FILE *f)
 {
-    fputs("usage: hangar config [--stack S] [-C DIR] [ls | set KEY VALUE [--secret] | get KEY [--json] | rm KEY]\n\n"
-          "Reads and writes Pulumi.<stack>.yaml; KEY without a namespace is the project's own.\n", f);
+    fputs("usage: hangar config [--stack S] [-C DIR] [ls [--show-secrets] | set KEY VALUE [--secret] | get KEY [--json] | rm KEY]\n\n"
+          "Reads and writes Pulumi.<stack>.yaml; KEY without a namespace is the project's own.\n"
+          "Secrets are encrypted with the passphrase in PULUMI_CONFIG_PASSPHRASE or the file named by\n"
+          "PULUMI_CONFIG_PASSPHRASE_FILE (else asked for on the terminal), as Pulumi's passphrase provider does.\n", f);
     return f == stdout ? 0 : 2;
+}
+
+/* "v1:<base64>:<base64>..." — ciphertexts and salts, written plain as Pulumi does. */
+static bool is_cipher_text(const char *s)
+{
+    if (strncmp(s, "v1:", 3) != 0 || s[strlen(s) - 1] == ':') return false;
+    for (const char *p = s; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("+/=:", *p)) return false;
+    return true;
 }
 
 /* A string YAML reads back as the same string, plain when safe. */
 static void emit_string(FILE *f, const char *s)
 {
+    if (is_cipher_text(s)) { fputs(s, f); return; }
     bool plain = *s && strlen(s) < 200;
     for (const char *p = s; *p && plain; p++)
         plain = isalnum((unsigned char)*p) || strchr("_-./@", *p);
@@ -86,19 +101,47 @@ static int write_file(const char *path, const cJSON *doc)
     return 0;
 }
 
-static char *b64(const char *s)
+/* The plaintext of a secure value (new string), or NULL with err. */
+static char *secure_plain(const char *path, const char *text, hg_err *err)
 {
-    size_t n = strlen(s);
-    char *out = malloc(4 * ((n + 2) / 3) + 1);
-    if (out) EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)n);
-    return out;
+    if (!strncmp(text, "b64:", 4)) {   /* hangar's old, unencrypted form */
+        size_t n = strlen(text + 4);
+        unsigned char *d = malloc(n + 1);
+        int len = d ? EVP_DecodeBlock(d, (const unsigned char *)text + 4, (int)n) : -1;
+        if (len < 0) { free(d); hg_err_validation(err, "secure value is not valid base64"); return NULL; }
+        while (n && text[4 + n - 1] == '=' && len > 0) { len--; n--; }
+        d[len] = 0;
+        fprintf(stderr, "warning: %s holds a b64: secure value (encoded, not encrypted); set it again with "
+                        "--secret to encrypt it\n", path);
+        return (char *)d;
+    }
+    if (strncmp(text, "v1:", 3) != 0) return strdup(text);
+    const secrets_crypter *c;
+    char *plain = NULL;
+    if (secrets_for_stack_file(path, false, &c, NULL, err) < 0) return NULL;
+    if (secrets_decrypt(c, text, &plain, NULL, err) < 0) return NULL;
+    return plain;
+}
+
+/* Put the encryptionsalt first in doc, as Pulumi writes it. */
+static void doc_set_salt(cJSON *doc, const char *salt)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "encryptionsalt");
+    cJSON *v = cJSON_CreateString(salt);
+    if (!v) return;
+    v->string = strdup("encryptionsalt");
+    if (!v->string) { cJSON_Delete(v); return; }
+    v->next = doc->child;
+    if (doc->child) { v->prev = doc->child->prev; doc->child->prev = v; }
+    else v->prev = v;
+    doc->child = v;
 }
 
 int cmd_config(int argc, char **argv, const hangar_globals *g)
 {
     hangar_globals gl = *g;
     const char *stack_flag = NULL, *pos[3] = { NULL, NULL, NULL };
-    bool secret = false, json = false;
+    bool secret = false, json = false, show_secrets = false;
     int npos = 0;
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
@@ -106,6 +149,7 @@ int cmd_config(int argc, char **argv, const hangar_globals *g)
         if (!strcmp(s, "--secret")) secret = true;
         else if (!strcmp(s, "--plaintext") || !strcmp(s, "--path")) continue;
         else if (!strcmp(s, "--json") || !strcmp(s, "-j")) json = true;
+        else if (!strcmp(s, "--show-secrets")) show_secrets = true;
         else if ((!strcmp(s, "--stack") || !strcmp(s, "-s")) && i + 1 < argc) stack_flag = argv[++i];
         else if (!strncmp(s, "--stack=", 8)) stack_flag = s + 8;
         else if ((!strcmp(s, "-C") || !strcmp(s, "--cwd")) && i + 1 < argc) gl.cwd = argv[++i];
@@ -120,7 +164,7 @@ int cmd_config(int argc, char **argv, const hangar_globals *g)
     int ret = 1;
     cJSON *doc = NULL;
     prog_node *root = NULL;
-    if (hangar_stack_pick(&gl, stack_flag, &stack) < 0) goto out;
+    if (hangar_stack_pick(&gl, stack_flag, &stack) != 0) goto out;   /* it returns hangar_error()'s 1 */
     char path[4096], key[512];
     snprintf(path, sizeof path, "%s/Pulumi.%s.yaml", gl.cwd, stack);
     FILE *probe = fopen(path, "r");
@@ -148,8 +192,17 @@ int cmd_config(int argc, char **argv, const hangar_globals *g)
             size_t pl = strlen(project);
             if (!strncmp(k, project, pl) && k[pl] == ':') k += pl + 1;
             printf("%-32s ", k);
-            if (cJSON_GetObjectItemCaseSensitive(c, "secure")) fputs("[secret]", stdout);
-            else emit_value(stdout, c);
+            const cJSON *sec = cJSON_GetObjectItemCaseSensitive(c, "secure");
+            if (sec && !show_secrets) {
+                fputs("[secret]", stdout);
+            } else if (cJSON_IsString(sec)) {
+                char *plain = secure_plain(path, sec->valuestring, &err);
+                if (!plain) { putchar('\n'); ret = hangar_error("%s: %s", k, err.message); goto out; }
+                emit_string(stdout, plain);
+                free(plain);
+            } else {
+                emit_value(stdout, c);
+            }
             putchar('\n');
         }
         ret = 0;
@@ -160,19 +213,10 @@ int cmd_config(int argc, char **argv, const hangar_globals *g)
         const cJSON *sec = cJSON_GetObjectItemCaseSensitive(v, "secure");
         cJSON *shown = NULL;
         if (cJSON_IsString(sec)) {
-            const char *t = sec->valuestring;
-            if (!strncmp(t, "b64:", 4)) {
-                size_t n = strlen(t + 4);
-                unsigned char *d = malloc(n + 1);
-                int len = d ? EVP_DecodeBlock(d, (const unsigned char *)t + 4, (int)n) : -1;
-                if (len >= 0) {
-                    while (n && t[4 + n - 1] == '=' && len > 0) { len--; n--; }
-                    d[len] = 0;
-                    shown = cJSON_CreateString((char *)d);
-                }
-                free(d);
-            }
-            if (!shown) shown = cJSON_CreateString(t);
+            char *plain = secure_plain(path, sec->valuestring, &err);
+            if (!plain) { ret = hangar_error("%s", err.message); goto out; }
+            shown = cJSON_CreateString(plain);
+            free(plain);
             v = shown;
         }
         if (json) {
@@ -198,15 +242,19 @@ int cmd_config(int argc, char **argv, const hangar_globals *g)
         if (npos != 3) { ret = hangar_error("usage: hangar config set KEY VALUE [--secret]"); ret = 2; goto out; }
         cJSON *v;
         if (secret) {
-            char *enc = b64(pos[2]), *text = NULL;
-            if (!enc || asprintf(&text, "b64:%s", enc) < 0) { free(enc); ret = hangar_error("out of memory"); goto out; }
-            free(enc);
+            const secrets_crypter *c;
+            char *salt = NULL, *text = NULL;
+            if (secrets_for_stack_file(path, true, &c, &salt, &err) < 0 ||
+                secrets_encrypt(c, pos[2], strlen(pos[2]), &text, &err) < 0) {
+                free(salt);
+                ret = hangar_error("%s", err.message);
+                goto out;
+            }
+            doc_set_salt(doc, salt);   /* the file may have just got it */
+            free(salt);
             v = cJSON_CreateObject();
             cJSON_AddStringToObject(v, "secure", text);
-            free(text);
-            fprintf(stderr, "warning: hangar keeps no encryption key; the secret is stored base64-encoded (not "
-                            "encrypted) in %s and is hidden from output\n", path);
-        } else {
+            free(text);        } else {
             v = cJSON_CreateString(pos[2]);
         }
         if (cJSON_GetObjectItemCaseSensitive(cfg, key)) cJSON_ReplaceItemInObjectCaseSensitive(cfg, key, v);

@@ -18,8 +18,11 @@
  *      and the file to put it in.
  *   4. Secret keys (schema `secret: true`, or `secure:` values) are stored
  *      wrapped in the secret signature so everything built from them is secret.
- *      `secure:` values hangar writes are "b64:<base64>" (hangar keeps no
- *      encryption key); any other text is taken as is.
+ *      `secure: v1:...` values are decrypted with Pulumi's passphrase provider
+ *      (the stack file's encryptionsalt and PULUMI_CONFIG_PASSPHRASE; see
+ *      secrets.h); the passphrase is asked for only when a stack has such a
+ *      value. The "b64:<base64>" form older hangar wrote is still read, with
+ *      a warning, so existing stack files keep working.
  */
 #include "prog_internal.h"
 
@@ -32,6 +35,7 @@
 #include <unistd.h>
 
 #include "hg_json.h"
+#include "secrets.h"
 
 static bool file_exists(const char *path)
 {
@@ -84,19 +88,34 @@ static cJSON *secret_wrap(cJSON *v)
     return s;
 }
 
-/* The value of a `secure:` entry. New string. */
-static char *secure_text(const char *s)
+/* The plaintext of a `secure:` entry s of key full. New string, or NULL with err. */
+static char *secure_text(const prog_project *p, const char *full, const prog_node *s, hg_err *err)
 {
-    if (strncmp(s, "b64:", 4) == 0) {
+    const char *text = s->scalar;
+    if (strncmp(text, "b64:", 4) == 0) {
+        /* hangar's old placeholder: encoded, never encrypted */
         size_t n;
-        unsigned char *d = prog_b64_decode(s + 4, &n);
-        if (!d) return NULL;
+        unsigned char *d = prog_b64_decode(text + 4, &n);
+        if (!d) { prog_err_at(err, s, "configuration '%s': secure value is not valid base64", full); return NULL; }
         char *t = malloc(n + 1);
         if (t) { memcpy(t, d, n); t[n] = '\0'; }
         free(d);
+        fprintf(stderr, "warning: %s:%d: '%s' is only base64-encoded (b64:), not encrypted; run "
+                        "`hangar config set %s --secret <value>` to encrypt it\n", s->file, s->line, full, full);
         return t;
     }
-    return strdup(s);
+    if (strncmp(text, "v1:", 3) != 0) return strdup(text);
+    const secrets_crypter *c = NULL;
+    char *plain = NULL;
+    if (secrets_for_stack_file(p->stack_file, false, &c, NULL, err) < 0) return NULL;
+    if (secrets_decrypt(c, text, &plain, NULL, err) < 0) {
+        char msg[sizeof err->message];
+        snprintf(msg, sizeof msg, "%s", err->message);
+        hg_err_clear(err);
+        prog_err_at(err, s, "configuration '%s': %s", full, msg);
+        return NULL;
+    }
+    return plain;
 }
 
 /* A stack-file value as JSON, untyped (rule 2): scalars are strings. */
@@ -202,12 +221,11 @@ static bool truthy(const prog_node *n)
 static cJSON *resolve_value(const prog_project *p, const char *full, const prog_node *schema,
                             const prog_node *v, bool *secret, hg_err *err)
 {
-    (void)p;
     if (v->kind == PN_MAP && v->n == 1 && !strcmp(v->keys[0], "secure")) {
         const prog_node *s = v->items[0];
         if (s->kind != PN_SCALAR) { prog_err_at(err, s, "configuration '%s': secure value must be a string", full); return NULL; }
-        char *t = secure_text(s->scalar);
-        if (!t) { prog_err_at(err, s, "configuration '%s': secure value is not valid", full); return NULL; }
+        char *t = secure_text(p, full, s, err);
+        if (!t) return NULL;
         *secret = true;
         prog_node tmp = *s;
         tmp.scalar = t;
@@ -434,6 +452,8 @@ int prog_load(const char *dir, const char *stack, const char *const *types, prog
         free(p->stack_file);
         p->stack_file = absf;
     }
+    /* state finds the salt to encrypt this stack's secrets with through here */
+    secrets_register_stack(p->name, p->stack, p->stack_file);
 
     p->config_schema = prog_map_get(p->root, "config");
     if (!p->config_schema) p->config_schema = prog_map_get(p->root, "configuration");   /* legacy */

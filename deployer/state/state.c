@@ -3,10 +3,21 @@
  *
  * Schema (one database for every stack; WAL so readers never block the
  * writer and a kill loses at most the transaction in flight):
- *   stacks(id, org, project, stack, outputs, fingerprint, updated)
+ *   stacks(id, org, project, stack, outputs, fingerprint, updated, secrets_salt)
  *   resources(stack_id, urn, type, name, id, inputs, outputs, deps, protect,
  *             retain, pending)  — rowid keeps the order rows were first written
  *   locks(org, project, stack, pid, host, started)
+ *
+ * Secrets: every Pulumi secret in inputs, outputs and stack outputs is
+ * written in its checkpoint form {sig, "ciphertext": "v1:..."}, encrypted
+ * with the passphrase provider (secrets.h) under the stack's salt, which is
+ * kept in secrets_salt (as Pulumi keeps it in the deployment's
+ * secrets_providers) so any stack can be read back, e.g. through a stack
+ * reference, with only the passphrase. The salt is taken from the stack's
+ * Pulumi.<stack>.yaml (created there on first use) the first time a secret
+ * is written. An output whose same-named input holds a secret is stored as a
+ * secret too, as Pulumi's engine does. Reads decrypt unless the caller
+ * turned that off (state_set_reveal), so the engine sees plain values.
  *
  * Threads: the engine's workers write steps in parallel through one
  * connection; `mu` serialises them so one step's transaction never swallows
@@ -28,10 +39,13 @@
 #include <sqlite3.h>
 
 #include "hg_time.h"
+#include "program.h"      /* the checkpoint signature of secrets */
+#include "secrets.h"
 
 struct state_db {
     sqlite3 *sql;
     pthread_mutex_t mu;
+    bool reveal;          /* state_stack_get decrypts secrets (default) */
 };
 
 static const char SCHEMA[] =
@@ -107,8 +121,141 @@ int state_open(const char *home, state_db **out, hg_err *err)
         state_close(db);
         return -1;
     }
+    /* databases made before secrets were encrypted lack the salt column */
+    sqlite3_stmt *probe = NULL;
+    bool has_salt = false;
+    if (sqlite3_prepare_v2(db->sql, "SELECT 1 FROM pragma_table_info('stacks') WHERE name='secrets_salt'", -1,
+                           &probe, NULL) == SQLITE_OK)
+        has_salt = sqlite3_step(probe) == SQLITE_ROW;
+    sqlite3_finalize(probe);
+    if (!has_salt && sqlite3_exec(db->sql, "ALTER TABLE stacks ADD COLUMN secrets_salt TEXT", NULL, NULL, NULL) !=
+                         SQLITE_OK) {
+        sql_fail(db, err, "adding the secrets_salt column");
+        state_close(db);
+        return -1;
+    }
+    db->reveal = true;
     *out = db;
     return 0;
+}
+
+void state_set_reveal(state_db *db, bool reveal)
+{
+    db->reveal = reveal;
+}
+
+/* ---- secrets ------------------------------------------------------------------- */
+
+/* The stack's recorded salt (new string) or NULL. */
+static char *salt_of(state_db *db, const char *org, const char *project, const char *stack)
+{
+    pthread_mutex_lock(&db->mu);
+    sqlite3_stmt *st;
+    char *salt = NULL;
+    if (sqlite3_prepare_v2(db->sql, "SELECT secrets_salt FROM stacks WHERE org=? AND project=? AND stack=?", -1,
+                           &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, project, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, stack, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+            salt = strdup((const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&db->mu);
+    return salt;
+}
+
+static int record_salt(state_db *db, const char *org, const char *project, const char *stack, const char *salt,
+                       hg_err *err)
+{
+    pthread_mutex_lock(&db->mu);
+    sqlite3_stmt *st;
+    int ret = 0;
+    if (sqlite3_prepare_v2(db->sql, "UPDATE stacks SET secrets_salt=? WHERE org=? AND project=? AND stack=? "
+                           "AND secrets_salt IS NULL", -1, &st, NULL) != SQLITE_OK) {
+        ret = sql_fail(db, err, "recording the secrets salt");
+    } else {
+        sqlite3_bind_text(st, 1, salt, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, org, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, project, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, stack, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) ret = sql_fail(db, err, "recording the secrets salt");
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&db->mu);
+    return ret;
+}
+
+/* The crypter for a stack's secrets: its recorded salt, else its stack
+ * file's (made there when create), recorded for next time. Not under mu. */
+static int stack_crypter(state_db *db, const char *org, const char *project, const char *stack, bool create,
+                         const secrets_crypter **c, hg_err *err)
+{
+    char *salt = salt_of(db, org, project, stack);
+    if (salt) {
+        int rc = secrets_for_salt(salt, c, err);
+        free(salt);
+        return rc;
+    }
+    char *file = secrets_registered_file(project, stack);
+    if (!file)
+        return hg_err_set(err, 400, "SecretsError", "stack '%s/%s/%s' holds secrets but has no encryption salt "
+                          "(run hangar in the project's folder so Pulumi.%s.yaml can provide one)",
+                          org, project, stack, stack);
+    int rc = secrets_for_stack_file(file, create, c, &salt, err);
+    free(file);
+    if (rc == 0) rc = record_salt(db, org, project, stack, salt, err);
+    free(salt);
+    return rc;
+}
+
+static bool holds_secret(const cJSON *v)
+{
+    return secrets_has_plain(v) || secrets_has_sealed(v);
+}
+
+/* Outputs to store: a copy where each top-level output whose same-named
+ * input holds a secret is itself a secret, then sealed. New object. */
+static cJSON *sealed_outputs(const secrets_crypter *c, const cJSON *inputs, const cJSON *outputs, hg_err *err)
+{
+    cJSON *o = cJSON_Duplicate(outputs, 1);
+    if (!o) return NULL;
+    for (cJSON *e = o->child; e && cJSON_IsObject(o); e = e->next) {
+        if (prog_is_sig(e, PROG_SIG_SECRET) || !e->string) continue;
+        if (!holds_secret(cJSON_GetObjectItemCaseSensitive(inputs, e->string))) continue;
+        cJSON *w = cJSON_CreateObject(), *inner = cJSON_Duplicate(e, 1);
+        if (!w || !inner) { cJSON_Delete(w); cJSON_Delete(inner); continue; }
+        cJSON_AddStringToObject(w, PROG_SIG_KEY, PROG_SIG_SECRET);
+        cJSON_AddItemToObject(w, "value", inner);
+        cJSON_ReplaceItemViaPointer(o, e, w);
+        e = w;
+    }
+    if (secrets_seal(c, o, err) < 0) { cJSON_Delete(o); return NULL; }
+    return o;
+}
+
+/* Decrypt every secret of a stack read from the database. */
+static int reveal_stack(state_db *db, state_stack *s, hg_err *err)
+{
+    bool any = secrets_has_sealed(s->outputs);
+    for (int i = 0; i < s->nres && !any; i++)
+        any = secrets_has_sealed(s->res[i].inputs) || secrets_has_sealed(s->res[i].outputs);
+    if (!any) return 0;
+    const secrets_crypter *c;
+    if (stack_crypter(db, s->org, s->project, s->stack, false, &c, err) < 0) return -1;
+    if (secrets_unseal(c, s->outputs, err) < 0) return -1;
+    for (int i = 0; i < s->nres; i++)
+        if (secrets_unseal(c, s->res[i].inputs, err) < 0 || secrets_unseal(c, s->res[i].outputs, err) < 0)
+            return -1;
+    return 0;
+}
+
+int state_unseal(state_db *db, const char *org, const char *project, const char *stack, cJSON *v, hg_err *err)
+{
+    if (!secrets_has_sealed(v)) return 0;
+    const secrets_crypter *c;
+    if (stack_crypter(db, org, project, stack, false, &c, err) < 0) return -1;
+    return secrets_unseal(c, v, err);
 }
 
 void state_close(state_db *db)
@@ -205,8 +352,8 @@ static int load_resources(state_db *db, sqlite3_int64 sid, state_stack *s, hg_er
     return 0;
 }
 
-int state_stack_get(state_db *db, const char *org, const char *project, const char *stack,
-                    state_stack **out, hg_err *err)
+static int stack_get(state_db *db, const char *org, const char *project, const char *stack, bool reveal,
+                     state_stack **out, hg_err *err)
 {
     *out = NULL;
     pthread_mutex_lock(&db->mu);
@@ -233,13 +380,20 @@ int state_stack_get(state_db *db, const char *org, const char *project, const ch
     s->fingerprint = dup_or_null((const char *)sqlite3_column_text(st, 2));
     s->updated = sqlite3_column_double(st, 3);
     if (load_resources(db, sid, s, err) < 0) goto done;
-    *out = s; s = NULL;
     ret = 0;
 done:
     sqlite3_finalize(st);
     pthread_mutex_unlock(&db->mu);
+    if (ret == 0 && reveal && reveal_stack(db, s, err) < 0) ret = -1;
+    if (ret == 0) { *out = s; s = NULL; }
     state_stack_free(s);
     return ret;
+}
+
+int state_stack_get(state_db *db, const char *org, const char *project, const char *stack,
+                    state_stack **out, hg_err *err)
+{
+    return stack_get(db, org, project, stack, db->reveal, out, err);
 }
 
 int state_stack_create(state_db *db, const char *org, const char *project, const char *stack, hg_err *err)
@@ -326,6 +480,18 @@ static void bind_owned_text(sqlite3_stmt *st, int i, char *text)
 
 int state_res_put(state_db *db, const state_stack *s, const state_res *r, hg_err *err)
 {
+    cJSON *sealed_in = NULL, *sealed_out = NULL;
+    if (holds_secret(r->inputs) || secrets_has_plain(r->outputs)) {
+        const secrets_crypter *c;
+        if (stack_crypter(db, s->org, s->project, s->stack, true, &c, err) < 0) return -1;
+        sealed_in = r->inputs ? cJSON_Duplicate(r->inputs, 1) : cJSON_CreateNull();
+        if (!sealed_in || secrets_seal(c, sealed_in, err) < 0 ||
+            (r->outputs && !(sealed_out = sealed_outputs(c, r->inputs, r->outputs, err)))) {
+            cJSON_Delete(sealed_in);
+            cJSON_Delete(sealed_out);
+            return hg_err_isset(err) ? -1 : hg_err_internal(err, "out of memory");
+        }
+    }
     pthread_mutex_lock(&db->mu);
     int ret = 0;
     sqlite3_stmt *st = NULL;
@@ -351,8 +517,8 @@ int state_res_put(state_db *db, const state_stack *s, const state_res *r, hg_err
     sqlite3_bind_text(st, 3, r->type ? r->type : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, r->name ? r->name : "", -1, SQLITE_STATIC);
     if (r->id) sqlite3_bind_text(st, 5, r->id, -1, SQLITE_STATIC); else sqlite3_bind_null(st, 5);
-    bind_owned_text(st, 6, json_text(r->inputs));
-    bind_owned_text(st, 7, json_text(r->outputs));
+    bind_owned_text(st, 6, json_text(sealed_in ? (r->inputs ? sealed_in : NULL) : r->inputs));
+    bind_owned_text(st, 7, json_text(sealed_in ? sealed_out : r->outputs));
     bind_owned_text(st, 8, json_text(deps));
     cJSON_Delete(deps);
     sqlite3_bind_int(st, 9, r->protect);
@@ -362,6 +528,8 @@ int state_res_put(state_db *db, const state_stack *s, const state_res *r, hg_err
 done:
     sqlite3_finalize(st);
     pthread_mutex_unlock(&db->mu);
+    cJSON_Delete(sealed_in);
+    cJSON_Delete(sealed_out);
     return ret;
 }
 
@@ -388,6 +556,14 @@ done:
 int state_stack_set_outputs(state_db *db, const state_stack *s, const cJSON *outputs,
                             const char *fingerprint, hg_err *err)
 {
+    cJSON *sealed = NULL;
+    if (secrets_has_plain(outputs)) {
+        const secrets_crypter *c;
+        if (stack_crypter(db, s->org, s->project, s->stack, true, &c, err) < 0) return -1;
+        if (!(sealed = cJSON_Duplicate(outputs, 1))) return hg_err_internal(err, "out of memory");
+        if (secrets_seal(c, sealed, err) < 0) { cJSON_Delete(sealed); return -1; }
+        outputs = sealed;
+    }
     pthread_mutex_lock(&db->mu);
     sqlite3_stmt *st;
     int ret = 0;
@@ -406,6 +582,7 @@ int state_stack_set_outputs(state_db *db, const state_stack *s, const cJSON *out
         sqlite3_finalize(st);
     }
     pthread_mutex_unlock(&db->mu);
+    cJSON_Delete(sealed);
     return ret;
 }
 
@@ -587,7 +764,7 @@ int state_export(state_db *db, const char *org, const char *project, const char 
 {
     *out = NULL;
     state_stack *s;
-    int rc = state_stack_get(db, org, project, stack, &s, err);
+    int rc = stack_get(db, org, project, stack, false, &s, err);   /* secrets stay encrypted */
     if (rc < 0) return -1;
     if (rc == 1) return hg_err_set(err, 404, "StackNotFound", "no stack named '%s/%s/%s'", org, project, stack);
 
@@ -603,6 +780,13 @@ int state_export(state_db *db, const char *org, const char *project, const char 
     cJSON_AddStringToObject(man, "time", when);
     cJSON_AddStringToObject(man, "magic", "");
     cJSON_AddStringToObject(man, "version", "hangar " HANGAR_VERSION);
+    char *salt = salt_of(db, org, project, stack);
+    if (salt) {   /* as Pulumi's deployment records its secrets provider */
+        cJSON *sp = cJSON_AddObjectToObject(latest, "secrets_providers");
+        cJSON_AddStringToObject(sp, "type", "passphrase");
+        cJSON_AddStringToObject(cJSON_AddObjectToObject(sp, "state"), "salt", salt);
+        free(salt);
+    }
     cJSON *arr = cJSON_AddArrayToObject(latest, "resources");
 
     /* Pulumi keeps stack outputs on the root pulumi:pulumi:Stack resource. */
@@ -664,11 +848,18 @@ int state_import(state_db *db, const char *org, const char *project, const char 
     }
     state_stack key = {.org = (char *)org, .project = (char *)project, .stack = (char *)stack};
     state_stack *old;
-    int rc = state_stack_get(db, org, project, stack, &old, err);
+    int rc = stack_get(db, org, project, stack, false, &old, err);
     if (rc < 0) return -1;
     state_stack_free(old);
     if (rc == 0 && state_stack_remove(db, org, project, stack, err) < 0) return -1;
     if (state_stack_create(db, org, project, stack, err) < 0) return -1;
+    /* encrypted values keep the salt they were made under */
+    const cJSON *sp = cJSON_GetObjectItemCaseSensitive(latest, "secrets_providers");
+    const cJSON *salt = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(sp, "state"), "salt");
+    const char *sp_type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sp, "type"));
+    if (cJSON_IsString(salt) && sp_type && !strcmp(sp_type, "passphrase") &&
+        record_salt(db, org, project, stack, salt->valuestring, err) < 0)
+        return -1;
     const cJSON *outputs = NULL;
     cJSON_ArrayForEach(o, arr) {
         const char *type = cJSON_GetObjectItemCaseSensitive(o, "type")->valuestring;

@@ -66,8 +66,16 @@ void state_unlock(state_db *db, const char *org, const char *project, const char
 int  state_force_unlock(state_db *db, const char *org, const char *project, const char *stack,
                         bool force, hg_err *err);
 
+/* Secrets (see state.c): reads decrypt by default; off, they keep the
+ * checkpoint form {sig, "ciphertext"} (what `stack ls`/`output` without
+ * --show-secrets need: no passphrase asked). */
+void state_set_reveal(state_db *db, bool reveal);
+/* Decrypt, in place, every encrypted secret in v with the stack's key. */
+int  state_unseal(state_db *db, const char *org, const char *project, const char *stack, cJSON *v, hg_err *err);
+
 /* Pulumi v3 checkpoint JSON ({"version":3,"checkpoint":{"stack":...,"latest":{"manifest":...,
- * "resources":[{urn,custom,id,type,inputs,outputs,dependencies,protect}]}}}). */
+ * "resources":[{urn,custom,id,type,inputs,outputs,dependencies,protect}],"secrets_providers":...}}}).
+ * Secrets stay encrypted in an export; an import keeps its secrets_providers salt. */
 int  state_export(state_db *db, const char *org, const char *project, const char *stack, cJSON **out, hg_err *err);
 int  state_import(state_db *db, const char *org, const char *project, const char *stack, const cJSON *checkpoint, hg_err *err);
 

@@ -311,10 +311,13 @@ def profile(opts, script, port, env, pid, label):
     finally:
         rec.send_signal(signal.SIGINT)
         rec.wait(30)
-    rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso,symbol",
-                          "--percent-limit", "1.5", "-g", "none"], capture_output=True, text=True)
-    lines = [l for l in rep.stdout.splitlines() if l.strip() and not l.startswith("#")]
-    return "\n".join(lines[:25]) or rep.stderr[-500:]
+    def report(sort, limit, rows):
+        rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", sort,
+                              "--percent-limit", limit, "-g", "none"], capture_output=True, text=True)
+        lines = [l.rstrip(" -") for l in rep.stdout.splitlines() if l.strip() and not l.startswith("#")]
+        return "\n".join(lines[:rows]) or rep.stderr[-300:]
+    return ("by library:\n" + report("dso", "1", 10) + "\n\nby symbol (self time >= 1.5 %):\n" +
+            report("dso,symbol", "1.5", 20))
 
 
 # ---------------------------------------------------------------- scenarios
@@ -729,7 +732,9 @@ def main():
     ap.add_argument("--ceiling", required=True, help="the ceiling binary")
     ap.add_argument("--results", default=os.path.join(BENCH, "results"))
     ap.add_argument("--threads", type=int, default=max(2, min(64, os.cpu_count() or 2)))
-    ap.add_argument("--scale-items", type=int, default=1_000_000)
+    ap.add_argument("--scale-items", type=int, default=1_000_000, help="the large size of the scaling scenario")
+    ap.add_argument("--duration", type=int, help="seconds per wrk run (default 10, --quick 2)")
+    ap.add_argument("--runs", type=int, help="wrk runs per figure, median taken (default 3, --quick 1)")
     opts = ap.parse_args()
     opts.emulator = os.path.join(opts.build, "hangar-emulator")
     opts.hangar = os.path.join(opts.build, "hangar")
@@ -738,6 +743,9 @@ def main():
         opts.duration, opts.runs, opts.items, opts.starts, opts.deploy_reps = 2, 1, 1000, 3, 1
     else:
         opts.duration, opts.runs, opts.items, opts.starts, opts.deploy_reps = 10, 3, 10_000, 10, 3
+    ns = ap.parse_args()
+    opts.duration = ns.duration or opts.duration
+    opts.runs = ns.runs or opts.runs
     chosen = opts.scenario or ALL_SCENARIOS
     opts.workdir = tempfile.mkdtemp(prefix="hangar-bench-")
     opts.logdir = opts.workdir

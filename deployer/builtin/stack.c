@@ -3,6 +3,10 @@
  * init, select. Stacks are named within the project in the folder (org
  * "organization", as Pulumi's default); `select` records the choice in
  * <project>/.hangar/stack, which the other commands read (builtin.h).
+ *
+ * Secrets: state keeps them encrypted (state.c); they are decrypted only
+ * for --show-secrets, so `ls`, `output` and `export` need no passphrase
+ * otherwise and print "[secret]" or the ciphertext.
  */
 #include "builtin.h"
 
@@ -10,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "secrets.h"
 
 #define ORG "organization"
 
@@ -25,7 +31,8 @@ static int stack_usage(FILE *f)
           "  ls                              the project's stacks (* = selected)\n"
           "  output [NAME] [--json] [--show-secrets]\n"
           "                                  the stack's outputs, or one of them\n"
-          "  export [--file F]               a Pulumi v3 checkpoint of the stack\n"
+          "  export [--file F] [--show-secrets]\n"
+          "                                  a Pulumi v3 checkpoint of the stack (secrets encrypted unless shown)\n"
           "  import [--file F]               replace the stack's state with a checkpoint (stdin by default)\n"
           "  rm [NAME] [--force] [--yes]     remove a stack (--force even if it still has resources)\n"
           "  unlock [--force]                clear a lock left by a dead process (--force: any lock)\n"
@@ -38,6 +45,7 @@ static int open_db(const stack_args *a, state_db **db)
 {
     hg_err err = {0};
     if (state_open(a->g.home, db, &err) < 0) return hangar_error("%s", err.message);
+    state_set_reveal(*db, a->show_secrets);
     return 0;
 }
 
@@ -46,7 +54,7 @@ static int with_stack(const stack_args *a, bool name_is_stack, char **project, c
     hg_err err = {0};
     *project = hangar_project_name(a->g.cwd, &err);
     if (!*project) return hangar_error("%s", err.message);
-    if (hangar_stack_pick(&a->g, a->stack ? a->stack : name_is_stack ? a->name : NULL, stack) < 0) { free(*project); return -1; }
+    if (hangar_stack_pick(&a->g, a->stack ? a->stack : name_is_stack ? a->name : NULL, stack) != 0) { free(*project); return -1; }
     return 0;
 }
 
@@ -204,6 +212,10 @@ static int sub_export_import(const stack_args *a, bool export)
     hg_err err = {0};
     if (export) {
         if (state_export(db, ORG, project, stack, &doc, &err) < 0) { ret = hangar_error("%s", err.message); goto out; }
+        if (a->show_secrets && state_unseal(db, ORG, project, stack, doc, &err) < 0) {
+            ret = hangar_error("%s", err.message);
+            goto out;
+        }
         text = cJSON_Print(doc);
         FILE *f = a->file ? fopen(a->file, "w") : stdout;
         if (!f) { ret = hangar_error("cannot write %s", a->file); goto out; }
@@ -230,6 +242,10 @@ static int sub_export_import(const stack_args *a, bool export)
         doc = cJSON_Parse(text);
         if (!doc) { ret = hangar_error("the checkpoint is not valid JSON"); goto out; }
         if (state_lock(db, ORG, project, stack, &err) < 0) { ret = hangar_error("%s", err.message); goto out; }
+        /* plaintext secrets in the checkpoint are encrypted under this stack file's salt */
+        char stack_file[4200];
+        snprintf(stack_file, sizeof stack_file, "%s/Pulumi.%s.yaml", a->g.cwd ? a->g.cwd : ".", stack);
+        secrets_register_stack(project, stack, stack_file);
         int rc = state_import(db, ORG, project, stack, doc, &err);
         state_unlock(db, ORG, project, stack);
         if (rc < 0) { ret = hangar_error("%s", err.message); goto out; }

@@ -545,6 +545,8 @@ void secrets_blind(cJSON *v)
     for (cJSON *ch = v->child; ch; ch = ch->next) {
         if (is_secret(ch)) {
             cJSON *s = cJSON_CreateString("[secret]");
+            /* ReplaceItemViaPointer keeps no key: give the new item its own */
+            if (s && ch->string && !(s->string = strdup(ch->string))) { cJSON_Delete(s); continue; }
             if (!s || !cJSON_ReplaceItemViaPointer(v, ch, s)) { cJSON_Delete(s); continue; }
             ch = s;
         } else {

@@ -227,6 +227,7 @@ static cJSON *sealed_outputs(const secrets_crypter *c, const cJSON *inputs, cons
         if (!w || !inner) { cJSON_Delete(w); cJSON_Delete(inner); continue; }
         cJSON_AddStringToObject(w, PROG_SIG_KEY, PROG_SIG_SECRET);
         cJSON_AddItemToObject(w, "value", inner);
+        if (!(w->string = strdup(e->string))) { cJSON_Delete(w); continue; }   /* ViaPointer keeps no key */
         cJSON_ReplaceItemViaPointer(o, e, w);
         e = w;
     }

@@ -14,6 +14,7 @@
 #include "apigw_mgmt.h"
 
 #include <string.h>
+#include "auth.h"
 #include "config.h"
 #include "service.h"
 
@@ -191,7 +192,11 @@ static void handle_management(hg_request *req, hg_response *resp)
     }
     req->operation = r->name;
     c.status = r->status;
-    if (run(r, &c, &err) != 0) write_error(resp, &err);
+    char action[32], arn[2200];         /* apigateway:<METHOD> on the resource path, as AWS names it */
+    snprintf(action, sizeof action, "apigateway:%.10s", req->method);
+    snprintf(arn, sizeof arn, "arn:aws:apigateway:%s::%.2100s", req->region, req->path);
+    if (hg_authorize(req, action, arn, &err) != 0) write_error(resp, &err);
+    else if (run(r, &c, &err) != 0) write_error(resp, &err);
     else write_json(resp, c.status, c.out);
     cJSON_Delete(c.in);
     cJSON_Delete(c.out);
@@ -207,10 +212,20 @@ static void handle(hg_request *req, hg_response *resp)
     handle_management(req, resp);
 }
 
+static void render_error(hg_request *req, hg_response *resp, const hg_err *err)
+{
+    (void)req;
+    write_error(resp, err);
+}
+
+/* invocations are answered as the method's authorization says, not by SigV4 */
+static int unsigned_ok(const hg_request *req) { return apigw_invocation_claims(req); }
+
 static int init(hg_err *err) { (void)err; return 0; }
 static void shutdown_(void) {}
 static const char *state(void) { return "running"; }
 
 const hg_service hg_apigateway_service = {
     .name = "apigateway", .init = init, .shutdown = shutdown_, .claims = claims, .handle = handle, .state = state,
+    .render_error = render_error, .unsigned_ok = unsigned_ok,
 };

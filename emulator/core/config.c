@@ -33,6 +33,12 @@ static const char usage[] =
 "  --lambda-retry-delay S\n"
 "                      delay before the first retry of a failed asynchronous\n"
 "                      (Event) invoke; the second waits twice as long (default 1)\n"
+"  --auth MODE         off (default: any signature or none is accepted) or\n"
+"                      enforce (SigV4 verified against --iam's keys, and every\n"
+"                      operation checked against the caller's IAM policies)\n"
+"  --iam FILE          users, access keys and policies (JSON), required with\n"
+"                      --auth enforce: {\"users\":[{\"name\",\"accessKeys\":\n"
+"                      [{\"accessKeyId\",\"secretAccessKey\"}],\"policies\":[...]}]}\n"
 "  --version           print the version and exit\n"
 "  --help              show this help and exit\n";
 
@@ -100,6 +106,12 @@ int hg_config_parse(hg_config *cfg, int argc, char **argv, FILE *out, FILE *err)
             if (!val || hg_parse_seconds(val, 86400, &cfg->lambda_idle_s) != 0) goto bad_value;
         } else if (strcmp(name, "--lambda-retry-delay") == 0) {
             if (!val || hg_parse_seconds(val, 3600, &cfg->lambda_retry_s) != 0) goto bad_value;
+        } else if (strcmp(name, "--auth") == 0) {
+            if (!val || (strcmp(val, "off") != 0 && strcmp(val, "enforce") != 0)) goto bad_value;
+            cfg->auth_enforce = strcmp(val, "enforce") == 0;
+        } else if (strcmp(name, "--iam") == 0) {
+            if (!val || !*val) goto bad_value;
+            cfg->iam_file = val;
         } else if (strcmp(name, "--threads") == 0) {
             if (!val || hg_parse_u64z(val, 256, &u) != 0 || u == 0) goto bad_value;
             cfg->threads = (unsigned)u;
@@ -113,5 +125,12 @@ bad_value:
                 name, val ? ": " : "", val ? val : "");
         return -1;
     }
+    if (cfg->auth_enforce && !cfg->iam_file) {
+        fprintf(err, "hangar-emulator: --auth enforce needs --iam FILE (the users, keys and policies)\n");
+        return -1;
+    }
+    if (strcmp(cfg->host, "127.0.0.1") != 0 && strcmp(cfg->host, "::1") != 0 && strcmp(cfg->host, "localhost") != 0)
+        fprintf(err, "hangar-emulator: warning: --host %s is not loopback: anyone who can reach it can use this "
+                "emulator%s\n", cfg->host, cfg->auth_enforce ? "" : " (and --auth is off)");
     return 0;
 }

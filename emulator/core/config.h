@@ -20,6 +20,8 @@ typedef struct hg_config {
     unsigned     threads;       /* HTTP worker threads */
     double       lambda_idle_s; /* idle Lambda environments are reclaimed after this */
     double       lambda_retry_s;/* first retry delay of a failed Event invoke (second: 2x) */
+    int          auth_enforce;  /* --auth enforce: SigV4 verified, IAM policies evaluated */
+    const char  *iam_file;      /* --iam FILE: users, keys, policies (required with enforce) */
 } hg_config;
 
 extern hg_config hg_cfg;

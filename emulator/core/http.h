@@ -48,6 +48,11 @@ struct hg_request {
     void (*each_query)(const hg_request *req, hg_kv_visit visit, void *ctx);
     /* the client's address as text ("127.0.0.1"); 0, or -1 when unknown */
     int  (*peer_ip)(const hg_request *req, char *buf, size_t cap);
+    /* the request target exactly as sent (path and query still
+     * percent-encoded), for SigV4; NULL when the request was not built by core */
+    const char *raw_uri;
+    /* --auth enforce: the verified caller (core/auth.c), NULL otherwise */
+    const struct iam_user *caller;
 };
 
 typedef struct hg_response {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "config.h"
 #include "hg_log.h"
+#include "iam.h"
 #include "server.h"
 #include "service.h"
 #include "store.h"
@@ -29,6 +30,10 @@ int main(int argc, char **argv)
 
     hg_err err;
     hg_err_clear(&err);
+    if (hg_cfg.auth_enforce && iam_identity_load(hg_cfg.iam_file, hg_cfg.account_id, &err) != 0) {
+        fprintf(stderr, "hangar-emulator: %s\n", err.message);
+        return 2;
+    }
     if (hg_store_init(hg_cfg.data_dir, &err) != 0) {
         fprintf(stderr, "hangar-emulator: %s\n", err.message);
         return 1;
@@ -49,6 +54,7 @@ int main(int argc, char **argv)
     }
     hg_log(HG_LOG_INFO, "state: %s", hg_store_location());
     hg_log(HG_LOG_INFO, "default region %s, account %s, %u worker threads", hg_cfg.region, hg_cfg.account_id, hg_cfg.threads);
+    hg_log(HG_LOG_INFO, "auth: %s", hg_cfg.auth_enforce ? "enforce (SigV4 and IAM policies)" : "off");
     printf("hangar-emulator listening on http://%s%s%s:%u\n",
            strchr(hg_cfg.host, ':') ? "[" : "", hg_cfg.host, strchr(hg_cfg.host, ':') ? "]" : "", port);
     fflush(stdout);
@@ -61,5 +67,6 @@ int main(int argc, char **argv)
 out:
     while (started-- > 0) hg_services[started]->shutdown();
     hg_store_shutdown();
+    iam_identity_free();
     return rc != 0 ? 1 : 0;
 }

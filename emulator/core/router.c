@@ -9,12 +9,14 @@
 
 #include <cjson/cJSON.h>
 #include <string.h>
+#include "auth.h"
 #include "config.h"
 
 extern const hg_service hg_apigateway_service;
 extern const hg_service hg_dynamodb_service;
 extern const hg_service hg_lambda_service;
 extern const hg_service hg_logs_service;
+extern const hg_service hg_iam_service;
 
 /* API Gateway first: its Host-based invoke URLs ({id}.execute-api.localhost)
  * may carry any path, including ones other services would claim. */
@@ -23,6 +25,7 @@ const hg_service *const hg_services[] = {
     &hg_dynamodb_service,
     &hg_logs_service,
     &hg_lambda_service,
+    &hg_iam_service,
     NULL
 };
 
@@ -54,6 +57,25 @@ static void health(hg_request *req, hg_response *resp)
     cJSON_Delete(o);
 }
 
+/* Copy untrusted text into a message: printable ASCII kept, every other
+ * byte percent-encoded, so the JSON body stays valid UTF-8 and readable. */
+static void sanitize(char *dst, size_t cap, const char *src, size_t max)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t j = 0;
+    for (size_t i = 0; src[i] && i < max && j + 4 < cap; i++) {
+        unsigned char c = (unsigned char)src[i];
+        if (c >= 0x20 && c < 0x7f && c != '%') {
+            dst[j++] = (char)c;
+        } else {
+            dst[j++] = '%';
+            dst[j++] = hex[c >> 4];
+            dst[j++] = hex[c & 15];
+        }
+    }
+    dst[j] = '\0';
+}
+
 void hg_route(hg_request *req, hg_response *resp)
 {
     if (strcmp(req->path, "/_hangar/health") == 0 || strcmp(req->path, "/_localstack/health") == 0) {
@@ -63,20 +85,32 @@ void hg_route(hg_request *req, hg_response *resp)
     }
     for (int i = 0; hg_services[i]; i++) {
         if (hg_services[i]->claims(req)) {
-            req->service = hg_services[i]->name;
-            hg_services[i]->handle(req, resp);
+            const hg_service *svc = hg_services[i];
+            req->service = svc->name;
+            hg_err err;
+            hg_err_clear(&err);
+            if (hg_cfg.auth_enforce && !(svc->unsigned_ok && svc->unsigned_ok(req)) && hg_auth_check(req, &err) != 0) {
+                req->operation = "-";
+                if (svc->render_error) svc->render_error(req, resp, &err);
+                else json_error(resp, err.status, err.code, err.message);
+                return;
+            }
+            svc->handle(req, resp);
             return;
         }
     }
     req->service = "-";
     const char *target = hg_req_header(req, "X-Amz-Target");
+    char shown[610], msg[700];
     if (target) {
-        char msg[300];
-        snprintf(msg, sizeof msg, "No service of this emulator handles the operation '%.200s'", target);
+        sanitize(shown, sizeof shown, target, 200);
+        snprintf(msg, sizeof msg, "No service of this emulator handles the operation '%s'", shown);
         json_error(resp, 400, "UnknownOperationException", msg);
     } else {
-        char msg[300];
-        snprintf(msg, sizeof msg, "No service of this emulator handles %.10s %.200s", req->method, req->path);
+        char method[40];
+        sanitize(method, sizeof method, req->method, 10);
+        sanitize(shown, sizeof shown, req->path, 200);
+        snprintf(msg, sizeof msg, "No service of this emulator handles %s %s", method, shown);
         json_error(resp, 404, "NotFoundException", msg);
     }
 }

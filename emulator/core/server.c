@@ -24,8 +24,20 @@ struct hg_server {
 typedef struct conn_state {
     hg_buf body;
     int    too_large;
+    int    started;          /* the first, headers-only call has been seen */
+    char  *raw_uri;          /* the request target as sent (URI log callback), for SigV4 */
     struct timespec start;
 } conn_state;
+
+/* libmicrohttpd hands us the request target before it unescapes it; SigV4
+ * signs the escaped form, so keep it. The state made here becomes *req_cls. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls; (void)conn;
+    conn_state *st = calloc(1, sizeof *st);
+    if (st && uri) st->raw_uri = strdup(uri);
+    return st;
+}
 
 static const char *conn_header(const hg_request *req, const char *name)
 {
@@ -147,9 +159,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)cls; (void)version;
     conn_state *st = *req_cls;
 
-    if (!st) {                                   /* first call: headers only */
-        st = calloc(1, sizeof *st);
-        if (!st) return MHD_NO;
+    if (!st || !st->started) {                   /* first call: headers only */
+        if (!st && !(st = calloc(1, sizeof *st))) return MHD_NO;
+        st->started = 1;
         hg_buf_init(&st->body, HG_MAX_BODY);
         clock_gettime(CLOCK_MONOTONIC, &st->start);
         *req_cls = st;
@@ -181,6 +193,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.each_query = conn_each_query;
     req.peer_ip = conn_peer_ip;
     req.conn = conn;
+    req.raw_uri = st->raw_uri;
     make_request_id(req.request_id);
 
     hg_sigv4_cred cred;
@@ -213,6 +226,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     conn_state *st = *req_cls;
     if (!st) return;
     hg_buf_release(&st->body);
+    free(st->raw_uri);
     free(st);
     *req_cls = NULL;
 }
@@ -249,6 +263,7 @@ int hg_server_start(hg_server **out, unsigned *bound_port, hg_err *err)
         MHD_OPTION_SOCK_ADDR, ai->ai_addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)hg_cfg.threads,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
         /* libmicrohttpd zeroes a connection's pool between requests: 16 KB
          * holds any AWS client's headers and halves that cost vs the 32 KB default */

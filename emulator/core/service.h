@@ -16,6 +16,12 @@ typedef struct hg_service {
     int   (*claims)(const hg_request *req);              /* is this request ours? */
     void  (*handle)(hg_request *req, hg_response *resp); /* fill resp, never fails */
     const char *(*state)(void);                          /* for /_hangar/health */
+    /* --auth enforce: render a signature or access error in the service's
+     * own error shape (NULL: core writes {"__type","message"} JSON) */
+    void  (*render_error)(hg_request *req, hg_response *resp, const hg_err *err);
+    /* 1 when this request is not SigV4-signed by design (API Gateway
+     * invocations); NULL means every request must be signed */
+    int   (*unsigned_ok)(const hg_request *req);
 } hg_service;
 
 /* The services, in the order the router asks them. NULL-terminated. */

@@ -7,6 +7,7 @@
 
 #include <string.h>
 #include <zlib.h>
+#include "auth.h"
 #include "config.h"
 #include "service.h"
 
@@ -86,6 +87,32 @@ int ddb_call(const char *region, const char *operation, cJSON *in, cJSON **out,
     return run_op(region, op, in, out, extra, err);
 }
 
+/* --auth enforce: dynamodb:<Op> on every table the request names (TableName,
+ * the keys of RequestItems, each TransactItems entry), or "*" when it names none. */
+static int authorize(const hg_request *req, const ddb_op *op, const cJSON *in, hg_err *err)
+{
+    if (!hg_cfg.auth_enforce) return 0;
+    char action[96], arn[512];
+    snprintf(action, sizeof action, "dynamodb:%s", op->name);
+    const char *tables[128];
+    int n = 0;
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(in, "TableName");
+    if (cJSON_IsString(t)) tables[n++] = t->valuestring;
+    const cJSON *e, *ri = cJSON_GetObjectItemCaseSensitive(in, "RequestItems");
+    if (cJSON_IsObject(ri)) cJSON_ArrayForEach(e, ri) if (n < 128 && e->string) tables[n++] = e->string;
+    const cJSON *ti = cJSON_GetObjectItemCaseSensitive(in, "TransactItems");
+    if (cJSON_IsArray(ti)) cJSON_ArrayForEach(e, ti) {
+        t = e->child ? cJSON_GetObjectItemCaseSensitive(e->child, "TableName") : NULL;
+        if (n < 128 && cJSON_IsString(t)) tables[n++] = t->valuestring;
+    }
+    if (n == 0) return hg_authorize(req, action, "*", err);
+    for (int i = 0; i < n; i++) {
+        snprintf(arn, sizeof arn, "arn:aws:dynamodb:%s:%s:table/%.255s", req->region, hg_cfg.account_id, tables[i]);
+        if (hg_authorize(req, action, arn, err) != 0) return -1;
+    }
+    return 0;
+}
+
 static void handle(hg_request *req, hg_response *resp)
 {
     hg_err err;
@@ -117,7 +144,9 @@ static void handle(hg_request *req, hg_response *resp)
         return;
     }
     cJSON *out, *extra;
-    if (run_op(req->region, op, in, &out, &extra, &err) != 0) {
+    if (authorize(req, op, in, &err) != 0) {
+        write_error(resp, &err, NULL);
+    } else if (run_op(req->region, op, in, &out, &extra, &err) != 0) {
         write_error(resp, &err, extra);
         cJSON_Delete(extra);
     } else {
@@ -125,6 +154,12 @@ static void handle(hg_request *req, hg_response *resp)
         cJSON_Delete(out);
     }
     cJSON_Delete(in);
+}
+
+static void render_error(hg_request *req, hg_response *resp, const hg_err *err)
+{
+    (void)req;
+    write_error(resp, err, NULL);
 }
 
 static int init(hg_err *err) { return ddb_ttl_start(hg_cfg.ttl_interval, err); }
@@ -138,4 +173,5 @@ const hg_service hg_dynamodb_service = {
     .claims = claims,
     .handle = handle,
     .state = state,
+    .render_error = render_error,
 };

@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include "auth.h"
 #include "config.h"
 #include "service.h"
 
@@ -151,6 +152,25 @@ static int match(const char *pattern, const char *path, lambda_req *r, hg_err *e
     return *p == '\0' && *q == '\0';
 }
 
+/* --auth enforce: lambda:<Operation> (Invoke is lambda:InvokeFunction) on
+ * the function's ARN, the tagged resource's, or "*" for ListFunctions. */
+static int authorize(const hg_request *req, const lambda_route *route, const lambda_req *r, hg_err *err)
+{
+    if (!hg_cfg.auth_enforce) return 0;
+    char action[96], arn[512];
+    snprintf(action, sizeof action, "lambda:%s",
+             strcmp(route->operation, "Invoke") == 0 ? "InvokeFunction" : route->operation);
+    if (r->function[0] && strncmp(r->function, "arn:", 4) == 0)
+        snprintf(arn, sizeof arn, "%s", r->function);
+    else if (r->function[0])
+        snprintf(arn, sizeof arn, "arn:aws:lambda:%s:%s:function:%s", r->region, r->account, r->function);
+    else if (r->arn[0])
+        snprintf(arn, sizeof arn, "%s", r->arn);
+    else
+        strcpy(arn, "*");
+    return hg_authorize(req, action, arn, err);
+}
+
 static void handle(hg_request *req, hg_response *resp)
 {
     hg_err err;
@@ -181,6 +201,7 @@ static void handle(hg_request *req, hg_response *resp)
         return;
     }
     req->operation = route->operation;
+    if (authorize(req, route, &r, &err) != 0) { write_error(resp, &err); return; }
     r.qualifier = hg_req_query(req, "Qualifier");
     if (!route->raw_body && req->body_len > 0) {
         r.body = cJSON_ParseWithLength(req->body, req->body_len);
@@ -203,6 +224,12 @@ static void handle(hg_request *req, hg_response *resp)
     cJSON_Delete(r.body);
 }
 
+static void render_error(hg_request *req, hg_response *resp, const hg_err *err)
+{
+    (void)req;
+    write_error(resp, err);
+}
+
 static int init(hg_err *err)
 {
     if (lambda_pool_init(err) != 0) return -1;
@@ -220,4 +247,5 @@ static const char *state(void) { return "running"; }
 
 const hg_service hg_lambda_service = {
     .name = "lambda", .init = init, .shutdown = shutdown_, .claims = claims, .handle = handle, .state = state,
+    .render_error = render_error,
 };

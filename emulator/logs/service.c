@@ -5,7 +5,10 @@
  */
 #include "logs.h"
 
+#include <stdio.h>
 #include <string.h>
+#include "auth.h"
+#include "config.h"
 #include "service.h"
 
 #define TARGET_PREFIX "Logs_20140328."
@@ -49,7 +52,9 @@ static void handle(hg_request *req, hg_response *resp)
         write_error(resp, &err);
         return;
     }
-    cJSON *in = req->body_len ? cJSON_ParseWithLength(req->body, req->body_len) : cJSON_CreateObject();
+    /* require_null_terminated: trailing bytes after the object are an error,
+     * not ignored (the body is NUL-terminated, http.h) */
+    cJSON *in = req->body_len ? cJSON_ParseWithLengthOpts(req->body, req->body_len + 1, NULL, 1) : cJSON_CreateObject();
     if (!in || !cJSON_IsObject(in)) {
         hg_err_set(&err, 400, "SerializationException",
                    in ? "Start of structure or map expected: the request body must be a JSON object"
@@ -60,6 +65,22 @@ static void handle(hg_request *req, hg_response *resp)
     }
     cJSON *out = cJSON_CreateObject();
     if (!out) hg_err_set(&err, 500, "ServiceUnavailableException", "out of memory");
+    if (out && hg_cfg.auth_enforce) {          /* logs:<Op> on the log group it names, else "*" */
+        char action[96], arn[640];
+        const cJSON *g = cJSON_GetObjectItemCaseSensitive(in, "logGroupName");
+        snprintf(action, sizeof action, "logs:%.80s", op);
+        if (cJSON_IsString(g))
+            snprintf(arn, sizeof arn, "arn:aws:logs:%s:%s:log-group:%.512s", req->region, hg_cfg.account_id, g->valuestring);
+        else
+            strcpy(arn, "*");
+        if (hg_authorize(req, action, arn, &err) != 0) {
+            req->operation = op;
+            write_error(resp, &err);
+            cJSON_Delete(out);
+            cJSON_Delete(in);
+            return;
+        }
+    }
     if (out && logs_call(req->region, op, in, out, &err) == 0) {
         req->operation = op;     /* points into the request's own header: lives as long */
         write_json(resp, 200, out);
@@ -71,10 +92,17 @@ static void handle(hg_request *req, hg_response *resp)
     cJSON_Delete(in);
 }
 
+static void render_error(hg_request *req, hg_response *resp, const hg_err *err)
+{
+    (void)req;
+    write_error(resp, err);
+}
+
 static int init(hg_err *err) { return logs_start(err); }
 static void shutdown_(void) { logs_stop(); }
 static const char *state(void) { return "running"; }
 
 const hg_service hg_logs_service = {
     .name = "logs", .init = init, .shutdown = shutdown_, .claims = claims, .handle = handle, .state = state,
+    .render_error = render_error,
 };

@@ -87,6 +87,9 @@ static const char *const migrations[] = {
      *   snapshot invocations serve) and 'stage', all keyed under their API. */
     "CREATE TABLE apigw_objects(region TEXT NOT NULL, api_id TEXT NOT NULL, kind TEXT NOT NULL,"
     "  id TEXT NOT NULL, doc TEXT NOT NULL, aux TEXT, PRIMARY KEY(region, api_id, kind, id));",
+    /* 5: IAM roles (global, not regional) as JSON documents: the Role as
+     *   GetRole returns it, plus its inline policies and attached policy ARNs. */
+    "CREATE TABLE iam_roles(name TEXT PRIMARY KEY COLLATE NOCASE, doc TEXT NOT NULL);",
 };
 
 int hg_store_fail(hg_store *s, hg_err *err, const char *what)

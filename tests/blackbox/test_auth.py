@@ -1,0 +1,232 @@
+"""--auth enforce, black-box: boto3 clients signing as different users of a
+generated --iam file against the real binary.
+
+Covers: an allowed call, a denied call (AccessDeniedException naming the
+user ARN, the action and the resource), an explicit Deny beating an Allow,
+a wrong secret (InvalidSignatureException / IAM's SignatureDoesNotMatch), an
+unknown key (UnrecognizedClientException / InvalidClientTokenId), an
+unsigned request, a signature 20 minutes old, presigned URLs (good and
+tampered), STS GetCallerIdentity as each user, and --auth off unchanged.
+"""
+
+import datetime
+import json
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from unittest import mock
+
+import boto3
+import botocore.auth
+import botocore.awsrequest
+import botocore.config
+import botocore.credentials
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import Emulator, check_and_cleanup
+
+ACCOUNT = "000000000000"
+REGION = "us-east-1"
+
+LEAD = ("AKIALEAD0000000001", "lead-secret")
+DEV = ("AKIADEV00000000001", "dev-secret")
+
+IAM_FILE = {
+    "users": [
+        {"name": "team-lead", "accessKeys": [{"accessKeyId": LEAD[0], "secretAccessKey": LEAD[1]}],
+         "policies": [{"Version": "2012-10-17",
+                       "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}]},
+        {"name": "developer", "accessKeys": [{"accessKeyId": DEV[0], "secretAccessKey": DEV[1]}],
+         "policies": [{"Version": "2012-10-17", "Statement": [
+             {"Effect": "Allow", "Action": ["dynamodb:Get*", "dynamodb:Query", "dynamodb:Describe*",
+                                            "dynamodb:ListTables", "lambda:*", "apigateway:*"],
+              "Resource": "*"},
+             {"Effect": "Allow", "Action": "dynamodb:PutItem",
+              "Resource": f"arn:aws:dynamodb:*:{ACCOUNT}:table/dev-*"},
+             {"Effect": "Deny", "Action": "lambda:DeleteFunction", "Resource": "*"}]}]},
+    ]
+}
+
+
+@pytest.fixture(scope="module")
+def emu():
+    fd, path = tempfile.mkstemp(prefix="hangar-iam-", suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(IAM_FILE, f)
+    e = Emulator(args=["--auth", "enforce", "--iam", path])
+    e.start()
+    yield e
+    check_and_cleanup(e)
+    os.unlink(path)
+
+
+def client(emu, service, key):
+    return boto3.client(service, endpoint_url=emu.endpoint, region_name=REGION,
+                        aws_access_key_id=key[0], aws_secret_access_key=key[1],
+                        config=botocore.config.Config(retries={"max_attempts": 1}))
+
+
+def code_of(exc):
+    return exc.value.response["Error"]["Code"], exc.value.response["Error"]["Message"], \
+        exc.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def make_table(ddb, name):
+    ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                     BillingMode="PAY_PER_REQUEST")
+
+
+def test_allowed_and_denied_by_policy(emu):
+    lead = client(emu, "dynamodb", LEAD)
+    dev = client(emu, "dynamodb", DEV)
+    make_table(lead, "core-notes")
+    make_table(lead, "dev-notes")
+    dev.get_item(TableName="core-notes", Key={"pk": {"S": "x"}})
+    dev.put_item(TableName="dev-notes", Item={"pk": {"S": "x"}})
+    with pytest.raises(ClientError) as e:
+        dev.put_item(TableName="core-notes", Item={"pk": {"S": "x"}})
+    code, msg, status = code_of(e)
+    assert (code, status) == ("AccessDeniedException", 400)
+    assert msg == (f"User: arn:aws:iam::{ACCOUNT}:user/developer is not authorized to perform: dynamodb:PutItem "
+                   f"on resource: arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/core-notes because no identity-based "
+                   f"policy allows the dynamodb:PutItem action")
+    with pytest.raises(ClientError) as e:
+        dev.create_table(TableName="dev-x", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         BillingMode="PAY_PER_REQUEST")
+    assert code_of(e)[0] == "AccessDeniedException"
+    assert "dynamodb:CreateTable" in code_of(e)[1]
+    # nothing was created by the denied call
+    assert "dev-x" not in lead.list_tables()["TableNames"]
+
+
+def test_explicit_deny_beats_allow_in_lambda(emu):
+    dev = client(emu, "lambda", DEV)
+    with pytest.raises(ClientError) as e:
+        dev.delete_function(FunctionName="anything")
+    code, msg, status = code_of(e)
+    assert (code, status) == ("AccessDeniedException", 403)
+    assert "lambda:DeleteFunction" in msg and "with an explicit deny" in msg
+    assert f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:anything" in msg
+    # allowed by lambda:*: reaches the service, which answers not-found
+    with pytest.raises(ClientError) as e:
+        dev.get_function(FunctionName="anything")
+    assert code_of(e)[0] == "ResourceNotFoundException"
+
+
+def test_wrong_secret(emu):
+    bad = (DEV[0], "not-the-secret")
+    with pytest.raises(ClientError) as e:
+        client(emu, "dynamodb", bad).list_tables()
+    code, msg, status = code_of(e)
+    assert (code, status) == ("InvalidSignatureException", 400)
+    assert msg.startswith("The request signature we calculated does not match the signature you provided")
+    with pytest.raises(ClientError) as e:
+        client(emu, "lambda", bad).list_functions()
+    assert code_of(e)[:1] == ("InvalidSignatureException",) and code_of(e)[2] == 403
+    with pytest.raises(ClientError) as e:
+        client(emu, "sts", bad).get_caller_identity()
+    assert code_of(e)[0] == "SignatureDoesNotMatch"
+
+
+def test_unknown_key(emu):
+    nobody = ("AKIANOBODY00000001", "x")
+    with pytest.raises(ClientError) as e:
+        client(emu, "dynamodb", nobody).list_tables()
+    code, msg, status = code_of(e)
+    assert (code, msg, status) == ("UnrecognizedClientException",
+                                   "The security token included in the request is invalid.", 400)
+    with pytest.raises(ClientError) as e:
+        client(emu, "logs", nobody).describe_log_groups()
+    assert code_of(e)[0] == "UnrecognizedClientException"
+    with pytest.raises(ClientError) as e:
+        client(emu, "iam", nobody).list_roles()
+    assert code_of(e)[0] == "InvalidClientTokenId" and code_of(e)[2] == 403
+
+
+def test_unsigned_request(emu):
+    req = urllib.request.Request(emu.endpoint + "/", data=b"{}", method="POST",
+                                 headers={"X-Amz-Target": "DynamoDB_20120810.ListTables",
+                                          "Content-Type": "application/x-amz-json-1.0"})
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=10)
+    body = json.loads(e.value.read())
+    assert e.value.code == 400
+    assert body["__type"].endswith("MissingAuthenticationTokenException")
+    # the health endpoint needs no signature
+    with urllib.request.urlopen(emu.endpoint + "/_hangar/health", timeout=10) as r:
+        assert r.status == 200
+
+
+def test_expired_signature(emu):
+    ddb = client(emu, "dynamodb", LEAD)
+    old = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None) - datetime.timedelta(minutes=20)
+
+    class OldClock(datetime.datetime):
+        @classmethod
+        def utcnow(cls):
+            return old
+
+    with mock.patch("botocore.auth.datetime.datetime", OldClock):
+        with pytest.raises(ClientError) as e:
+            ddb.list_tables()
+    code, msg, status = code_of(e)
+    assert (code, status) == ("InvalidSignatureException", 400)
+    assert msg.startswith("Signature expired: ") and "15 min." in msg
+
+
+def presign(emu, key, method, path, query="", expires=60):
+    creds = botocore.credentials.Credentials(key[0], key[1])
+    url = emu.endpoint + path + (("?" + query) if query else "")
+    req = botocore.awsrequest.AWSRequest(method=method, url=url)
+    botocore.auth.SigV4QueryAuth(creds, "lambda", REGION, expires=expires).add_auth(req)
+    return req.url
+
+
+def test_presigned_url(emu):
+    url = presign(emu, LEAD, "GET", "/2015-03-31/functions/", "MaxItems=5")
+    with urllib.request.urlopen(url, timeout=10) as r:
+        assert r.status == 200
+        assert "Functions" in json.loads(r.read())
+    # tampering with a signed parameter breaks the signature
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(url.replace("MaxItems=5", "MaxItems=6"), timeout=10)
+    assert e.value.code == 403
+    assert e.value.headers["x-amzn-ErrorType"].startswith("InvalidSignatureException")
+    # the developer may list functions too, but not with the lead's URL and another key
+    bad = presign(emu, (DEV[0], "wrong"), "GET", "/2015-03-31/functions/")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(bad, timeout=10)
+    assert e.value.code == 403
+
+
+def test_caller_identity(emu):
+    ident = client(emu, "sts", DEV).get_caller_identity()
+    assert ident["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/developer"
+    assert ident["Account"] == ACCOUNT
+    assert ident["UserId"].startswith("AIDA")
+    assert client(emu, "sts", LEAD).get_caller_identity()["Arn"].endswith(":user/team-lead")
+
+
+def test_iam_needs_permission(emu):
+    dev = client(emu, "iam", DEV)
+    with pytest.raises(ClientError) as e:
+        dev.create_role(RoleName="r", AssumeRolePolicyDocument="{}")
+    code, msg, status = code_of(e)
+    assert (code, status) == ("AccessDenied", 403)
+    assert f"arn:aws:iam::{ACCOUNT}:user/developer" in msg and "iam:CreateRole" in msg
+
+
+def test_auth_off_accepts_anything():
+    e = Emulator()
+    e.start()
+    try:
+        ddb = client(e, "dynamodb", ("ANYKEY", "anysecret"))
+        assert "TableNames" in ddb.list_tables()
+        ident = client(e, "sts", ("ANYKEY", "x")).get_caller_identity()
+        assert ident["Arn"] == f"arn:aws:iam::{ACCOUNT}:root"
+    finally:
+        check_and_cleanup(e)

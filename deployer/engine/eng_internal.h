@@ -61,6 +61,8 @@ typedef struct eng_node {
     int status;
     eng_op done_op;             /* what actually happened */
     double seconds;
+    bool old_half_left;         /* a create-before-delete replacement whose old half ("<urn>#replaced")
+                                   is deleted after every program step, once dependents moved off it */
 } eng_node;
 
 typedef struct eng_run_ctx {

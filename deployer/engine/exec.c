@@ -16,7 +16,11 @@
  *   3. A create-before-delete replacement first copies the old resource's
  *      row to "<urn>#replaced"; that row is an ordinary resource no longer
  *      in the program, so its deletion is retried by the next run if this
- *      one dies before removing it.
+ *      one dies (or a step fails) before removing it.
+ *   4. As in Pulumi, the old half of such a replacement is deleted only
+ *      after every program step has run, so dependents are first updated
+ *      to the new half (a Stage moves to the new Deployment before the old
+ *      Deployment, which AWS refuses to delete while a stage uses it, goes).
  */
 #include "eng_internal.h"
 
@@ -158,7 +162,7 @@ static int run_program_node(eng_run_ctx *r, eng_node *n, eng_op *op, hg_err *err
                 rc = state_res_put(r->db, r->key, &copy, err);
             }
             if (rc == 0) rc = do_create(r, n, &ctx, n->inputs, &id, &outputs, err);
-            if (rc == 0) rc = remove_old(r, n->old, n->prov, rurn, err);
+            if (rc == 0) n->old_half_left = true;     /* removed by delete_old_halves */
             free(rurn);
         }
         break;
@@ -278,6 +282,33 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* After every step: delete the old halves of create-before-delete
+ * replacements, last program node first (reverse dependency order). Skipped
+ * when a step failed: a dependent may still point at an old half; the
+ * "#replaced" rows make the next run delete them. */
+static void delete_old_halves(eng_run_ctx *r)
+{
+    if (r->failures) return;
+    for (int i = r->nnodes - 1; i >= 0; i--) {
+        eng_node *n = &r->nodes[i];
+        if (!n->old_half_left || n->status != NODE_DONE) continue;
+        char *rurn = NULL;
+        hg_err e = {0};
+        if (asprintf(&rurn, "%s%s", n->urn, REPLACED_SUFFIX) < 0) rurn = NULL;
+        if (!rurn) hg_err_internal(&e, "out of memory");
+        if (rurn && remove_old(r, n->old, n->prov, rurn, &e) == 0) n->old_half_left = false;
+        free(rurn);
+        if (n->old_half_left) {
+            n->status = NODE_FAILED;
+            r->failures++;
+            r->sum->failed++;
+            if (r->sum->replace > 0) r->sum->replace--;
+            if (!hg_err_isset(&r->first_err)) r->first_err = e;
+            rep_step_error(r, n, &e);
+        }
+    }
+}
+
 int eng_apply(eng_run_ctx *r, hg_err *err)
 {
     int nthreads = r->o->parallel > 0 ? r->o->parallel : 8;
@@ -298,6 +329,7 @@ int eng_apply(eng_run_ctx *r, hg_err *err)
         if (pthread_create(&th[i], NULL, worker, r) == 0) started++;
     if (started == 0) worker(r);
     for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+    delete_old_halves(r);
     if (r->failures) {
         const hg_err *e = &r->first_err;
         return hg_err_set(err, e->status ? e->status : 500, e->code[0] ? e->code : "UpdateFailed",

@@ -546,3 +546,97 @@ def test_stack_init_select_ls_rm(hangar, tmp_path, ddb):
     hangar.run("stack", "rm", "prod", "--yes", cwd=d, check=True)
     p = hangar.run("stack", "ls", cwd=d, check=True)
     assert "prod" not in p.stdout
+
+
+def mock_route(name):
+    """A resource /<name> whose GET answers 200 {"route": name} from a MOCK integration."""
+    return """
+  %(n)sRes:
+    type: aws:apigateway:Resource
+    properties: {restApi: "${api.id}", parentId: "${api.rootResourceId}", pathPart: %(n)s}
+  %(n)sMethod:
+    type: aws:apigateway:Method
+    properties: {restApi: "${api.id}", resourceId: "${%(n)sRes.id}", httpMethod: GET, authorization: NONE}
+  %(n)sIntegration:
+    type: aws:apigateway:Integration
+    properties:
+      restApi: ${api.id}
+      resourceId: ${%(n)sRes.id}
+      httpMethod: ${%(n)sMethod.httpMethod}
+      type: MOCK
+      requestTemplates: {application/json: '{"statusCode": 200}'}
+  %(n)sMethodResponse:
+    type: aws:apigateway:MethodResponse
+    properties: {restApi: "${api.id}", resourceId: "${%(n)sRes.id}", httpMethod: "${%(n)sMethod.httpMethod}", statusCode: "200"}
+  %(n)sIntegrationResponse:
+    type: aws:apigateway:IntegrationResponse
+    properties:
+      restApi: ${api.id}
+      resourceId: ${%(n)sRes.id}
+      httpMethod: ${%(n)sIntegration.httpMethod}
+      statusCode: ${%(n)sMethodResponse.statusCode}
+      responseTemplates: {application/json: '{"route": "%(n)s"}'}
+""" % {"n": name}
+
+
+def api_program(d, routes):
+    text = "name: mockapi\nruntime: yaml\nresources:\n  api:\n    type: aws:apigateway:RestApi\n    properties: {}\n"
+    text += "".join(mock_route(r) for r in routes)
+    text += """
+  deployment:
+    type: aws:apigateway:Deployment
+    properties:
+      restApi: ${api.id}
+      triggers:
+        redeployment:
+          fn::toJSON: [%s]
+  stage:
+    type: aws:apigateway:Stage
+    properties: {restApi: "${api.id}", deployment: "${deployment.id}", stageName: test}
+outputs:
+  url: ${stage.invokeUrl}
+  deploymentId: ${deployment.id}
+  apiId: ${api.id}
+""" % ", ".join('"${%sIntegrationResponse.id}"' % r for r in routes)
+    with open(os.path.join(d, "Pulumi.yaml"), "w") as f:
+        f.write(text)
+    if not os.path.exists(os.path.join(d, "Pulumi.dev.yaml")):
+        write(os.path.join(d, "Pulumi.dev.yaml"), "config:\n  aws:region: us-east-1\n")
+
+
+def get(url):
+    u = urllib.parse.urlsplit(url)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    c.request("GET", u.path, headers={"Content-Type": "application/json"})
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    return r.status, body
+
+
+def test_a_changed_trigger_redeploys_and_the_stage_serves_the_new_route(hangar, tmp_path, endpoint):
+    d = str(tmp_path / "api")
+    os.makedirs(d)
+    api_program(d, ["alpha"])
+    hangar.up(d, check=True)
+    out = hangar.outputs(d)
+    assert get(out["url"] + "/alpha") == (200, b'{"route": "alpha"}')
+    assert get(out["url"] + "/beta")[0] != 200
+
+    api_program(d, ["alpha", "beta"])
+    p = hangar.run("preview", "--stack", "dev", cwd=d, check=True)
+    assert "+- aws:apigateway:Deployment deployment replace" in p.stdout, p.stdout
+    p = hangar.up(d, check=True)
+    assert "+- aws:apigateway:Deployment deployment replaced" in p.stdout, p.stdout
+    assert "~  aws:apigateway:Stage stage updated" in p.stdout, p.stdout
+    new = hangar.outputs(d)
+    assert new["deploymentId"] != out["deploymentId"] and new["url"] == out["url"]
+    assert get(new["url"] + "/beta") == (200, b'{"route": "beta"}')
+    assert get(new["url"] + "/alpha") == (200, b'{"route": "alpha"}')
+    # the old snapshot is gone, as @pulumi/aws deletes a replaced deployment
+    agw = make_client(endpoint, service="apigateway")
+    ids = [x["id"] for x in agw.get_deployments(restApiId=new["apiId"])["items"]]
+    assert ids == [new["deploymentId"]], ids
+    # a method response's parameters change in place; a status code change replaces it
+    p = hangar.up(d, check=True)
+    assert "unchanged" in p.stdout and "replaced" not in p.stdout

@@ -396,7 +396,7 @@ def hangar_cli(opts, home, port, *args, check=True):
     return secs, r.stdout
 
 
-def run_gateway(opts, res, port, srv):
+def run_gateway(opts, res, port, srv, chosen):
     tree = copy_fixtures(tempfile.mkdtemp(prefix="gw-", dir=opts.workdir))
     home = os.path.join(tree, "home")
     micro = os.path.join(tree, "fixtures", "micro-stacks")
@@ -415,14 +415,13 @@ def run_gateway(opts, res, port, srv):
     if status != 200:
         raise RuntimeError(f"GET {path}/note-000001 answered {status}: {body[:300]!r}")
     res["gateway_path"] = path
-    t = res["throughput"]
-    t.setdefault("apigw_get", {})["hangar"] = wrk_scenario(
-        opts, "apigw_get.lua", port, {"BENCH_PATH": path, "BENCH_ITEMS": str(notes)}, "hangar apigw_get")
-    t.setdefault("apigw_post", {})["hangar"] = wrk_scenario(
-        opts, "apigw_post.lua", port, {"BENCH_PATH": path}, "hangar apigw_post")
-    if not opts.quick:
-        for sc, env in (("apigw_get", {"BENCH_PATH": path, "BENCH_ITEMS": str(notes)}),
-                        ("apigw_post", {"BENCH_PATH": path})):
+    envs = {"apigw_get": {"BENCH_PATH": path, "BENCH_ITEMS": str(notes)}, "apigw_post": {"BENCH_PATH": path}}
+    for sc, env in envs.items():
+        if sc in chosen:
+            res["throughput"].setdefault(sc, {})["hangar"] = wrk_scenario(opts, WRK_SCRIPT[sc], port, env,
+                                                                          f"hangar {sc}")
+    for sc, env in envs.items():
+        if sc in chosen and not opts.quick:
             res["profiles"][sc] = profile(opts, WRK_SCRIPT[sc], port, env, srv.proc.pid, sc)
 
 
@@ -544,11 +543,23 @@ def run_scale(opts, res):
         srv.stop()
 
 
+def deploy_summary(out):
+    """What `hangar up` said it did: the per-stack summary of --all, else the resource counts; and its Duration."""
+    durations = re.findall(r"^Duration: (\S+)", out, re.M)
+    if "\nStacks:" in out:
+        block = out.rsplit("\nStacks:", 1)[1].split("\nDuration:")[0]
+        said = "; ".join(l.strip() for l in block.strip().splitlines() if l.strip())
+    else:
+        said = ", ".join(re.findall(r"(\d+ (?:created|updated|unchanged|deleted|replaced))", out))
+    return f"{said} (hangar's own Duration {durations[-1] if durations else '?'})"
+
+
 def run_deploy(opts, res):
     """Deployer timings for the micro-stack layout (up --all) and the monolith, each into a fresh emulator."""
     layouts = {"micro-stacks (up --all)": ("micro-stacks", ["--all"]), "monolith": ("monolith", [])}
     for label, (folder, extra) in layouts.items():
         samples = {"from_nothing": [], "noop": [], "one_handler_change": []}
+        changes = {}
         for rep in range(opts.deploy_reps):
             tree = copy_fixtures(tempfile.mkdtemp(prefix="dp-", dir=opts.workdir))
             home = os.path.join(tree, "home")
@@ -557,16 +568,19 @@ def run_deploy(opts, res):
             srv = hangar_server(opts, port).start()
             try:
                 up = ["up", *extra, "--stack", "dev", "--yes", "--skip-preview", "-C", proj]
-                samples["from_nothing"].append(hangar_cli(opts, home, port, *up)[0])
-                samples["noop"].append(hangar_cli(opts, home, port, *up)[0])
-                with open(os.path.join(tree, "lambdas", "notes", "get.lua"), "a") as f:
-                    f.write(f"\n-- bench: a one-handler change ({rep})\n")
-                secs, out = hangar_cli(opts, home, port, *up)
-                samples["one_handler_change"].append(secs)
+                for step in samples:
+                    if step == "one_handler_change":
+                        with open(os.path.join(tree, "lambdas", "notes", "get.lua"), "a") as f:
+                            f.write(f"\n-- bench: a one-handler change ({rep})\n")
+                    secs, out = hangar_cli(opts, home, port, *up)
+                    samples[step].append(secs)
+                    # What the step did, as hangar printed it: proof the timing is of the intended change.
+                    changes[step] = deploy_summary(out)
             finally:
                 srv.stop()
         res["deploy"][label] = {k: {"ms_median": round(statistics.median(v) * 1000, 1),
-                                    "ms_all": [round(x * 1000, 1) for x in v]} for k, v in samples.items()}
+                                    "ms_all": [round(x * 1000, 1) for x in v], "hangar_said": changes.get(k)}
+                                for k, v in samples.items()}
         d = res["deploy"][label]
         log(f"  deploy {label}: from nothing {d['from_nothing']['ms_median']} ms, no-op "
             f"{d['noop']['ms_median']} ms, one handler {d['one_handler_change']['ms_median']} ms")
@@ -656,10 +670,9 @@ def write_report(opts, res, stamp):
             h = fig(res, sc, "hangar")
             rel = "" if s == "hangar" or not h or not v["rps"] else f"{h / v['rps']:.2f}x"
             if sc == "ceiling" and v["rps"]:
-                h = fig(res, "ddb_get", "hangar")
-                rel = f"GetItem at {h / v['rps'] * 100:.0f} % of this" if h else ""
-                p = fig(res, "ddb_put", "hangar")
-                rel += f", PutItem at {p / v['rps'] * 100:.0f} %" if p else ""
+                shares = [f"{what} at {fig(res, k, 'hangar') / v['rps'] * 100:.0f} % of this"
+                          for k, what in (("ddb_get", "GetItem"), ("ddb_put", "PutItem")) if fig(res, k, "hangar")]
+                rel = ", ".join(shares)
             md.append(f"| {sc} | {s} | {v['rps']:,.0f} | {v['p50_us'] / 1000:.2f} | {v['p99_us'] / 1000:.2f} "
                       f"| {v['errors']} | {rel} |")
     for note in res["notes"]:
@@ -694,7 +707,10 @@ def write_report(opts, res, stamp):
         for label, v in res["deploy"].items():
             md.append(f"| {label} | {v['from_nothing']['ms_median']} | {v['noop']['ms_median']} | "
                       f"{v['one_handler_change']['ms_median']} |")
-        md.append(f"\nMedians of {opts.deploy_reps} repetition(s); all samples in the .json.")
+        md.append(f"\nMedians of {opts.deploy_reps} repetition(s), each including the `hangar` process start; "
+                  "all samples in the .json. What `hangar up` reported for each step (last repetition):\n")
+        for label, v in res["deploy"].items():
+            md.append(f"- {label}: " + "; ".join(f"{k}: {v[k]['hangar_said']}" for k in v))
     missed = [w for w, _, _, ok in targets(res) if ok is False]
     if res["profiles"]:
         md.append("\n## Where the time goes (perf record -g, hangar-emulator, self time by symbol)\n")
@@ -789,7 +805,7 @@ def main():
                 if "lambda_invoke" in chosen:
                     run_lambda(opts, res, srv.port)
                 if {"apigw_post", "apigw_get"} & set(chosen):
-                    run_gateway(opts, res, srv.port, srv)
+                    run_gateway(opts, res, srv.port, srv, chosen)
                 res["rss_kb"]["hangar"]["after_load"] = srv.rss_kb()
             finally:
                 srv.stop()

@@ -331,6 +331,18 @@ def ddb_env(scenario, items):
             "ddb_batch_write": {"BENCH_TABLE": "bench"}}[scenario]
 
 
+def check_loaded(port, name, items):
+    """Every server must hold what the scenarios read, or its figures would time errors or empty answers."""
+    ddb = boto("dynamodb", port)
+    last = f"k{items - 1:07d}"
+    if "Item" not in ddb.get_item(TableName="bench", Key={"pk": {"S": last}}):
+        raise RuntimeError(f"{name}: item {last} missing after the load")
+    n = ddb.query(TableName="bench_q", KeyConditionExpression="pk = :p",
+                  ExpressionAttributeValues={":p": {"S": "q00000"}})["Count"]
+    if n != 100:
+        raise RuntimeError(f"{name}: Query of one partition returned {n} items, not 100")
+
+
 def run_ddb_server(opts, res, name, make, scenarios):
     """One DynamoDB server: start, create and load the tables, run each scenario, RSS after load."""
     port = free_port()
@@ -342,6 +354,7 @@ def run_ddb_server(opts, res, name, make, scenarios):
         secs += load_items(port, "bench_q", "bench_q", 0, opts.items)
         res["load_seconds"][name] = round(secs, 2)
         log(f"{name}: loaded 2 x {opts.items} items in {secs:.1f}s")
+        check_loaded(port, name, opts.items)
         for sc in scenarios:
             env = ddb_env(sc, opts.items)
             res["throughput"].setdefault(sc, {})[name] = wrk_scenario(opts, WRK_SCRIPT[sc], port, env,

@@ -637,6 +637,46 @@ def test_a_changed_trigger_redeploys_and_the_stage_serves_the_new_route(hangar, 
     agw = make_client(endpoint, service="apigateway")
     ids = [x["id"] for x in agw.get_deployments(restApiId=new["apiId"])["items"]]
     assert ids == [new["deploymentId"]], ids
-    # a method response's parameters change in place; a status code change replaces it
     p = hangar.up(d, check=True)
-    assert "unchanged" in p.stdout and "replaced" not in p.stdout
+    assert "unchanged" in p.stdout and "replaced" not in p.stdout and "updated" not in p.stdout
+
+    # response parameters and templates change in place
+    with open(os.path.join(d, "Pulumi.yaml")) as f:
+        text = f.read()
+    text = text.replace('httpMethod: "${betaMethod.httpMethod}", statusCode: "200"}',
+                        'httpMethod: "${betaMethod.httpMethod}", statusCode: "200",\n'
+                        '                 responseParameters: {method.response.header.X-Route: true}}')
+    text = text.replace("""responseTemplates: {application/json: '{"route": "beta"}'}""",
+                        """responseTemplates: {application/json: '{"route": "b"}'}\n"""
+                        """      responseParameters: {method.response.header.X-Route: "'beta'"}""")
+    with open(os.path.join(d, "Pulumi.yaml"), "w") as f:
+        f.write(text)
+    p = hangar.up(d, check=True)
+    assert "~  aws:apigateway:MethodResponse betaMethodResponse updated" in p.stdout, p.stdout
+    assert "~  aws:apigateway:IntegrationResponse betaIntegrationResponse updated" in p.stdout, p.stdout
+    res = [x["id"] for x in agw.get_resources(restApiId=new["apiId"])["items"] if x["path"] == "/beta"][0]
+    mr = agw.get_method_response(restApiId=new["apiId"], resourceId=res, httpMethod="GET", statusCode="200")
+    assert mr["responseParameters"] == {"method.response.header.X-Route": True}
+    ir = agw.get_integration_response(restApiId=new["apiId"], resourceId=res, httpMethod="GET", statusCode="200")
+    assert ir["responseTemplates"] == {"application/json": '{"route": "b"}'}
+    assert ir["responseParameters"] == {"method.response.header.X-Route": "'beta'"}
+
+
+def test_stack_reference_org_defaults_to_organization(hangar, tmp_path):
+    core, api = str(tmp_path / "core"), str(tmp_path / "api")
+    table_project(core)
+    hangar.up(core, check=True)
+    write(os.path.join(api, "Pulumi.yaml"), """\
+        name: api
+        runtime: yaml
+        resources:
+          core:
+            type: pulumi:pulumi:StackReference
+            properties:
+              name: core/dev
+        outputs:
+          t: ${core.outputs["tableName"]}
+        """)
+    write(os.path.join(api, "Pulumi.dev.yaml"), "config:\n  aws:region: us-east-1\n")
+    hangar.up(api, check=True)
+    assert hangar.outputs(api)["t"] == hangar.outputs(core)["tableName"]

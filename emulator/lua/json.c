@@ -1,6 +1,7 @@
 /*
- * json.c — the `json` module handlers see, and the cJSON <-> Lua bridge the
- * invoke path and aws.* use.
+ * json.c — the `json` module handlers see, the JSON text <-> Lua codec the
+ * module and the invoke path use (event in, result out), and the cJSON <->
+ * Lua bridge aws.* uses (the C side of DynamoDB speaks cJSON).
  *
  * Lua has one table type where JSON has two, so the bridge keeps the
  * difference in metatables: decoded arrays carry json.array_mt, decoded
@@ -9,15 +10,26 @@
  * (n > 0), else an object; an empty unmarked table is `{}`. JSON null is
  * json.null, a light userdata (never nil, which a table cannot hold).
  *
- * Numbers: decoded integral values within ±2^53 (exact in a double) become
- * Lua integers, everything else a float. Encoded Lua integers are written
- * with every digit; floats the shortest way that reads back the same;
+ * Numbers (text codec): a numeral without fraction or exponent is a Lua
+ * integer when it fits int64 (every digit kept), else a float; a numeral
+ * with a fraction or exponent is always a float ("7.0" stays a float).
+ * Encoded integers are written with every digit; floats the shortest way
+ * that reads back the same, with ".0" added when that looks like an integer;
  * NaN and infinities are refused (JSON has no spelling for them).
+ * Strings: every \u escape (surrogate pairs; a lone surrogate becomes
+ * U+FFFD) and NUL survive; on output invalid UTF-8 bytes become U+FFFD.
+ * The cJSON bridge keeps its older rule (integral values within 2^53 become
+ * integers) since DynamoDB's numbers travel as strings anyway.
  *
  * Invariants:
- *   1. hlua_to_json never raises (only raw, non-allocating API calls), so it
+ *   1. The text codec builds everything with the Lua API — tables, strings,
+ *      and its output buffer (a userdata) — so memory counts against the
+ *      function's cap and a raise (memory, deadline, bad input) leaks nothing.
+ *      Both ask hlua_poll every few thousand values: they are C loops the
+ *      count hook never interrupts.
+ *   2. hlua_to_json never raises (only raw, non-allocating API calls), so it
  *      can build C memory freely.
- *   2. Every push of cJSON content runs under lua_pcall while the caller
+ *   3. Every push of cJSON content runs under lua_pcall while the caller
  *      still owns the cJSON, so a memory error cannot leak it.
  */
 #include <math.h>
@@ -319,19 +331,509 @@ cJSON *hlua_to_json(lua_State *L, int idx, int max_depth, char *msg, size_t msgc
     return v;
 }
 
+/* ---- JSON text <-> Lua, directly (no cJSON in between) ------------------ */
+
+/* Every this many values the parser and the emitter ask the runtime whether
+ * the invocation is out of time: both are C loops the count hook never sees. */
+#define JSON_POLL_EVERY 4096
+
+typedef struct jparse {
+    lua_State *L;
+    const char *s, *p, *end;
+    const char *what;          /* "json.decode" or the invoke path's prefix */
+    unsigned steps;
+    int max_depth;
+} jparse;
+
+static void jfail(jparse *j, const char *reason)
+{
+    luaL_error(j->L, "%s: invalid JSON at character %I: %s", j->what, (lua_Integer)(j->p - j->s) + 1, reason);
+}
+
+static void jskip_ws(jparse *j)
+{
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r')) j->p++;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Four hex digits at p (bounds checked by the caller) or -1. */
+static long hex4(const char *p)
+{
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval((unsigned char)p[i]);
+        if (h < 0) return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+static size_t utf8_put(char *out, unsigned long cp)
+{
+    if (cp < 0x80) { out[0] = (char)cp; return 1; }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* A string at j->p (on its opening quote): pushes it. Strings without
+ * escapes are pushed in one piece; others go through a luaL_Buffer, which
+ * is used with nothing else touching the stack until it is pushed. */
+static void jstring(jparse *j)
+{
+    lua_State *L = j->L;
+    const char *start = ++j->p, *q = start;
+    while (q < j->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20) q++;
+    if (q < j->end && *q == '"') {
+        lua_pushlstring(L, start, (size_t)(q - start));
+        j->p = q + 1;
+        return;
+    }
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (;;) {
+        const char *run = j->p;
+        while (j->p < j->end && *j->p != '"' && *j->p != '\\' && (unsigned char)*j->p >= 0x20) j->p++;
+        luaL_addlstring(&b, run, (size_t)(j->p - run));
+        if (j->p >= j->end) jfail(j, "unterminated string");
+        unsigned char c = (unsigned char)*j->p;
+        if (c == '"') break;
+        if (c < 0x20) jfail(j, "control character in a string (it must be escaped)");
+        /* a backslash */
+        if (j->end - j->p < 2) jfail(j, "unterminated string");
+        char e = j->p[1];
+        const char *simple = strchr("\"\\/bfnrt", e);
+        if (e && simple) {
+            static const char decoded[] = "\"\\/\b\f\n\r\t";
+            luaL_addchar(&b, decoded[simple - "\"\\/bfnrt"]);
+            j->p += 2;
+            continue;
+        }
+        if (e != 'u') { j->p++; jfail(j, "invalid escape in a string"); }
+        if (j->end - j->p < 6 || hex4(j->p + 2) < 0) { j->p += 2; jfail(j, "\\u needs four hex digits"); }
+        unsigned long cp = (unsigned long)hex4(j->p + 2);
+        j->p += 6;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            long lo = (j->end - j->p >= 6 && j->p[0] == '\\' && j->p[1] == 'u') ? hex4(j->p + 2) : -1;
+            if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + ((unsigned long)lo - 0xDC00);
+                j->p += 6;
+            } else {
+                cp = 0xFFFD;       /* a lone surrogate: no UTF-8 spelling; the replacement character */
+            }
+        } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            cp = 0xFFFD;
+        }
+        char u[4];
+        luaL_addlstring(&b, u, utf8_put(u, cp));
+    }
+    j->p++;
+    luaL_pushresult(&b);
+}
+
+static void jnumber(jparse *j)
+{
+    lua_State *L = j->L;
+    const char *start = j->p, *q = j->p;
+    bool neg = false, is_float = false;
+    if (q < j->end && *q == '-') { neg = true; q++; }
+    if (q >= j->end || !(*q >= '0' && *q <= '9')) { j->p = q; jfail(j, "a number needs digits"); }
+    if (*q == '0') {
+        q++;
+        if (q < j->end && *q >= '0' && *q <= '9') { j->p = q; jfail(j, "numbers cannot have leading zeros"); }
+    } else {
+        while (q < j->end && *q >= '0' && *q <= '9') q++;
+    }
+    const char *int_end = q;
+    if (q < j->end && *q == '.') {
+        is_float = true;
+        q++;
+        if (q >= j->end || !(*q >= '0' && *q <= '9')) { j->p = q; jfail(j, "digits expected after '.'"); }
+        while (q < j->end && *q >= '0' && *q <= '9') q++;
+    }
+    if (q < j->end && (*q == 'e' || *q == 'E')) {
+        is_float = true;
+        q++;
+        if (q < j->end && (*q == '+' || *q == '-')) q++;
+        if (q >= j->end || !(*q >= '0' && *q <= '9')) { j->p = q; jfail(j, "digits expected in the exponent"); }
+        while (q < j->end && *q >= '0' && *q <= '9') q++;
+    }
+    j->p = q;
+    if (!is_float) {
+        /* Exact int64 when it fits (2^63 itself only as a negative). */
+        uint64_t v = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+        bool fits = true;
+        for (const char *d = start + neg; d < int_end && fits; d++) {
+            unsigned digit = (unsigned)(*d - '0');
+            if (v > (limit - digit) / 10) fits = false;
+            else v = v * 10 + digit;
+        }
+        if (fits) {
+            lua_pushinteger(L, neg ? (lua_Integer)(0 - v) : (lua_Integer)v);
+            return;
+        }
+    }
+    /* A float (or an integer beyond int64): strtod on a NUL-terminated copy. */
+    size_t n = (size_t)(q - start);
+    char buf[128];
+    double d;
+    if (n < sizeof buf) {
+        memcpy(buf, start, n);
+        buf[n] = '\0';
+        d = strtod(buf, NULL);
+    } else {
+        lua_pushlstring(L, start, n);       /* Lua strings end in NUL */
+        d = strtod(lua_tostring(L, -1), NULL);
+        lua_pop(L, 1);
+    }
+    lua_pushnumber(L, d);
+}
+
+static void jliteral(jparse *j, const char *word)
+{
+    size_t n = strlen(word);
+    if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n) != 0) jfail(j, "unexpected character");
+    j->p += n;
+}
+
+static void jvalue(jparse *j, int depth)
+{
+    lua_State *L = j->L;
+    if (++j->steps % JSON_POLL_EVERY == 0) hlua_poll(L);
+    jskip_ws(j);
+    if (j->p >= j->end) jfail(j, "unexpected end of input");
+    switch (*j->p) {
+    case '{': case '[': {
+        bool object = *j->p == '{';
+        char close = object ? '}' : ']';
+        if (depth <= 0) luaL_error(L, "%s: invalid JSON at character %I: nesting deeper than %d levels", j->what,
+                                   (lua_Integer)(j->p - j->s) + 1, j->max_depth);
+        luaL_checkstack(L, 4, "JSON nesting too deep");
+        j->p++;
+        lua_newtable(L);
+        if (object) hlua_mark_object(L, -1);
+        else hlua_mark_array(L, -1);
+        jskip_ws(j);
+        if (j->p < j->end && *j->p == close) { j->p++; return; }
+        lua_Integer i = 1;
+        for (;;) {
+            if (object) {
+                jskip_ws(j);
+                if (j->p >= j->end || *j->p != '"') jfail(j, "expected a string (an object member's name)");
+                jstring(j);
+                jskip_ws(j);
+                if (j->p >= j->end || *j->p != ':') jfail(j, "expected ':'");
+                j->p++;
+                jvalue(j, depth - 1);
+                lua_rawset(L, -3);
+            } else {
+                jvalue(j, depth - 1);
+                lua_rawseti(L, -2, i++);
+            }
+            jskip_ws(j);
+            if (j->p < j->end && *j->p == ',') { j->p++; continue; }
+            if (j->p < j->end && *j->p == close) { j->p++; return; }
+            jfail(j, object ? "expected ',' or '}'" : "expected ',' or ']'");
+        }
+    }
+    case '"': jstring(j); return;
+    case 't': jliteral(j, "true"); lua_pushboolean(L, 1); return;
+    case 'f': jliteral(j, "false"); lua_pushboolean(L, 0); return;
+    case 'n': jliteral(j, "null"); hlua_push_null(L); return;
+    default:
+        if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9')) { jnumber(j); return; }
+        jfail(j, "unexpected character");
+    }
+}
+
+void hlua_json_decode(lua_State *L, const char *s, size_t len, int max_depth, const char *what)
+{
+    jparse j = { L, s, s, s + len, what ? what : "json.decode", 0, max_depth };
+    jvalue(&j, max_depth);
+    jskip_ws(&j);
+    if (j.p < j.end) jfail(&j, "unexpected text after the JSON value");
+}
+
+/* The emitter writes into a growable byte array that is a full userdata in
+ * a fixed stack slot (Lua memory: it counts against the cap and a raise
+ * frees it). Unlike a luaL_Buffer it does not care what else is pushed
+ * above it, which the table walk needs. */
+typedef struct jemit {
+    lua_State *L;
+    int slot;                  /* stack index of the userdata */
+    char *data;
+    size_t len, cap;
+    const char *what;          /* message prefix, or NULL */
+    unsigned steps;
+    int max_depth;
+    const void *path[HLUA_EVENT_MAX_DEPTH + 2];   /* tables being written, outermost first */
+} jemit;
+
+static void efail(jemit *e, const char *fmt, const char *arg)
+{
+    lua_State *L = e->L;
+    if (e->what) lua_pushfstring(L, "%s: ", e->what);
+    else lua_pushliteral(L, "");
+    lua_pushfstring(L, fmt, arg);
+    lua_concat(L, 2);
+    lua_error(L);
+}
+
+static void ereserve(jemit *e, size_t more)
+{
+    if (e->cap - e->len >= more) return;
+    size_t want = e->cap ? e->cap : 256;
+    while (want - e->len < more) {
+        if (want > ((size_t)1 << 40)) luaL_error(e->L, "JSON text too large");
+        want *= 2;
+    }
+    char *fresh = lua_newuserdatauv(e->L, want, 0);
+    if (e->len) memcpy(fresh, e->data, e->len);
+    lua_replace(e->L, e->slot);          /* the old array becomes garbage */
+    e->data = fresh;
+    e->cap = want;
+}
+
+static void eput(jemit *e, const char *s, size_t n)
+{
+    ereserve(e, n);
+    memcpy(e->data + e->len, s, n);
+    e->len += n;
+}
+
+#define EPUT_LIT(e, lit) eput((e), (lit), sizeof(lit) - 1)
+
+/* Length of a valid UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+static size_t utf8_valid(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len;
+    unsigned long cp;
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) { len = 2; cp = c & 0x1F; }
+    else if (c >= 0xE0 && c <= 0xEF) { len = 3; cp = c & 0x0F; }
+    else if (c >= 0xF0 && c <= 0xF4) { len = 4; cp = c & 0x07; }
+    else return 0;
+    if (n < len) return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return len;
+}
+
+/* A Lua string as a JSON string: control characters escaped, valid UTF-8
+ * passed through, invalid bytes written as U+FFFD (JSON text is UTF-8). */
+static void estring(jemit *e, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    eput(e, "\"", 1);
+    while (p < end) {
+        const unsigned char *run = p;
+        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\') p++;
+        if (p > run) eput(e, (const char *)run, (size_t)(p - run));
+        if (p >= end) break;
+        unsigned char c = *p;
+        if (c == '"') { EPUT_LIT(e, "\\\""); p++; }
+        else if (c == '\\') { EPUT_LIT(e, "\\\\"); p++; }
+        else if (c == '\n') { EPUT_LIT(e, "\\n"); p++; }
+        else if (c == '\r') { EPUT_LIT(e, "\\r"); p++; }
+        else if (c == '\t') { EPUT_LIT(e, "\\t"); p++; }
+        else if (c == '\b') { EPUT_LIT(e, "\\b"); p++; }
+        else if (c == '\f') { EPUT_LIT(e, "\\f"); p++; }
+        else if (c < 0x20) {
+            char u[8];
+            snprintf(u, sizeof u, "\\u%04x", c);
+            eput(e, u, 6);
+            p++;
+        } else {
+            size_t len = utf8_valid(p, (size_t)(end - p));
+            if (len) { eput(e, (const char *)p, len); p += len; }
+            else { EPUT_LIT(e, "\\ufffd"); p++; }
+        }
+    }
+    eput(e, "\"", 1);
+}
+
+/* Shortest text that reads back as the same double; keeps a fraction or an
+ * exponent so a float stays a float when decoded again. */
+static size_t format_float(double d, char *buf, size_t cap)
+{
+    for (int prec = 14; prec <= 17; prec++) {
+        snprintf(buf, cap, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d) break;
+    }
+    if (!strpbrk(buf, ".eEn")) strncat(buf, ".0", cap - strlen(buf) - 1);
+    return strlen(buf);
+}
+
+static void enumber(jemit *e, int idx)
+{
+    char buf[64];
+    size_t n;
+    if (lua_isinteger(e->L, idx)) {
+        n = (size_t)snprintf(buf, sizeof buf, "%lld", (long long)lua_tointeger(e->L, idx));
+    } else {
+        double d = lua_tonumber(e->L, idx);
+        if (isnan(d) || isinf(d)) efail(e, "%s", "cannot encode NaN or infinity as JSON");
+        n = format_float(d, buf, sizeof buf);
+    }
+    eput(e, buf, n);
+}
+
+static void evalue(jemit *e, int idx, int depth);
+
+static void ekey(jemit *e, int idx)
+{
+    lua_State *L = e->L;
+    if (lua_type(L, idx) == LUA_TSTRING) {
+        size_t n;
+        const char *s = lua_tolstring(L, idx, &n);
+        estring(e, s, n);
+    } else if (lua_type(L, idx) == LUA_TNUMBER) {
+        eput(e, "\"", 1);
+        enumber(e, idx);          /* a float key that is NaN cannot exist; inf is refused there */
+        eput(e, "\"", 1);
+    } else {
+        efail(e, "cannot encode a table key of type %s as JSON (keys must be strings or numbers)",
+              luaL_typename(L, idx));
+    }
+}
+
+static void etable(jemit *e, int idx, int depth)
+{
+    lua_State *L = e->L;
+    const void *self = lua_topointer(L, idx);
+    int level = e->max_depth - depth;          /* 0 for the outermost table */
+    if (depth <= 0) {
+        for (int i = 0; i < level && i <= HLUA_EVENT_MAX_DEPTH; i++)
+            if (e->path[i] == self) efail(e, "%s", "cannot encode a table nested inside itself (a cycle) as JSON");
+        lua_pushfstring(L, "cannot encode tables nested deeper than %d levels as JSON", e->max_depth);
+        efail(e, "%s", lua_tostring(L, -1));
+    }
+    e->path[level] = self;
+    luaL_checkstack(L, 4, "JSON nesting too deep");
+    int mark = hlua_table_mark(L, idx);
+    lua_Integer n = 0;
+    if (mark == 0) {
+        /* Unmarked: an array exactly when the keys are 1..n (n > 0). */
+        lua_Integer count = 0, max = 0;
+        bool only_ints = true;
+        lua_pushnil(L);
+        while (lua_next(L, idx)) {
+            lua_pop(L, 1);
+            count++;
+            if (only_ints && lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1) {
+                if (lua_tointeger(L, -1) > max) max = lua_tointeger(L, -1);
+            } else {
+                only_ints = false;
+            }
+            if (++e->steps % JSON_POLL_EVERY == 0) hlua_poll(L);
+        }
+        mark = (count > 0 && only_ints && max == count) ? 1 : 2;
+        n = max;
+    } else if (mark == 1) {
+        n = (lua_Integer)lua_rawlen(L, idx);
+    }
+    if (mark == 1) {
+        eput(e, "[", 1);
+        for (lua_Integer i = 1; i <= n; i++) {
+            if (i > 1) eput(e, ",", 1);
+            lua_rawgeti(L, idx, i);
+            evalue(e, lua_gettop(L), depth - 1);
+            lua_pop(L, 1);
+        }
+        eput(e, "]", 1);
+        return;
+    }
+    eput(e, "{", 1);
+    bool first = true;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        if (!first) eput(e, ",", 1);
+        first = false;
+        ekey(e, lua_gettop(L) - 1);
+        eput(e, ":", 1);
+        evalue(e, lua_gettop(L), depth - 1);
+        lua_pop(L, 1);
+    }
+    eput(e, "}", 1);
+}
+
+static void evalue(jemit *e, int idx, int depth)
+{
+    lua_State *L = e->L;
+    if (++e->steps % JSON_POLL_EVERY == 0) hlua_poll(L);
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL: EPUT_LIT(e, "null"); return;
+    case LUA_TBOOLEAN:
+        if (lua_toboolean(L, idx)) EPUT_LIT(e, "true");
+        else EPUT_LIT(e, "false");
+        return;
+    case LUA_TNUMBER: enumber(e, idx); return;
+    case LUA_TSTRING: {
+        size_t n;
+        const char *s = lua_tolstring(L, idx, &n);
+        estring(e, s, n);
+        return;
+    }
+    case LUA_TLIGHTUSERDATA:
+        if (hlua_is_null(L, idx)) { EPUT_LIT(e, "null"); return; }
+        efail(e, "cannot encode a %s as JSON", "userdata");
+        return;
+    case LUA_TTABLE: etable(e, idx, depth); return;
+    default: efail(e, "cannot encode a %s as JSON", luaL_typename(L, idx));
+    }
+}
+
+void hlua_json_encode(lua_State *L, int idx, int max_depth, const char *what)
+{
+    idx = lua_absindex(L, idx);
+    if (max_depth > HLUA_EVENT_MAX_DEPTH) max_depth = HLUA_EVENT_MAX_DEPTH;
+    /* The path array makes the context big: it lives in a userdata, not on the C stack. */
+    jemit *e = lua_newuserdatauv(L, sizeof *e, 0);
+    memset(e, 0, sizeof *e);
+    e->L = L;
+    e->what = what;
+    e->max_depth = max_depth;
+    lua_pushnil(L);                       /* the output array's slot */
+    e->slot = lua_gettop(L);
+    evalue(e, idx, max_depth);
+    lua_pushlstring(L, e->data ? e->data : "", e->len);
+    lua_replace(L, e->slot - 1);
+    lua_settop(L, e->slot - 1);
+}
+
 /* ---- the module ---------------------------------------------------------- */
 
 /* json.encode(v) -> text; raises on values JSON cannot hold. */
 static int json_encode(lua_State *L)
 {
     luaL_checkany(L, 1);
-    char msg[256];
-    cJSON *v = hlua_to_json(L, 1, HLUA_JSON_MAX_DEPTH, msg, sizeof msg);
-    if (!v) return luaL_error(L, "json.encode: %s", msg);
-    char *text = cJSON_PrintUnformatted(v);
-    cJSON_Delete(v);
-    if (!text) return luaL_error(L, "json.encode: out of memory");
-    hlua_push_owned(L, text, strlen(text));
+    lua_settop(L, 1);
+    hlua_json_encode(L, 1, HLUA_JSON_MAX_DEPTH, "json.encode");
     return 1;
 }
 
@@ -340,24 +842,8 @@ static int json_decode(lua_State *L)
 {
     size_t len;
     const char *s = luaL_checklstring(L, 1, &len);
-    const char *end = NULL;
-    cJSON *v = cJSON_ParseWithLengthOpts(s, len, &end, 0);
-    if (!v) {
-        size_t at = (end && end >= s && end <= s + len) ? (size_t)(end - s) : 0;
-        return luaL_error(L, "json.decode: invalid JSON at character %d", (int)at + 1);
-    }
-    size_t pos = end ? (size_t)(end - s) : len;
-    while (pos < len && (s[pos] == ' ' || s[pos] == '\t' || s[pos] == '\n' || s[pos] == '\r')) pos++;
-    if (pos < len) {
-        cJSON_Delete(v);
-        return luaL_error(L, "json.decode: unexpected text after the JSON value at character %d", (int)pos + 1);
-    }
-    int rc = hlua_push_json(L, v, HLUA_JSON_MAX_DEPTH);
-    cJSON_Delete(v);
-    if (rc != LUA_OK) {
-        if (rc == LUA_ERRMEM) return lua_error(L);
-        return luaL_error(L, "json.decode: nesting deeper than %d levels", HLUA_JSON_MAX_DEPTH);
-    }
+    lua_settop(L, 1);                     /* keeps s alive while the value is built */
+    hlua_json_decode(L, s, len, HLUA_JSON_MAX_DEPTH, "json.decode");
     return 1;
 }
 

@@ -4,7 +4,10 @@
  * Module map:
  *   bundle.c   a function's code: zip archives unpacked into memory, or a
  *              hot-reload folder read on demand (hlua_bundle_*)
- *   json.c     the `json` module and the cJSON <-> Lua bridge
+ *   json.c     the `json` module, the JSON text <-> Lua codec, and the
+ *              cJSON <-> Lua bridge aws.c uses
+ *   pattern.c  string.find/match/gmatch/gsub/rep for the sandbox: Lua
+ *              patterns with a step count that meets the deadline
  *   runtime.c  environments: capped allocator, sandbox, require, deadline
  *              hook, handler resolution and invocation (hlua_env_*)
  *   aws.c      the `aws` module: aws.dynamodb ops in-process and the
@@ -45,6 +48,16 @@ void hlua_mark_object(lua_State *L, int idx);
 /* Does the table at idx carry the array (1) / object (2) mark? 0 if neither. */
 int  hlua_table_mark(lua_State *L, int idx);
 
+/* Parse JSON text (len bytes, need not end in NUL; must stay alive during
+ * the call) and push it as Lua values. Raises "<what>: invalid JSON at
+ * character N: <reason>" (what NULL: "json.decode"), a memory error, or the
+ * runtime's trip. Containers nest at most max_depth deep. */
+void hlua_json_decode(lua_State *L, const char *s, size_t len, int max_depth, const char *what);
+/* Encode the value at idx as JSON text and push it. Raises "<what>: <reason>"
+ * (what NULL: just the reason) for values JSON cannot hold, cycles and
+ * nesting beyond max_depth (at most HLUA_EVENT_MAX_DEPTH). */
+void hlua_json_encode(lua_State *L, int idx, int max_depth, const char *what);
+
 /* Push v as Lua values (arrays/objects marked). May raise (memory); call it
  * only from protected code while the caller keeps owning v. */
 void hlua_push_json_raw(lua_State *L, const cJSON *v, int max_depth);
@@ -62,6 +75,13 @@ cJSON *hlua_to_json(lua_State *L, int idx, int max_depth, char *msg, size_t msgc
 void hlua_push_owned(lua_State *L, char *s, size_t len);
 
 /* ---- runtime.c ---------------------------------------------------------- */
+
+/* Long-running C loops call this every few thousand steps: it raises the
+ * env's uncatchable trip once the deadline passed or a limit tripped (no-op
+ * in a state that is not an env's, e.g. unit tests). No C heap may be live. */
+void hlua_poll(lua_State *L);
+/* Replace string.find/match/gmatch/gsub/rep in the string table at idx. */
+void hlua_open_patterns(lua_State *L, int idx);
 
 /* The region of the env that owns L (for aws.* calls). */
 const char *hlua_region(lua_State *L);

@@ -3,10 +3,15 @@
  * lua_State per env, its handler module loaded once and reused warm.
  *
  * Limits work without threads or signals:
- *   - memory: the state's allocator counts bytes and refuses to grow past
- *     the cap. Lua answers a refusal with an emergency GC and one retry of
- *     the same request; only when that retry fails too is the env "out of
- *     memory" (garbage alone never kills a function).
+ *   - memory: the state's allocator counts bytes. Growing past the cap
+ *     (MemorySize) is granted up to a slack (an eighth) and judged at the
+ *     next instruction by the hook, while everything the code holds is still
+ *     reachable: a full GC, and if the live bytes are still past the cap the
+ *     env is out of memory for good (garbage alone never kills a function).
+ *     Past cap + slack the allocator refuses; Lua answers with an emergency
+ *     GC and one retry, and a second refusal is out of memory too. Refusals
+ *     that lauxlib raises without a retry (string buffers) are judged by
+ *     exhaustion_check where errors are caught (pcall, xpcall, resume).
  *   - time: a count hook every HOOK_EVERY instructions compares
  *     CLOCK_MONOTONIC with the deadline.
  * Once either limit trips, the hook raises on every instruction of every
@@ -44,9 +49,15 @@ struct hlua_env {
     lua_State *L;
     /* allocator */
     size_t used, peak, limit;
+    size_t slack;                   /* how far past the limit an allocation may go until judged */
+    bool   over_cap;                /* used went past limit: the hook must judge it */
+    lua_State *running;             /* the thread running now (coroutines switch it) */
     const void *fail_ptr;           /* the last refused request, to spot Lua's retry of it */
     size_t fail_osize, fail_nsize;
     bool   fail_pending;
+    unsigned long refusals;         /* growth requests refused so far */
+    unsigned long refusals_seen;    /* ... of which exhaustion_check has judged */
+    size_t refused_bytes;           /* the growth the last refusal asked for */
     /* limits */
     bool   oom, timed_out, tripped;
     double deadline;
@@ -63,6 +74,7 @@ struct hlua_env {
 /* Private error value raised once a limit tripped (its address is the identity). */
 static const char trip_sentinel = 't';
 static const char getenv_key = 'g';
+static const char env_key = 'e';           /* registry: the env, for hlua_poll */
 
 static double now_mono(void)
 {
@@ -79,6 +91,8 @@ static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
 
 /* ---- limits ---------------------------------------------------------------- */
 
+static void deadline_hook(lua_State *L, lua_Debug *ar);
+
 static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     hlua_env *e = ud;
@@ -88,10 +102,12 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         e->used -= osize;
         return NULL;
     }
-    if (nsize > osize && nsize - osize > e->limit - e->used) {
+    if (nsize > osize && nsize - osize > e->limit + e->slack - e->used) {
         if (e->fail_pending && e->fail_ptr == ptr && e->fail_osize == osize && e->fail_nsize == nsize)
             e->oom = true;               /* refused again after the emergency GC */
         e->fail_pending = true;
+        e->refusals++;
+        e->refused_bytes = nsize - osize;
         e->fail_ptr = ptr;
         e->fail_osize = osize;
         e->fail_nsize = nsize;
@@ -104,27 +120,84 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     }
     e->used = e->used - osize + nsize;
     if (e->used > e->peak) e->peak = e->used;
+    if (e->used > e->limit && !e->over_cap) {
+        /* Past the cap: granted for now, judged at the very next instruction
+         * (lua_sethook is safe from anywhere), while everything the code
+         * holds is still reachable — see deadline_hook. */
+        e->over_cap = true;
+        if (e->running) lua_sethook(e->running, deadline_hook, LUA_MASKCOUNT, 1);
+    }
     if (nsize > osize) e->fail_pending = false;
     return p;
 }
 
-static void deadline_hook(lua_State *L, lua_Debug *ar)
+/* Raise the trip: from now on every instruction of this thread raises it
+ * too, so pcall can catch it only to meet it again at once. */
+static int raise_trip(lua_State *L)
 {
-    (void)ar;
-    hlua_env *e = env_of(L);
+    lua_sethook(L, deadline_hook, LUA_MASKCOUNT, 1);
+    lua_pushlightuserdata(L, (void *)&trip_sentinel);
+    return lua_error(L);
+}
+
+/* True once a limit tripped (or trips now: the deadline passed). */
+static bool limit_tripped(hlua_env *e)
+{
     if (!e->tripped) {
         if (e->oom) {
             e->tripped = true;
         } else if (now_mono() >= e->deadline) {
             e->timed_out = true;
             e->tripped = true;
-        } else {
-            return;
         }
     }
-    lua_sethook(L, deadline_hook, LUA_MASKCOUNT, 1);   /* from now on, every instruction */
-    lua_pushlightuserdata(L, (void *)&trip_sentinel);
-    lua_error(L);
+    return e->tripped;
+}
+
+static void deadline_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    hlua_env *e = env_of(L);
+    if (e->over_cap && !e->tripped) {
+        /* Live data past the cap is out of memory for good; garbage is not. */
+        e->over_cap = false;
+        lua_gc(L, LUA_GCCOLLECT);
+        if (e->used > e->limit) e->oom = true;
+        else lua_sethook(L, deadline_hook, LUA_MASKCOUNT, HOOK_EVERY);
+    }
+    if (limit_tripped(e)) raise_trip(L);
+}
+
+void hlua_poll(lua_State *L)
+{
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &env_key) != LUA_TLIGHTUSERDATA) {
+        lua_pop(L, 1);
+        return;
+    }
+    hlua_env *e = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (limit_tripped(e)) raise_trip(L);
+}
+
+/* Is the cap truly exhausted? Called where an error is about to unwind —
+ * message handlers, or a failed coroutine whose stack is still intact — so
+ * everything the failing code held is still reachable. Lua retries a refused
+ * allocation itself after an emergency GC (and capped_alloc marks the env
+ * out of memory when that retry fails), but lauxlib's buffers (string.rep,
+ * table.concat, string.format, ...) raise "not enough memory" at the first
+ * refusal, which a pcall could swallow forever. So: if anything was refused
+ * since the last look, collect everything and see whether the refused
+ * request would fit now; if not, the memory is live, not garbage, and the
+ * env is out of memory for good. Returns true when it is. */
+static bool exhaustion_check(lua_State *L, hlua_env *e)
+{
+    if (e->refusals != e->refusals_seen && !e->oom) {
+        e->refusals_seen = e->refusals;
+        size_t want = e->refused_bytes;
+        lua_gc(L, LUA_GCCOLLECT);
+        if (want > e->limit - e->used) e->oom = true;
+    }
+    return e->oom || e->tripped;
 }
 
 /* ---- sandboxed library ---------------------------------------------------- */
@@ -169,18 +242,65 @@ static int sandbox_load(lua_State *L)
     return lua_gettop(L);
 }
 
-/* Lua runs a message handler, and finalizers, with hooks off. A handler
- * that spins there would never meet the deadline, so: message handlers are
- * skipped once a limit tripped (the trip error must reach the top), and no
- * metatable with __gc is accepted (an object becomes finalizable only when
- * setmetatable sees __gc, so refusing it there is enough). */
+/* Error handling, limits and Lua's hook-free corners.
+ *
+ * Lua runs message handlers, and finalizers, with hooks off. A handler that
+ * spins there would never meet the deadline, so: message handlers are
+ * skipped once a limit tripped (the trip error must reach the top), and
+ * finalizers never run — setmetatable accepts a metatable with __gc but the
+ * object is attached while __gc is hidden, so Lua never marks it
+ * finalizable (a __gc added to the metatable later is ignored by Lua too).
+ *
+ * pcall, xpcall and coroutine.resume/wrap run exhaustion_check where the
+ * error is raised (a message handler) or before a failed coroutine is
+ * reset, so a memory bomb inside them is judged while its memory is still
+ * reachable; once the cap is truly exhausted the error they catch is the
+ * trip, and the next instruction raises it again. */
+
+/* The value a message handler hands back: the trip once a limit tripped. */
+static int trip_or(lua_State *L, int idx)
+{
+    hlua_env *e = env_of(L);
+    if (exhaustion_check(L, e) || limit_tripped(e)) {
+        lua_sethook(L, deadline_hook, LUA_MASKCOUNT, 1);
+        lua_pushlightuserdata(L, (void *)&trip_sentinel);
+        return 1;
+    }
+    lua_pushvalue(L, idx);
+    return 1;
+}
+
 static int guarded_msgh(lua_State *L)
 {
-    if (env_of(L)->tripped) return 1;
+    if (exhaustion_check(L, env_of(L)) || env_of(L)->tripped) return trip_or(L, 1);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, 1);
     return 1;
+}
+
+static int pcall_msgh(lua_State *L) { return trip_or(L, 1); }
+
+static int pcall_done(lua_State *L, int status, lua_KContext extra)
+{
+    if (status != LUA_OK && status != LUA_YIELD) {
+        lua_pushboolean(L, 0);
+        lua_pushvalue(L, -2);
+        return 2;
+    }
+    return lua_gettop(L) - (int)extra;
+}
+
+/* pcall(f, ...): the stock one, plus a message handler for the checks. */
+static int sandbox_pcall(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    lua_pushcfunction(L, pcall_msgh);
+    lua_insert(L, 1);
+    lua_pushboolean(L, 1);
+    lua_insert(L, 2);
+    int st = lua_pcallk(L, lua_gettop(L) - 3, LUA_MULTRET, 1, 1, pcall_done);
+    return pcall_done(L, st, 1);
 }
 
 static int xpcall_done(lua_State *L, int status, lua_KContext ctx)
@@ -203,15 +323,128 @@ static int sandbox_xpcall(lua_State *L)
     return xpcall_done(L, LUA_OK, 0);
 }
 
+/* Resume co with the n values on L's top: returns how many results it
+ * moved onto L, or -1 with the error on L's top. The checks run while co's
+ * stack is intact. */
+static int resume_checked(lua_State *L, lua_State *co, int n)
+{
+    if (lua_status(co) == LUA_OK && lua_gettop(co) == 0) {
+        lua_pushliteral(L, "cannot resume dead coroutine");
+        return -1;
+    }
+    if (!lua_checkstack(co, n)) {
+        lua_pushliteral(L, "too many arguments to resume");
+        return -1;
+    }
+    lua_xmove(L, co, n);
+    int nres;
+    hlua_env *e = env_of(L);
+    lua_State *was = e->running;
+    e->running = co;
+    int st = lua_resume(co, L, n, &nres);
+    e->running = was;
+    if (st == LUA_OK || st == LUA_YIELD) {
+        if (!lua_checkstack(L, nres + 1)) {
+            lua_pop(co, nres);
+            lua_pushliteral(L, "too many results to resume");
+            return -1;
+        }
+        lua_xmove(co, L, nres);
+        return nres;
+    }
+    if (exhaustion_check(co, e) || limit_tripped(e)) {
+        lua_pushlightuserdata(L, (void *)&trip_sentinel);
+        return -1;
+    }
+    lua_xmove(co, L, 1);
+    return -1;
+}
+
+static int sandbox_resume(lua_State *L)
+{
+    lua_State *co = lua_tothread(L, 1);
+    luaL_argexpected(L, co, 1, "coroutine");
+    int nres = resume_checked(L, co, lua_gettop(L) - 1);
+    if (nres >= 0) {
+        lua_pushboolean(L, 1);
+        lua_replace(L, 1);                   /* true, results */
+        return nres + 1;
+    }
+    lua_pushboolean(L, 0);
+    lua_insert(L, -2);
+    return 2;
+}
+
+static int wrap_call(lua_State *L)
+{
+    lua_State *co = lua_tothread(L, lua_upvalueindex(1));
+    int nres = resume_checked(L, co, lua_gettop(L));
+    if (nres >= 0) return nres;
+    if (lua_type(L, -1) == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) == &trip_sentinel) return raise_trip(L);
+    int st = lua_status(co);
+    if (st != LUA_OK && st != LUA_YIELD) {
+        lua_resetthread(co);                 /* close its to-be-closed variables */
+        if (lua_type(L, -1) == LUA_TSTRING) {   /* like the stock wrap: add where it was called */
+            luaL_where(L, 1);
+            lua_insert(L, -2);
+            lua_concat(L, 2);
+        }
+    }
+    return lua_error(L);
+}
+
+static int sandbox_wrap(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_State *co = lua_newthread(L);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, co, 1);
+    lua_pushcclosure(L, wrap_call, 1);
+    return 1;
+}
+
 static int sandbox_setmetatable(lua_State *L)
 {
-    if (lua_type(L, 2) == LUA_TTABLE && (lua_pushliteral(L, "__gc"), lua_rawget(L, 2)) != LUA_TNIL)
-        return luaL_error(L, "__gc metamethods are not available to Lambda handlers");
     lua_settop(L, 2);
+    bool hide_gc = lua_type(L, 2) == LUA_TTABLE && (lua_pushliteral(L, "__gc"), lua_rawget(L, 2)) != LUA_TNIL;
+    if (hide_gc) {                       /* stack: t, mt, gc */
+        lua_pushliteral(L, "__gc");
+        lua_pushnil(L);
+        lua_rawset(L, 2);
+    }
     lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, 2, 1);
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    int st = lua_pcall(L, 2, 1, 0);      /* the real one: __metatable may refuse */
+    if (hide_gc) {
+        lua_pushliteral(L, "__gc");
+        lua_pushvalue(L, 3);
+        lua_rawset(L, 2);
+    }
+    if (st != LUA_OK) return lua_error(L);
     return 1;
+}
+
+/* table.sort(t [, comp]): the sort loop is C, and so are comparisons made
+ * without a Lua comparator (no hook runs in either). For big tables a Lua
+ * comparator is put in, so the count hook runs between comparisons. */
+#define SORT_UNGUARDED_MAX 20000
+static int sandbox_sort(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_settop(L, 2);
+    bool lua_comp = lua_type(L, 2) == LUA_TFUNCTION && !lua_iscfunction(L, 2);
+    if (!lua_comp && luaL_len(L, 1) > SORT_UNGUARDED_MAX) {
+        lua_pushvalue(L, lua_upvalueindex(2));         /* factory(comp) -> Lua comparator */
+        lua_pushvalue(L, 2);
+        lua_call(L, 1, 1);
+        lua_replace(L, 2);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));             /* the real sort */
+    lua_insert(L, 1);
+    lua_call(L, 2, 0);
+    return 0;
 }
 
 /* os.getenv(name): the function's own variables and Lambda's, never the host's. */
@@ -341,7 +574,11 @@ static int setup_body(lua_State *L)
     lua_setfield(L, -2, "setmetatable");
     lua_pushcfunction(L, sandbox_require);
     lua_setfield(L, -2, "require");
+    lua_pushcfunction(L, sandbox_pcall);
+    lua_setfield(L, -2, "pcall");
     lua_pop(L, 1);
+    lua_pushlightuserdata(L, e);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &env_key);
 
     static const luaL_Reg libs[] = {
         { LUA_STRLIBNAME, luaopen_string }, { LUA_TABLIBNAME, luaopen_table },
@@ -356,6 +593,22 @@ static int setup_body(lua_State *L)
     lua_getglobal(L, LUA_STRLIBNAME);
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");            /* bytecode is useless here: load takes text only */
+    hlua_open_patterns(L, lua_gettop(L));   /* find/match/gmatch/gsub that meet the deadline */
+    lua_pop(L, 1);
+    lua_getglobal(L, LUA_COLIBNAME);
+    lua_pushcfunction(L, sandbox_resume);
+    lua_setfield(L, -2, "resume");
+    lua_pushcfunction(L, sandbox_wrap);
+    lua_setfield(L, -2, "wrap");
+    lua_pop(L, 1);
+    lua_getglobal(L, LUA_TABLIBNAME);
+    lua_getfield(L, -1, "sort");
+    if (luaL_loadstring(L, "local comp = ...\n"
+                           "if comp == nil then return function(a, b) return a < b end end\n"
+                           "return function(a, b) return comp(a, b) end") != LUA_OK)
+        return lua_error(L);
+    lua_pushcclosure(L, sandbox_sort, 2);
+    lua_setfield(L, -2, "sort");
     lua_pop(L, 1);
 
     /* aws.dynamodb as its own module name too. */
@@ -423,6 +676,7 @@ static int setup_body(lua_State *L)
 static int on_error(lua_State *L)
 {
     if (lua_type(L, 1) == LUA_TLIGHTUSERDATA && lua_touserdata(L, 1) == &trip_sentinel) return 1;
+    if (exhaustion_check(L, env_of(L))) return trip_or(L, 1);
     lua_createtable(L, 0, 3);
     int t = lua_gettop(L);
     if (lua_type(L, 1) == LUA_TTABLE) {
@@ -595,6 +849,7 @@ int hlua_env_new(const hlua_env_config *cfg, hg_buf *log, hlua_env **out, char *
     env->memory_mb = cfg->memory_mb > 0 ? cfg->memory_mb : 128;
     env->limit = cfg->memory_limit ? cfg->memory_limit : (size_t)env->memory_mb << 20;
     if (!env->limit) env->limit = DEFAULT_MEMORY;
+    env->slack = env->limit / 8 > ((size_t)1 << 20) ? env->limit / 8 : (size_t)1 << 20;
     env->handler_ref = LUA_NOREF;
     env->function_name = dup_or_empty(cfg->function_name);
     env->function_arn = dup_or_empty(cfg->function_arn);
@@ -613,6 +868,7 @@ int hlua_env_new(const hlua_env_config *cfg, hg_buf *log, hlua_env **out, char *
         return hg_err_internal(err, "cannot create a Lua state within %zu bytes", env->limit);
     }
     env->L = L;
+    env->running = L;
     *(hlua_env **)lua_getextraspace(L) = env;
     double init_timeout = cfg->init_timeout_s > 0 ? cfg->init_timeout_s : DEFAULT_INIT_TIMEOUT;
     env->deadline = now_mono() + init_timeout;
@@ -695,24 +951,35 @@ int hlua_env_new(const hlua_env_config *cfg, hg_buf *log, hlua_env **out, char *
 
 /* ---- invocation ------------------------------------------------------------ */
 
-typedef struct invoke_args {
-    hlua_env *env;
-    const cJSON *event;     /* NULL: {} */
-} invoke_args;
-
-static int invoke_body(lua_State *L)
+/* The event text as Lua values (argument: the invocation). The text is the
+ * caller's, alive for the whole invoke; nothing here owns C memory. */
+static int decode_event(lua_State *L)
 {
-    invoke_args *a = lua_touserdata(L, 1);
-    hlua_env *e = a->env;
-    const hlua_invocation *inv = e->inv;
+    const hlua_invocation *inv = lua_touserdata(L, 1);
     lua_settop(L, 0);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, e->handler_ref);
-    if (a->event) {
-        hlua_push_json_raw(L, a->event, HLUA_EVENT_MAX_DEPTH);
+    if (inv->payload && inv->payload_len) {
+        hlua_json_decode(L, inv->payload, inv->payload_len, HLUA_EVENT_MAX_DEPTH, "the event");
     } else {
         lua_newtable(L);
         hlua_mark_object(L, -1);
     }
+    return 1;
+}
+
+/* The result (argument) as JSON text. */
+static int encode_result(lua_State *L)
+{
+    hlua_json_encode(L, 1, HLUA_EVENT_MAX_DEPTH, NULL);
+    return 1;
+}
+
+/* handler(event, context): argument 1 is the env, 2 the decoded event. */
+static int invoke_body(lua_State *L)
+{
+    hlua_env *e = lua_touserdata(L, 1);
+    const hlua_invocation *inv = e->inv;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, e->handler_ref);
+    lua_insert(L, 2);                       /* handler, event */
     lua_createtable(L, 0, 10);
     set_str(L, "aws_request_id", inv->request_id);
     set_str(L, "function_name", e->function_name);
@@ -731,6 +998,15 @@ static int invoke_body(lua_State *L)
     return 1;
 }
 
+/* A protected step of the invocation failed: its status. */
+typedef enum step_end { STEP_OK, STEP_LIMIT, STEP_ERROR } step_end;
+
+static step_end step_status(hlua_env *env, int st)
+{
+    if (env->timed_out || env->oom || st == LUA_ERRMEM) return STEP_LIMIT;
+    return st == LUA_OK ? STEP_OK : STEP_ERROR;
+}
+
 /* "2026-11-28T12:00:00.123Z" (UTC, milliseconds) into buf. */
 static void iso_now(char *buf, size_t cap)
 {
@@ -747,61 +1023,84 @@ int hlua_env_invoke(hlua_env *env, const hlua_invocation *inv, hlua_result *out,
 {
     memset(out, 0, sizeof *out);
     if (!hlua_env_reusable(env)) return hg_err_internal(err, "this execution environment was stopped and cannot run again");
-    cJSON *event = NULL;
-    if (inv->payload && inv->payload_len) {
-        event = cJSON_ParseWithLength(inv->payload, inv->payload_len);
-        if (!event) {
-            out->status = HLUA_ERROR;
-            out->payload = take_text(simple_error("Runtime.UnmarshalError",
-                                                  "Unable to parse the event as JSON (malformed or nested too deeply)"),
-                                     &out->payload_len);
-            return out->payload ? 0 : hg_err_internal(err, "out of memory");
-        }
-    }
     lua_State *L = env->L;
     env->inv = inv;
     env->log = inv->log;
     env->deadline = inv->deadline;
     lua_settop(L, 0);
-    invoke_args a = { env, event };
-    lua_pushcfunction(L, on_error);
-    lua_pushcfunction(L, invoke_body);
-    lua_pushlightuserdata(L, &a);
-    int st = lua_pcall(L, 1, 1, 1);
-    cJSON_Delete(event);
 
+    /* 1. the event; 2. the handler; 3. its result as text. Each step runs
+     * protected, and the limits are checked after each: a caught trip never
+     * turns into a success. */
     cJSON *payload = NULL;
-    if (env->timed_out) {
-        char when[64];
-        iso_now(when, sizeof when);
-        out->status = HLUA_TIMEOUT;
-        payload = simple_error("Sandbox.Timedout", "%s %s Task timed out after %.2f seconds", when,
-                               inv->request_id ? inv->request_id : "", inv->timeout_s);
-    } else if (env->oom || st == LUA_ERRMEM) {
-        env->oom = true;
-        out->status = HLUA_OOM;
-        payload = simple_error("Runtime.OutOfMemory",
-                               "RequestId: %s Error: Runtime exited with error: the function used more than "
-                               "its %d MB of memory", inv->request_id ? inv->request_id : "", env->memory_mb);
-    } else if (st != LUA_OK) {
+    const char *text = NULL;
+    size_t text_len = 0;
+    step_end end = STEP_OK;
+    lua_pushcfunction(L, decode_event);
+    lua_pushlightuserdata(L, (void *)inv);
+    int st = lua_pcall(L, 1, 1, 0);                 /* -> event */
+    end = step_status(env, st);
+    if (end == STEP_ERROR) {
         out->status = HLUA_ERROR;
-        payload = error_payload(L, "Error", NULL);
-    } else {
-        char msg[256];
-        cJSON *v = hlua_to_json(L, -1, HLUA_EVENT_MAX_DEPTH, msg, sizeof msg);
-        if (v) {
-            out->status = HLUA_OK;
-            payload = v;
-        } else {
+        payload = simple_error("Runtime.UnmarshalError", "Unable to unmarshal input: %s",
+                               lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "invalid JSON");
+    }
+    if (end == STEP_OK) {
+        lua_pushcfunction(L, on_error);             /* 2 */
+        lua_pushcfunction(L, invoke_body);
+        lua_pushlightuserdata(L, env);
+        lua_pushvalue(L, 1);
+        st = lua_pcall(L, 2, 1, 2);                 /* -> result at 3 */
+        end = step_status(env, st);
+        if (end == STEP_ERROR) {
             out->status = HLUA_ERROR;
-            payload = simple_error("Runtime.MarshalError", "Unable to marshal response: %s", msg);
+            payload = error_payload(L, "Error", NULL);
         }
+    }
+    if (end == STEP_OK) {
+        lua_pushcfunction(L, encode_result);
+        lua_insert(L, -2);
+        st = lua_pcall(L, 1, 1, 0);                 /* -> text */
+        end = step_status(env, st);
+        if (end == STEP_ERROR) {
+            out->status = HLUA_ERROR;
+            payload = simple_error("Runtime.MarshalError", "Unable to marshal response: %s",
+                                   lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "unknown error");
+        } else if (end == STEP_OK) {
+            out->status = HLUA_OK;
+            text = lua_tolstring(L, -1, &text_len);   /* a string already: no allocation */
+        }
+    }
+    if (end == STEP_LIMIT) {
+        if (env->timed_out) {
+            char when[64];
+            iso_now(when, sizeof when);
+            out->status = HLUA_TIMEOUT;
+            payload = simple_error("Sandbox.Timedout", "%s %s Task timed out after %.2f seconds", when,
+                                   inv->request_id ? inv->request_id : "", inv->timeout_s);
+        } else {
+            env->oom = true;
+            out->status = HLUA_OOM;
+            payload = simple_error("Runtime.OutOfMemory",
+                                   "RequestId: %s Error: Runtime exited with error: the function used more "
+                                   "than its %d MB of memory", inv->request_id ? inv->request_id : "",
+                                   env->memory_mb);
+        }
+    }
+    if (text) {
+        out->payload = malloc(text_len + 1);
+        if (out->payload) {
+            memcpy(out->payload, text, text_len);
+            out->payload[text_len] = '\0';
+            out->payload_len = text_len;
+        }
+    } else {
+        out->payload = take_text(payload, &out->payload_len);
     }
     lua_settop(L, 0);
     env->inv = NULL;
     env->log = NULL;
-    out->peak_memory = env->peak;
-    out->payload = take_text(payload, &out->payload_len);
+    out->peak_memory = env->peak < env->limit ? env->peak : env->limit;
     if (!out->payload) return hg_err_internal(err, "out of memory writing the invocation's result");
     return 0;
 }

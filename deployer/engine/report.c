@@ -24,6 +24,7 @@
  * Callers hold the run's mutex when workers may be printing.
  */
 #include "eng_internal.h"
+#include "secrets.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -174,7 +175,9 @@ void rep_outputs(eng_run_ctx *r, const cJSON *outputs)
     if (!outputs || !outputs->child) return;
     if (r->o->json) {
         cJSON *ev = event("outputsEvent");
-        cJSON_AddItemToObject(ev, "outputs", cJSON_Duplicate(outputs, 1));
+        cJSON *shown = cJSON_Duplicate(outputs, 1);
+        secrets_blind(shown);   /* as the text form: "[secret]", never the plaintext */
+        cJSON_AddItemToObject(ev, "outputs", shown);
         emit_json(r, ev);
         return;
     }

@@ -14,6 +14,17 @@
  *     exhaustion_check where errors are caught (pcall, xpcall, resume).
  *   - time: a count hook every HOOK_EVERY instructions compares
  *     CLOCK_MONOTONIC with the deadline.
+ *   - C functions the hook cannot see (it counts VM instructions only):
+ *       string.find/match/gmatch/gsub  own matcher (pattern.c), polls every 2048 steps
+ *       string.rep                     own, doubling copy, polls between copies
+ *       json.encode/decode, event in,  own codec (json.c), polls every 4096 values
+ *         result out
+ *       table.sort                     tables over 20000 get a Lua comparator (hook runs)
+ *       string.format                  stock: widths/precisions over 2 digits are refused
+ *       table.concat, string.upper/    stock, linear in their output, which the memory
+ *         lower/reverse/byte, utf8.*      cap bounds; the hook runs between calls
+ *       message handlers, finalizers   run with hooks off: skipped once tripped / never run
+ *     hlua_poll is the check those loops call.
  * Once either limit trips, the hook raises on every instruction of every
  * coroutine with a private light-userdata error, so a handler's pcall can
  * catch it only to have the very next instruction raise again; the flags are

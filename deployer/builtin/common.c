@@ -222,10 +222,24 @@ int hangar_run_command(int argc, char **argv, const hangar_globals *g, eng_mode 
     hg_err err = {0};
     if (all) {
         o.stack = stack_flag;   /* one stack name for every project; eng_run_all falls back to HANGAR_STACK */
-        if (hangar_open(&gl, NULL, &db, &aws, &err) < 0 || eng_run_all(db, aws, o.dir, &o, &err) < 0)
-            ret = hangar_error("%s", err.message);
-        else
-            ret = 0;
+        if (hangar_open(&gl, NULL, &db, &aws, &err) < 0) { ret = hangar_error("%s", err.message); goto out; }
+        if ((mode == ENG_UP || mode == ENG_DESTROY) && !skip_preview && !yes) {
+            /* a terminal: every stack's preview, then one question, as for a single stack */
+            eng_opts p = o;
+            p.mode = ENG_PREVIEW;
+            if (mode == ENG_UP && eng_run_all(db, aws, o.dir, &p, &err) < 0) {
+                ret = hangar_error("%s", err.message);
+                goto out;
+            }
+            if (!confirm(mode == ENG_UP ? "\nDo you want to perform this update?"
+                                        : "Do you want to destroy every stack below this folder?")) {
+                ret = hangar_error("confirmation declined, not proceeding with the %s",
+                                   mode == ENG_UP ? "update" : "destroy");
+                goto out;
+            }
+            putchar('\n');
+        }
+        ret = eng_run_all(db, aws, o.dir, &o, &err) < 0 ? hangar_error("%s", err.message) : 0;
         goto out;
     }
     if (hangar_stack_pick(&gl, stack_flag, &stack) < 0) goto out;

@@ -313,3 +313,19 @@ def test_up_all_json_events(hangar, tmp_path):
     evs = events(p.stdout)
     assert [e["status"] for e in evs if e["type"] == "stackEvent"] == ["skipped", "skipped"]
     assert [s["status"] for s in evs[-1]["stacks"]] == ["skipped", "skipped"]
+
+
+def test_interactive_up_all_asks_too(hangar, tmp_path, ddb):
+    root = str(tmp_path / "stacks")
+    table_project(os.path.join(root, "one"), name="one")
+    table_project(os.path.join(root, "two"), name="two")
+    before = set(tables(ddb))
+    rc, out, err = run_on_pty(hangar, root, "no", "up", "--all", "--stack", "dev")
+    assert rc != 0 and "Do you want to perform this update? yes/no:" in out, (out, err)
+    assert out.count("+ 1 to create") == 2 and "created" not in out, out
+    assert set(tables(ddb)) == before
+    rc, out, err = run_on_pty(hangar, root, "yes", "up", "--all", "--stack", "dev")
+    assert rc == 0, (out, err)
+    ask_at = out.find("yes/no:")
+    assert out[:ask_at].count("+ 1 to create") == 2 and out[ask_at:].count("+ 1 created") == 2, out
+    assert len(set(tables(ddb)) - before) == 2

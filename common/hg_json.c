@@ -16,3 +16,11 @@ void hg_json_set(cJSON *o, const char *key, cJSON *v)
     else
         cJSON_AddItemToObject(o, key, v);
 }
+
+cJSON *hg_json_parse_body(const char *body, size_t len)
+{
+    if (len == 0) return cJSON_CreateObject();
+    /* len + 1 takes the NUL in, so require_null_terminated rejects any
+     * byte after the value */
+    return cJSON_ParseWithLengthOpts(body, len + 1, NULL, 1);
+}

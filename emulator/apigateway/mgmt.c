@@ -273,7 +273,11 @@ int apigw_create_rest_api(apigw_ctx *c, hg_err *err)
     cJSON_AddStringToObject(api, "apiKeySource", ks ? ks : "HEADER");
     const cJSON *ec = cJSON_GetObjectItemCaseSensitive(c->in, "endpointConfiguration");
     const cJSON *types = cJSON_GetObjectItemCaseSensitive(ec, "types");
-    if (types && cJSON_GetArraySize(types) > 0) {
+    if (ec && !cJSON_IsNull(ec) && !cJSON_IsObject(ec))
+        rc = apigw_bad_request(err, "Invalid endpointConfiguration: expected an object with a types list");
+    else if (types && !cJSON_IsNull(types) && !cJSON_IsArray(types))
+        rc = apigw_bad_request(err, "Invalid endpointConfiguration: types must be a list");
+    if (cJSON_IsArray(types) && cJSON_GetArraySize(types) > 0) {
         const cJSON *t;
         cJSON_ArrayForEach(t, types)
             if (!cJSON_IsString(t) || !one_of(t->valuestring, ENDPOINT_TYPES))
@@ -287,6 +291,8 @@ int apigw_create_rest_api(apigw_ctx *c, hg_err *err)
     rc |= copy_member(api, c->in, "policy", cJSON_String, err);
     rc |= copy_member(api, c->in, "tags", cJSON_Object, err);
     const cJSON *dis = cJSON_GetObjectItemCaseSensitive(c->in, "disableExecuteApiEndpoint");
+    if (dis && !cJSON_IsNull(dis) && !cJSON_IsBool(dis))
+        rc = apigw_bad_request(err, "Invalid disableExecuteApiEndpoint: expected a boolean");
     cJSON_AddBoolToObject(api, "disableExecuteApiEndpoint", cJSON_IsTrue(dis));
     cJSON_AddStringToObject(api, "rootResourceId", root);
 

@@ -14,6 +14,7 @@
 #include "apigw_mgmt.h"
 
 #include <string.h>
+#include "hg_json.h"
 #include "auth.h"
 #include "config.h"
 #include "service.h"
@@ -131,7 +132,7 @@ static void write_error(hg_response *resp, const hg_err *err)
 static int run(const apigw_route *r, apigw_ctx *c, hg_err *err)
 {
     if (!(r->flags & RAW_BODY)) {
-        c->in = c->req->body_len ? cJSON_ParseWithLength(c->req->body, c->req->body_len) : cJSON_CreateObject();
+        c->in = hg_json_parse_body(c->req->body, c->req->body_len);
         if (!c->in || !cJSON_IsObject(c->in))
             return apigw_bad_request(err, "Invalid request body: expected a JSON object");
     }

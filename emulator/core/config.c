@@ -28,6 +28,9 @@ static const char usage[] =
 "  --ttl-interval S    seconds between DynamoDB TTL expiry sweeps (default 5;\n"
 "                      fractions allowed)\n"
 "  --threads N         HTTP worker threads (default: number of CPUs, min 2)\n"
+"  --connection-timeout S\n"
+"                      close a connection idle (or trickling bytes) for S seconds\n"
+"                      (default 120)\n"
 "  --lambda-idle S     seconds before an idle Lambda execution environment is\n"
 "                      reclaimed (default 600)\n"
 "  --lambda-retry-delay S\n"
@@ -62,6 +65,7 @@ int hg_config_parse(hg_config *cfg, int argc, char **argv, FILE *out, FILE *err)
     cfg->log_level = HG_LOG_INFO;
     cfg->ttl_interval = 5.0;
     cfg->lambda_idle_s = 600;
+    cfg->conn_timeout_s = 120;
     cfg->lambda_retry_s = 1;
     cfg->threads = ncpu < 2 ? 2 : (unsigned)(ncpu > 64 ? 64 : ncpu);
 
@@ -112,6 +116,9 @@ int hg_config_parse(hg_config *cfg, int argc, char **argv, FILE *out, FILE *err)
         } else if (strcmp(name, "--iam") == 0) {
             if (!val || !*val) goto bad_value;
             cfg->iam_file = val;
+        } else if (strcmp(name, "--connection-timeout") == 0) {
+            if (!val || hg_parse_u64z(val, 86400, &u) != 0 || u == 0) goto bad_value;
+            cfg->conn_timeout_s = (unsigned)u;
         } else if (strcmp(name, "--threads") == 0) {
             if (!val || hg_parse_u64z(val, 256, &u) != 0 || u == 0) goto bad_value;
             cfg->threads = (unsigned)u;

@@ -18,6 +18,7 @@ typedef struct hg_config {
     hg_log_level log_level;
     double       ttl_interval;  /* seconds between TTL sweeps */
     unsigned     threads;       /* HTTP worker threads */
+    unsigned     conn_timeout_s;/* idle connections (slow clients) are closed after this */
     double       lambda_idle_s; /* idle Lambda environments are reclaimed after this */
     double       lambda_retry_s;/* first retry delay of a failed Event invoke (second: 2x) */
     int          auth_enforce;  /* --auth enforce: SigV4 verified, IAM policies evaluated */

@@ -264,7 +264,7 @@ int hg_server_start(hg_server **out, unsigned *bound_port, hg_err *err)
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)hg_cfg.threads,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+        MHD_OPTION_CONNECTION_TIMEOUT, hg_cfg.conn_timeout_s,
         /* libmicrohttpd zeroes a connection's pool between requests: 16 KB
          * holds any AWS client's headers and halves that cost vs the 32 KB default */
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),

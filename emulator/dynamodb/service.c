@@ -6,6 +6,7 @@
 #include "ddb.h"
 
 #include <string.h>
+#include "hg_json.h"
 #include <zlib.h>
 #include "auth.h"
 #include "config.h"
@@ -134,7 +135,7 @@ static void handle(hg_request *req, hg_response *resp)
         return;
     }
     /* body is NUL-terminated (http.h): parsing through the NUL rejects trailing garbage */
-    cJSON *in = req->body_len ? cJSON_ParseWithLengthOpts(req->body, req->body_len + 1, NULL, 1) : cJSON_CreateObject();
+    cJSON *in = hg_json_parse_body(req->body, req->body_len);
     if (!in || !cJSON_IsObject(in)) {
         hg_err_set(&err, 400, "SerializationException",
                    in ? "Start of structure or map expected: the request body must be a JSON object"

@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include "hg_json.h"
 #include "auth.h"
 #include "config.h"
 #include "service.h"
@@ -204,7 +205,7 @@ static void handle(hg_request *req, hg_response *resp)
     if (authorize(req, route, &r, &err) != 0) { write_error(resp, &err); return; }
     r.qualifier = hg_req_query(req, "Qualifier");
     if (!route->raw_body && req->body_len > 0) {
-        r.body = cJSON_ParseWithLength(req->body, req->body_len);
+        r.body = hg_json_parse_body(req->body, req->body_len);
         if (!cJSON_IsObject(r.body)) {
             hg_err_set(&err, 400, "InvalidRequestContentException", r.body
                        ? "Could not parse request body into json: the request body must be a JSON object"

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include "hg_json.h"
 #include "auth.h"
 #include "config.h"
 #include "service.h"
@@ -52,9 +53,7 @@ static void handle(hg_request *req, hg_response *resp)
         write_error(resp, &err);
         return;
     }
-    /* require_null_terminated: trailing bytes after the object are an error,
-     * not ignored (the body is NUL-terminated, http.h) */
-    cJSON *in = req->body_len ? cJSON_ParseWithLengthOpts(req->body, req->body_len + 1, NULL, 1) : cJSON_CreateObject();
+    cJSON *in = hg_json_parse_body(req->body, req->body_len);
     if (!in || !cJSON_IsObject(in)) {
         hg_err_set(&err, 400, "SerializationException",
                    in ? "Start of structure or map expected: the request body must be a JSON object"

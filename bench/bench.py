@@ -782,9 +782,11 @@ def main():
     stamp = datetime.datetime.now().strftime("%Y-%m-%d-%H%M")
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
-    if subprocess.run(["git", "-C", ROOT, "diff", "--quiet", "HEAD", "--", ".", ":(exclude)bench"]).returncode:
+    if os.environ.get("BENCH_COMMIT"):
+        commit = f"{os.environ['BENCH_COMMIT']} (exported with --at-commit, built clean)"
+    elif subprocess.run(["git", "-C", ROOT, "diff", "--quiet", "HEAD", "--", ".", ":(exclude)bench"]).returncode:
         commit += " plus uncommitted changes outside bench/"
-    if os.environ.get("BENCH_BUILD"):
+    elif os.environ.get("BENCH_BUILD"):
         commit += f" (binaries from BENCH_BUILD={os.environ['BENCH_BUILD']})"
     res = {"started": datetime.datetime.now().isoformat(timespec="seconds"), "commit": commit,
            "machine": machine_info(), "quick": opts.quick, "scenarios": chosen,

@@ -875,8 +875,9 @@ int hlua_env_new(const hlua_env_config *cfg, hg_buf *log, hlua_env **out, char *
     }
     lua_State *L = lua_newstate(capped_alloc, env);
     if (!L) {
+        size_t limit = env->limit;           /* read before env is freed */
         hlua_env_free(env);
-        return hg_err_internal(err, "cannot create a Lua state within %zu bytes", env->limit);
+        return hg_err_internal(err, "cannot create a Lua state within %zu bytes", limit);
     }
     env->L = L;
     env->running = L;

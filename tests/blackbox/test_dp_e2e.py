@@ -65,6 +65,8 @@ class Hangar:
         env.pop("HANGAR_STACK", None)
         env.pop("PULUMI_STACK", None)
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+        # secrets are encrypted as Pulumi's passphrase provider does, which needs one
+        env.setdefault("PULUMI_CONFIG_PASSPHRASE", "hangar-e2e")
         return env
 
     def run(self, *args, cwd=None, endpoint=None, check=None, stdin=subprocess.DEVNULL, timeout=60):

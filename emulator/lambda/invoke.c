@@ -145,7 +145,7 @@ static char *dup_text(const char *s, size_t *len)
 /* Run f once with payload (valid JSON text). 0 with *out filled (a function
  * error is a success of the invoke), -1 with err (throttled, internal). */
 static int run_once(hg_store *s, const lambda_fn *f, const char *request_id,
-                    const char *payload, size_t len, hg_buf *log, run_result *out, hg_err *err)
+                    const char *payload, size_t len, double max_s, hg_buf *log, run_result *out, hg_err *err)
 {
     memset(out, 0, sizeof *out);
     lambda_lease *lease = NULL;
@@ -167,9 +167,11 @@ static int run_once(hg_store *s, const lambda_fn *f, const char *request_id,
         out->function_error = true;
         init_error = NULL;
     } else {
+        /* the caller's limit (API Gateway's integration timeout) may be shorter */
+        double limit = max_s > 0 && max_s < f->timeout_s ? max_s : f->timeout_s;
         hlua_invocation inv = {
             .request_id = request_id, .payload = payload, .payload_len = len,
-            .deadline = t0 + f->timeout_s, .timeout_s = f->timeout_s, .log = log,
+            .deadline = t0 + limit, .timeout_s = limit, .log = log,
         };
         if (hlua_env_invoke(lambda_lease_env(lease), &inv, &res, err) != 0) {
             lambda_pool_return(lease);
@@ -179,7 +181,7 @@ static int run_once(hg_store *s, const lambda_fn *f, const char *request_id,
         char when[32];
         rfc3339_now(when);
         if (res.status == HLUA_TIMEOUT)
-            hg_buf_printf(log, "%s %s Task timed out after %.2f seconds\n", when, request_id, f->timeout_s);
+            hg_buf_printf(log, "%s %s Task timed out after %.2f seconds\n", when, request_id, limit);
         else if (res.status != HLUA_OK)   /* the error as the runtimes log it */
             hg_buf_printf(log, "%s\t%s\tERROR\tInvoke Error \t%.*s\n", when, request_id,
                           (int)(res.payload_len > 2048 ? 2048 : res.payload_len), res.payload ? res.payload : "");
@@ -414,7 +416,7 @@ static void async_run(async_item *it)
     hg_buf_init(&log, LOG_CAP);
     run_result rr;
     int failed;
-    if (run_once(s, f, it->request_id, it->len ? it->payload : "{}", it->len ? it->len : 2, &log, &rr, &err) != 0) {
+    if (run_once(s, f, it->request_id, it->len ? it->payload : "{}", it->len ? it->len : 2, 0, &log, &rr, &err) != 0) {
         failed = 1;
         hg_log(HG_LOG_INFO, "lambda %s: event attempt %d failed: %s", it->name, it->attempt + 1, err.message);
     } else {
@@ -510,7 +512,7 @@ void lambda_async_shutdown(void)
 
 static int invoke(const char *region, const char *function, const char *invocation_type,
                   const char *request_id, const char *payload, size_t len, bool want_tail,
-                  lambda_invoke_result *out, hg_err *err)
+                  double max_s, lambda_invoke_result *out, hg_err *err)
 {
     memset(out, 0, sizeof *out);
     inv_type type;
@@ -560,7 +562,7 @@ static int invoke(const char *region, const char *function, const char *invocati
     hg_buf log;
     hg_buf_init(&log, LOG_CAP);
     run_result rr;
-    if (run_once(s, f, request_id, len ? payload : "{}", len ? len : 2, &log, &rr, err) == 0) {
+    if (run_once(s, f, request_id, len ? payload : "{}", len ? len : 2, max_s, &log, &rr, err) == 0) {
         out->status = 200;
         out->payload = rr.payload;
         out->payload_len = rr.payload_len;
@@ -574,14 +576,21 @@ done:
     return rc;
 }
 
-int lambda_invoke(const char *region, const char *function, const char *invocation_type,
-                  const char *payload, size_t len, bool log_tail,
-                  lambda_invoke_result *out, hg_err *err)
+int lambda_invoke_within(const char *region, const char *function, const char *invocation_type,
+                         const char *payload, size_t len, bool log_tail, double max_seconds,
+                         lambda_invoke_result *out, hg_err *err)
 {
     char request_id[37];
     make_request_id(request_id);
     return invoke(region, function, invocation_type, request_id, payload ? payload : "", payload ? len : 0,
-                  log_tail, out, err);
+                  log_tail, max_seconds, out, err);
+}
+
+int lambda_invoke(const char *region, const char *function, const char *invocation_type,
+                  const char *payload, size_t len, bool log_tail,
+                  lambda_invoke_result *out, hg_err *err)
+{
+    return lambda_invoke_within(region, function, invocation_type, payload, len, log_tail, 0, out, err);
 }
 
 void lambda_invoke_result_release(lambda_invoke_result *r)
@@ -630,7 +639,7 @@ int lambda_op_invoke(lambda_req *r, hg_response *resp, hg_err *err)
 
     lambda_invoke_result res;
     if (invoke(r->region, function, type, r->http->request_id, r->http->body ? r->http->body : "",
-               r->http->body ? r->http->body_len : 0, tail, &res, err) != 0) {
+               r->http->body ? r->http->body_len : 0, tail, 0, &res, err) != 0) {
         if (err->status == 429) {
             reply_throttled(resp, err);
             return 0;

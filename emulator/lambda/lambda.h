@@ -25,6 +25,12 @@ typedef struct lambda_invoke_result {
 int  lambda_invoke(const char *region, const char *function, const char *invocation_type,
                    const char *payload, size_t len, bool log_tail,
                    lambda_invoke_result *out, hg_err *err);
+/* The same, stopping the handler after max_seconds when that is shorter
+ * than the function's own Timeout (API Gateway's integration timeout:
+ * the client gets its 504 on time instead of waiting for the function). */
+int  lambda_invoke_within(const char *region, const char *function, const char *invocation_type,
+                          const char *payload, size_t len, bool log_tail, double max_seconds,
+                          lambda_invoke_result *out, hg_err *err);
 void lambda_invoke_result_release(lambda_invoke_result *r);
 
 /* Does the function's resource policy (AddPermission statements) let

@@ -277,12 +277,14 @@ int lambda_pool_lease(hg_store *s, const lambda_fn *f, hg_buf *log, lambda_lease
     make_stream(pe->stream, sizeof pe->stream);
     char group[128];
     snprintf(group, sizeof group, "/aws/lambda/%s", f->name);
+    const cJSON *role = cJSON_GetObjectItemCaseSensitive(f->config, "Role");
     hlua_env_config cfg = {
         .function_name = f->name, .function_arn = f->arn, .function_version = "$LATEST",
         .region = f->region, .log_group = group, .log_stream = pe->stream,
         .handler = f->handler, .memory_limit = (size_t)f->memory_mb * 1024 * 1024,
         .memory_mb = f->memory_mb, .env_vars = f->env_vars, .bundle = g->bundle,
         .init_timeout_s = POOL_INIT_TIMEOUT_S,
+        .role_arn = cJSON_IsString(role) ? role->valuestring : NULL,
     };
     int rc = hlua_env_new(&cfg, log, &pe->env, init_error, err);
     if (rc != 0) {

@@ -19,6 +19,10 @@
  *   64 bits, else a float (DynamoDB keeps 38 digits, a float 17: read av.N
  *   yourself when every digit matters). B/BS give binary objects whose
  *   `.data` is the raw bytes; sets give {kind=..., values={...}}.
+ *
+ * With --auth enforce each call is first authorized against the function's
+ * execution role, as dynamodb:<Op> on every table it names, so a handler can
+ * do what its role allows and no more, as on AWS.
  */
 #include <math.h>
 #include <stdio.h>
@@ -26,8 +30,15 @@
 #include <string.h>
 #include <openssl/evp.h>
 
+#include "config.h"
+#include "ddb.h"          /* ddb_op_find: an unknown op is answered before any role check */
 #include "dynamodb.h"
+#include "iam.h"
 #include "lua_internal.h"
+
+/* runtime.c: the env's execution role ("" when none) and function name. */
+const char *hlua_role_arn(lua_State *L);
+const char *hlua_function_name(lua_State *L);
 
 static const char set_key = 's';
 static const char binary_key = 'b';
@@ -72,6 +83,34 @@ static void fix_empty_lists(cJSON *v, int depth)
     }
 }
 
+/* --auth enforce: may the function's role perform dynamodb:<op> on every
+ * table the request names (TableName, the keys of RequestItems, each
+ * TransactItems entry)? "*" when it names none, as the HTTP side decides. */
+static int authorize_role(lua_State *L, const char *op, const cJSON *in, hg_err *err)
+{
+    if (!hg_cfg.auth_enforce || !ddb_op_find(op)) return 0;
+    const char *region = hlua_region(L), *role = hlua_role_arn(L), *fn = hlua_function_name(L);
+    char action[96], arn[512];
+    snprintf(action, sizeof action, "dynamodb:%s", op);
+    int named = 0;
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(in, "TableName"), *e;
+#define CHECK_TABLE(name) do {                                                                      \
+        snprintf(arn, sizeof arn, "arn:aws:dynamodb:%s:%s:table/%.255s", region, hg_cfg.account_id, (name)); \
+        named++;                                                                                    \
+        if (iam_role_authorize(role, fn, action, arn, region, err) != 0) return -1;                 \
+    } while (0)
+    if (cJSON_IsString(t)) CHECK_TABLE(t->valuestring);
+    const cJSON *ri = cJSON_GetObjectItemCaseSensitive(in, "RequestItems");
+    if (cJSON_IsObject(ri)) cJSON_ArrayForEach(e, ri) if (e->string) CHECK_TABLE(e->string);
+    const cJSON *ti = cJSON_GetObjectItemCaseSensitive(in, "TransactItems");
+    if (cJSON_IsArray(ti)) cJSON_ArrayForEach(e, ti) {
+        t = e->child ? cJSON_GetObjectItemCaseSensitive(e->child, "TableName") : NULL;
+        if (cJSON_IsString(t)) CHECK_TABLE(t->valuestring);
+    }
+#undef CHECK_TABLE
+    return named ? 0 : iam_role_authorize(role, fn, action, "*", region, err);
+}
+
 typedef struct reply_args {
     int rc;
     const cJSON *out, *extra;
@@ -104,7 +143,7 @@ static int push_reply(lua_State *L)
 }
 
 /* ddb.<op>(request) -> result | nil, err */
-static int ddb_op(lua_State *L)
+static int l_ddb_op(lua_State *L)
 {
     const char *op = lua_tostring(L, lua_upvalueindex(1));
     if (!lua_isnoneornil(L, 1)) luaL_checktype(L, 1, LUA_TTABLE);
@@ -126,7 +165,8 @@ static int ddb_op(lua_State *L)
     hg_err err;
     hg_err_clear(&err);
     cJSON *out = NULL, *extra = NULL;
-    int rc = ddb_call(hlua_region(L), op, in, &out, &extra, &err);
+    int rc = authorize_role(L, op, in, &err);
+    if (rc == 0) rc = ddb_call(hlua_region(L), op, in, &out, &extra, &err);
     cJSON_Delete(in);
     reply_args a = { rc, out, extra, &err };
     lua_pushcfunction(L, push_reply);
@@ -139,12 +179,12 @@ static int ddb_op(lua_State *L)
 }
 
 /* __index of aws.dynamodb: make (and cache) the function for an op name. */
-static int ddb_index(lua_State *L)
+static int l_ddb_index(lua_State *L)
 {
     char name[64];
     if (lua_type(L, 2) != LUA_TSTRING || !op_name(lua_tostring(L, 2), name, sizeof name)) return 0;
     lua_pushstring(L, name);
-    lua_pushcclosure(L, ddb_op, 1);
+    lua_pushcclosure(L, l_ddb_op, 1);
     lua_pushvalue(L, 2);
     lua_pushvalue(L, -2);
     lua_rawset(L, 1);
@@ -553,7 +593,7 @@ int hlua_open_aws(lua_State *L)
     lua_createtable(L, 0, 1);
     luaL_newlib(L, ddb_helpers);
     lua_createtable(L, 0, 1);
-    lua_pushcfunction(L, ddb_index);
+    lua_pushcfunction(L, l_ddb_index);
     lua_setfield(L, -2, "__index");
     lua_setmetatable(L, -2);
     lua_setfield(L, -2, "dynamodb");

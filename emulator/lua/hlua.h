@@ -66,6 +66,9 @@ typedef struct hlua_env_config {
     const cJSON *env_vars;          /* Environment.Variables object, or NULL; copied */
     const hlua_bundle *bundle;      /* borrowed; must outlive the env */
     double      init_timeout_s;     /* module-level code's deadline */
+    const char *role_arn;           /* the function's execution role (Role), or NULL;
+                                       copied. With --auth enforce, aws.dynamodb calls
+                                       are authorized against it (iam_role_authorize). */
 } hlua_env_config;
 
 typedef struct hlua_env hlua_env;

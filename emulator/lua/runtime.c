@@ -78,6 +78,7 @@ struct hlua_env {
     /* configuration, owned copies */
     const hlua_bundle *bundle;
     char  *function_name, *function_arn, *function_version, *region, *log_group, *log_stream;
+    char  *role_arn;               /* "" when the function has none */
     int    memory_mb;
     int    handler_ref;
 };
@@ -97,6 +98,11 @@ static double now_mono(void)
 static hlua_env *env_of(lua_State *L) { return *(hlua_env **)lua_getextraspace(L); }
 
 const char *hlua_region(lua_State *L) { return env_of(L)->region; }
+
+/* For aws.c's role check (declared there: lua_internal.h is not part of
+ * this change). Borrowed, live as long as the env. */
+const char *hlua_role_arn(lua_State *L) { return env_of(L)->role_arn; }
+const char *hlua_function_name(lua_State *L) { return env_of(L)->function_name; }
 
 static char *dup_or_empty(const char *s) { return strdup(s ? s : ""); }
 
@@ -809,6 +815,7 @@ void hlua_env_free(hlua_env *env)
     free(env->region);
     free(env->log_group);
     free(env->log_stream);
+    free(env->role_arn);
     free(env);
 }
 
@@ -868,8 +875,9 @@ int hlua_env_new(const hlua_env_config *cfg, hg_buf *log, hlua_env **out, char *
     env->region = dup_or_empty(cfg->region);
     env->log_group = dup_or_empty(cfg->log_group);
     env->log_stream = dup_or_empty(cfg->log_stream);
+    env->role_arn = dup_or_empty(cfg->role_arn);
     if (!env->function_name || !env->function_arn || !env->function_version || !env->region
-        || !env->log_group || !env->log_stream) {
+        || !env->log_group || !env->log_stream || !env->role_arn) {
         hlua_env_free(env);
         return hg_err_internal(err, "out of memory");
     }

@@ -230,3 +230,81 @@ def test_auth_off_accepts_anything():
         assert ident["Arn"] == f"arn:aws:iam::{ACCOUNT}:root"
     finally:
         check_and_cleanup(e)
+
+
+# ---- Lambda execution roles: a handler's aws.dynamodb calls run as its role --------------------
+
+ROLE_HANDLER = """
+local aws = require("aws")
+local json = require("json")
+local ddb = aws.dynamodb
+function handler(event, context)
+  local got, gerr = ddb.get_item{TableName = event.table, Key = {pk = {S = "r"}}}
+  local put, perr = ddb.put_item{TableName = event.table, Item = {pk = {S = "r"}}}
+  return {get_ok = got ~= nil, get_err = gerr and gerr.code or json.null,
+          put_ok = put ~= nil, put_code = perr and perr.code or json.null,
+          put_message = perr and perr.message or json.null}
+end
+"""
+TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                                 "Action": "sts:AssumeRole"}]}
+
+
+def role_zip():
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("index.lua", ROLE_HANDLER)
+    return buf.getvalue()
+
+
+def invoke_json(lam, name, event):
+    r = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
+    body = json.loads(r["Payload"].read())
+    assert "FunctionError" not in r, body
+    return body
+
+
+def test_lambda_role_authorizes_dynamodb_calls(emu):
+    iam = client(emu, "iam", LEAD)
+    ddb = client(emu, "dynamodb", LEAD)
+    lam = client(emu, "lambda", LEAD)
+    make_table(ddb, "role-notes")
+    role = iam.create_role(RoleName="notes-reader", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]
+    iam.put_role_policy(RoleName="notes-reader", PolicyName="read-one-table", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "dynamodb:GetItem",
+             "Resource": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/role-notes"}]}))
+    lam.create_function(FunctionName="role-fn", Runtime="lua5.4", Role=role["Arn"], Handler="index.handler",
+                        Code={"ZipFile": role_zip()})
+
+    out = invoke_json(lam, "role-fn", {"table": "role-notes"})
+    assert out["get_ok"] is True and out["get_err"] is None
+    assert out["put_ok"] is False and out["put_code"] == "AccessDeniedException"
+    assert out["put_message"] == (
+        f"User: arn:aws:sts::{ACCOUNT}:assumed-role/notes-reader/role-fn is not authorized to perform: "
+        f"dynamodb:PutItem on resource: arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/role-notes because no "
+        f"identity-based policy allows the dynamodb:PutItem action")
+    assert "Item" not in ddb.get_item(TableName="role-notes", Key={"pk": {"S": "r"}})
+
+    # the role is read on every call: attaching a policy applies at once, to a warm env too
+    iam.attach_role_policy(RoleName="notes-reader", PolicyArn="arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess")
+    out = invoke_json(lam, "role-fn", {"table": "role-notes"})
+    assert out["get_ok"] is True and out["put_ok"] is True and out["put_code"] is None
+    assert ddb.get_item(TableName="role-notes", Key={"pk": {"S": "r"}})["Item"] == {"pk": {"S": "r"}}
+
+
+def test_lambda_role_not_checked_with_auth_off():
+    e = Emulator()
+    e.start()
+    try:
+        key = ("ANYKEY", "anysecret")
+        make_table(client(e, "dynamodb", key), "open-notes")
+        lam = client(e, "lambda", key)
+        lam.create_function(FunctionName="open-fn", Runtime="lua5.4", Role=f"arn:aws:iam::{ACCOUNT}:role/nobody",
+                            Handler="index.handler", Code={"ZipFile": role_zip()})
+        out = invoke_json(lam, "open-fn", {"table": "open-notes"})
+        assert out["get_ok"] is True and out["put_ok"] is True
+    finally:
+        check_and_cleanup(e)

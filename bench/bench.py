@@ -400,7 +400,8 @@ def copy_fixtures(dest):
 
 def hangar_cli(opts, home, port, *args, check=True):
     env = dict(os.environ, HANGAR_HOME=home, HANGAR_ENDPOINT=f"http://127.0.0.1:{port}",
-               AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION=REGION)
+               AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION=REGION,
+               PULUMI_CONFIG_PASSPHRASE=os.environ.get("PULUMI_CONFIG_PASSPHRASE", "hangar-bench"))
     t0 = time.perf_counter()
     r = subprocess.run([opts.hangar, *args], capture_output=True, text=True, env=env)
     secs = time.perf_counter() - t0

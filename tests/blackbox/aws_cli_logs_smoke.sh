@@ -6,49 +6,11 @@
 # Starts its own emulator (HANGAR_EMULATOR), or uses HANGAR_ENDPOINT if set.
 set -euo pipefail
 
-AWS=${AWS_CLI:-/usr/bin/aws}
-PY=/usr/bin/python3
-export AWS_ACCESS_KEY_ID=AKIDEXAMPLE
-export AWS_SECRET_ACCESS_KEY=secret
-export AWS_DEFAULT_REGION=us-east-1
-export AWS_PAGER=""
-export AWS_CONFIG_FILE=/dev/null
-export AWS_SHARED_CREDENTIALS_FILE=/dev/null
-
-workdir=$(mktemp -d)
-emu_pid=""
 follow_pid=""
-cleanup() {
-    [[ -n "$follow_pid" ]] && kill "$follow_pid" 2>/dev/null || true
-    if [[ -n "$emu_pid" ]] && kill -0 "$emu_pid" 2>/dev/null; then
-        kill "$emu_pid" 2>/dev/null || true
-        wait "$emu_pid" 2>/dev/null || true
-    fi
-    rm -rf "$workdir"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-if [[ -n "${HANGAR_ENDPOINT:-}" ]]; then
-    endpoint=$HANGAR_ENDPOINT
-else
-    [[ -x "${HANGAR_EMULATOR:-}" ]] || fail "HANGAR_EMULATOR is not an executable"
-    "$HANGAR_EMULATOR" --port 0 --host 127.0.0.1 --log-level warn \
-        >"$workdir/stdout" 2>"$workdir/stderr" &
-    emu_pid=$!
-    endpoint=""
-    for _ in $(seq 1 100); do
-        endpoint=$(sed -n 's/.*hangar-emulator listening on \(http:[^ ]*\).*/\1/p' "$workdir/stdout" | head -1)
-        [[ -n "$endpoint" ]] && break
-        kill -0 "$emu_pid" 2>/dev/null || { cat "$workdir/stderr" >&2; fail "emulator exited at start"; }
-        sleep 0.1
-    done
-    [[ -n "$endpoint" ]] || fail "emulator never printed its listening line"
-fi
+on_cleanup() { [[ -n "$follow_pid" ]] && kill "$follow_pid" 2>/dev/null || true; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/emulator.sh"
 
 logs() { "$AWS" logs --endpoint-url "$endpoint" --output json "$@"; }
-json_get() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 group="/aws/lambda/cli-smoke-$$-$RANDOM"
 now=$("$PY" -c 'import time; print(int(time.time()*1000))')
@@ -113,14 +75,5 @@ if logs describe-log-streams --log-group-name "$group" 2>"$workdir/gone.err" >/d
 fi
 grep -q ResourceNotFoundException "$workdir/gone.err" || fail "wrong error: $(cat "$workdir/gone.err")"
 
-if [[ -n "$emu_pid" ]]; then
-    kill "$emu_pid"
-    wait "$emu_pid" && rc=0 || rc=$?
-    emu_pid=""
-    [[ $rc == 0 || $rc == 143 ]] || { cat "$workdir/stderr" >&2; fail "emulator exit status $rc"; }
-    if grep -Eq "AddressSanitizer|LeakSanitizer|runtime error:" "$workdir/stderr"; then
-        cat "$workdir/stderr" >&2
-        fail "sanitizer report in emulator stderr"
-    fi
-fi
+stop_emulator_checked
 echo "aws cli logs smoke: OK"

@@ -463,7 +463,11 @@ def time_to(argv, port, probe, timeout=10):
         raise RuntimeError(f"{argv[0]} not ready within {timeout}s")
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def run_startup(opts, res):

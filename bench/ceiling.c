@@ -5,7 +5,7 @@
  * body, with one fixed DynamoDB-shaped JSON body. It does no work, so the
  * emulator's figure over this one is the share its own code leaves.
  *
- *   cc -O2 -o ceiling bench/ceiling.c $(pkg-config --cflags --libs libmicrohttpd)
+ *   cc -O2 -pthread -o ceiling bench/ceiling.c $(pkg-config --cflags --libs libmicrohttpd)
  *   ./ceiling --port 18001 --threads 2
  *
  * Runs until SIGINT or SIGTERM. Prints "ceiling listening on PORT" once ready.
@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,10 +26,6 @@ static const char FIXED_BODY[] =
     "\"payload\":{\"S\":\"0123456789abcdef0123456789abcdef\"}}}";
 
 static struct MHD_Response *fixed_response;    /* shared by every worker; freed at exit */
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig) { (void)sig; stop_requested = 1; }
-
 /* Reads (and drops) the body like the emulator does, then queues the fixed answer. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
@@ -71,6 +68,15 @@ int main(int argc, char **argv)
     MHD_add_response_header(fixed_response, "Content-Type", "application/x-amz-json-1.0");
     MHD_add_response_header(fixed_response, "x-amzn-RequestId", "00000000-0000-0000-0000-000000000000");
 
+    /* SIGINT/SIGTERM blocked before the workers start (they inherit the mask)
+     * and taken with sigwait: a signal arriving at any moment, even before
+     * the ready line, stops the server (a flag and pause() could miss it). */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+
     struct sockaddr_in loopback = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
     loopback.sin_addr.s_addr = htonl(INADDR_LOOPBACK);   /* loopback only, like the emulator */
     struct MHD_Daemon *d = MHD_start_daemon(
@@ -92,9 +98,8 @@ int main(int argc, char **argv)
     printf("ceiling listening on %u with %u threads\n", info ? info->port : port, threads);
     fflush(stdout);
 
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    while (!stop_requested) pause();
+    int sig;
+    sigwait(&stop_signals, &sig);
     MHD_stop_daemon(d);
     MHD_destroy_response(fixed_response);
     return 0;

@@ -5,7 +5,7 @@
  * in place. invokeUrl uses the endpoint's own invoke form so it works
  * against the emulator.
  */
-#include "prov_internal.h"
+#include "apigw_common.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -69,11 +69,8 @@ static int create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg
             cJSON_AddStringToObject(b, "stageDescription", prov_str(in, "stageDescription"));
         if (prov_get(in, "variables")) cJSON_AddItemToObject(b, "variables", prov_outputs_base(prov_get(in, "variables")));
     }
-    char *path = prov_fmt("/restapis/%s/deployments", prov_ref_id(in, "restApi"));
-    int rc = prov_apigw(ctx, "POST", path, b, &dep, err);
-    free(path);
-    cJSON_Delete(b);
-    if (rc < 0) return -1;
+    if (apigw_send(ctx, "POST", prov_fmt("/restapis/%s/deployments", prov_ref_id(in, "restApi")), b, &dep, err) < 0)
+        return -1;
     *id = strdup(prov_jstr(dep, "id"));
     *outputs = outputs_from(ctx, in, dep);
     cJSON_Delete(dep);
@@ -84,13 +81,8 @@ static int read_dep(prov_ctx *ctx, const char *id, const cJSON *in, cJSON **outp
 {
     *outputs = NULL;
     cJSON *dep = NULL;
-    char *path = prov_fmt("/restapis/%s/deployments/%s", prov_ref_id(in, "restApi"), id);
-    int rc = prov_apigw(ctx, "GET", path, NULL, &dep, err);
-    free(path);
-    if (rc < 0) {
-        if (prov_not_found(err)) { hg_err_clear(err); return 1; }
-        return -1;
-    }
+    int rc = apigw_get(ctx, prov_fmt("/restapis/%s/deployments/%s", prov_ref_id(in, "restApi"), id), &dep, err);
+    if (rc != 0) return rc;
     *outputs = outputs_from(ctx, in, dep);
     cJSON_Delete(dep);
     return 0;
@@ -124,10 +116,7 @@ static int remove_dep(prov_ctx *ctx, const char *id, const cJSON *in, hg_err *er
         prov_apigw(ctx, "DELETE", sp, NULL, NULL, &e);
         free(sp);
     }
-    char *path = prov_fmt("/restapis/%s/deployments/%s", api, id);
-    int rc = prov_apigw(ctx, "DELETE", path, NULL, NULL, err);
-    free(path);
-    return prov_gone_ok(rc, err);
+    return apigw_delete(ctx, prov_fmt("/restapis/%s/deployments/%s", api, id), err);
 }
 
 const provider prov_apigw_deployment = {

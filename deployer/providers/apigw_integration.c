@@ -4,7 +4,7 @@
  * every other change is a PutIntegration again, which overwrites the
  * integration in place. The id is "agi-<api>-<resource>-<METHOD>".
  */
-#include "prov_internal.h"
+#include "apigw_common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,10 +40,7 @@ static int check(prov_ctx *ctx, const cJSON *olds, cJSON *news, hg_err *err)
     static const char *const passthrough[] = { "WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER", NULL };
     static const char *const handling[] = { "CONVERT_TO_BINARY", "CONVERT_TO_TEXT", NULL };
     static const char *const connections[] = { "INTERNET", "VPC_LINK", NULL };
-    if (!prov_safe_segment(prov_ref_id(news, "restApi")))
-        return hg_err_validation(err, T ": property 'restApi' must be a RestApi id");
-    if (!prov_safe_segment(prov_ref_id(news, "resourceId")))
-        return hg_err_validation(err, T ": property 'resourceId' must be a resource id");
+    if (apigw_check_api_resource(news, T, err) < 0) return -1;
     if (prov_check_string(news, "httpMethod", true, T, err) < 0 ||
         !prov_safe_segment(prov_str(news, "httpMethod")) ||
         prov_check_string(news, "type", true, T, err) < 0 || prov_check_enum(news, "type", types, T, err) < 0 ||
@@ -75,12 +72,7 @@ static char *integration_path(const cJSON *in)
 
 static cJSON *outputs_of(const cJSON *in)
 {
-    cJSON *o = prov_outputs_base(in);
-    char *id = prov_fmt("agi-%s-%s-%s", prov_ref_id(in, "restApi"), prov_ref_id(in, "resourceId"),
-                        prov_str(in, "httpMethod"));
-    prov_set_str(o, "id", id);
-    free(id);
-    return o;
+    return apigw_keyed_outputs(in, "agi", false);
 }
 
 static int put(prov_ctx *ctx, const cJSON *in, hg_err *err)
@@ -99,11 +91,7 @@ static int put(prov_ctx *ctx, const cJSON *in, hg_err *err)
     static const char *const objs[] = { "requestTemplates", "requestParameters", "cacheKeyParameters", NULL };
     for (int i = 0; objs[i]; i++)
         if (prov_get(in, objs[i])) cJSON_AddItemToObject(b, objs[i], prov_outputs_base(prov_get(in, objs[i])));
-    char *path = integration_path(in);
-    int rc = prov_apigw(ctx, "PUT", path, b, NULL, err);
-    free(path);
-    cJSON_Delete(b);
-    return rc;
+    return apigw_send(ctx, "PUT", integration_path(in), b, NULL, err);
 }
 
 static int create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg_err *err)
@@ -120,15 +108,9 @@ static int read_integration(prov_ctx *ctx, const char *id, const cJSON *in, cJSO
 {
     (void)id;
     *outputs = NULL;
-    char *path = integration_path(in);
-    int rc = prov_apigw(ctx, "GET", path, NULL, NULL, err);
-    free(path);
-    if (rc < 0) {
-        if (prov_not_found(err)) { hg_err_clear(err); return 1; }
-        return -1;
-    }
-    *outputs = outputs_of(in);
-    return 0;
+    int rc = apigw_get(ctx, integration_path(in), NULL, err);
+    if (rc == 0) *outputs = outputs_of(in);
+    return rc;
 }
 
 static int update(prov_ctx *ctx, const char *id, const cJSON *olds, const cJSON *news, cJSON **outputs,
@@ -145,10 +127,7 @@ static int update(prov_ctx *ctx, const char *id, const cJSON *olds, const cJSON 
 static int remove_integration(prov_ctx *ctx, const char *id, const cJSON *in, hg_err *err)
 {
     (void)id;
-    char *path = integration_path(in);
-    int rc = prov_apigw(ctx, "DELETE", path, NULL, NULL, err);
-    free(path);
-    return prov_gone_ok(rc, err);
+    return apigw_delete(ctx, integration_path(in), err);
 }
 
 const provider prov_apigw_integration = {

@@ -4,7 +4,7 @@
  * authorization, apiKeyRequired and the rest change in place with PATCH.
  * The id is "agm-<api>-<resource>-<METHOD>", as @pulumi/aws makes it.
  */
-#include "prov_internal.h"
+#include "apigw_common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,12 +31,7 @@ static int check(prov_ctx *ctx, const cJSON *olds, cJSON *news, hg_err *err)
 {
     (void)ctx;
     (void)olds;
-    static const char *const methods[] = { "ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", NULL };
-    if (!prov_safe_segment(prov_ref_id(news, "restApi")))
-        return hg_err_validation(err, T ": property 'restApi' must be a RestApi id");
-    if (!prov_safe_segment(prov_ref_id(news, "resourceId")))
-        return hg_err_validation(err, T ": property 'resourceId' must be a resource id");
-    if (prov_check_string(news, "httpMethod", true, T, err) < 0 || prov_check_enum(news, "httpMethod", methods, T, err) < 0 ||
+    if (apigw_check_method_key(news, T, err) < 0 ||
         prov_check_string(news, "authorization", true, T, err) < 0 ||
         prov_check_bool(news, "apiKeyRequired", T, err) < 0 ||
         prov_check_string(news, "authorizerId", false, T, err) < 0 ||
@@ -59,12 +54,7 @@ static char *method_path(const cJSON *in)
 
 static cJSON *outputs_of(const cJSON *in)
 {
-    cJSON *o = prov_outputs_base(in);
-    char *id = prov_fmt("agm-%s-%s-%s", prov_ref_id(in, "restApi"), prov_ref_id(in, "resourceId"),
-                        prov_str(in, "httpMethod"));
-    prov_set_str(o, "id", id);
-    free(id);
-    return o;
+    return apigw_keyed_outputs(in, "agm", false);
 }
 
 static int create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg_err *err)
@@ -81,11 +71,7 @@ static int create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg
     if (prov_get(in, "requestParameters")) cJSON_AddItemToObject(b, "requestParameters", prov_outputs_base(prov_get(in, "requestParameters")));
     if (prov_get(in, "requestModels")) cJSON_AddItemToObject(b, "requestModels", prov_outputs_base(prov_get(in, "requestModels")));
     if (prov_get(in, "authorizationScopes")) cJSON_AddItemToObject(b, "authorizationScopes", prov_outputs_base(prov_get(in, "authorizationScopes")));
-    char *path = method_path(in);
-    int rc = prov_apigw(ctx, "PUT", path, b, NULL, err);
-    free(path);
-    cJSON_Delete(b);
-    if (rc < 0) return -1;
+    if (apigw_send(ctx, "PUT", method_path(in), b, NULL, err) < 0) return -1;
     *outputs = outputs_of(in);
     *id = strdup(prov_jstr(*outputs, "id"));
     return 0;
@@ -95,15 +81,15 @@ static int read_method(prov_ctx *ctx, const char *id, const cJSON *in, cJSON **o
 {
     (void)id;
     *outputs = NULL;
-    char *path = method_path(in);
-    int rc = prov_apigw(ctx, "GET", path, NULL, NULL, err);
-    free(path);
-    if (rc < 0) {
-        if (prov_not_found(err)) { hg_err_clear(err); return 1; }
-        return -1;
-    }
-    *outputs = outputs_of(in);
-    return 0;
+    int rc = apigw_get(ctx, method_path(in), NULL, err);
+    if (rc == 0) *outputs = outputs_of(in);
+    return rc;
+}
+
+/* A requestParameters value (required?) as a patch value. */
+static const char *bool_text(const cJSON *v)
+{
+    return cJSON_IsTrue(v) ? "true" : "false";
 }
 
 static int update(prov_ctx *ctx, const char *id, const cJSON *olds, const cJSON *news, cJSON **outputs,
@@ -124,29 +110,10 @@ static int update(prov_ctx *ctx, const char *id, const cJSON *olds, const cJSON 
         snprintf(p, sizeof p, "/%s", strs[i]);
         prov_patch(ops, "replace", p, prov_str(news, strs[i]) ? prov_str(news, strs[i]) : "");
     }
-    if (prov_changed(olds, news, "requestParameters")) {
-        const cJSON *op = prov_get(olds, "requestParameters"), *np = prov_get(news, "requestParameters");
-        for (const cJSON *p = op ? op->child : NULL; p; p = p->next)
-            if (!cJSON_GetObjectItemCaseSensitive(np, p->string)) {
-                char *path = prov_fmt("/requestParameters/%s", p->string);
-                prov_patch(ops, "remove", path, NULL);
-                free(path);
-            }
-        for (const cJSON *p = np ? np->child : NULL; p; p = p->next) {
-            const cJSON *was = cJSON_GetObjectItemCaseSensitive(op, p->string);
-            if (was && cJSON_Compare(was, p, 1)) continue;
-            char *path = prov_fmt("/requestParameters/%s", p->string);
-            prov_patch(ops, was ? "replace" : "add", path, cJSON_IsTrue(prov_unwrap(p)) ? "true" : "false");
-            free(path);
-        }
-    }
-    int rc = 0;
-    if (cJSON_GetArraySize(ops) > 0) {
-        char *path = method_path(news);
-        rc = prov_apigw(ctx, "PATCH", path, b, NULL, err);
-        free(path);
-    }
-    cJSON_Delete(b);
+    if (prov_changed(olds, news, "requestParameters"))
+        apigw_patch_map(ops, "/requestParameters", prov_get(olds, "requestParameters"),
+                        prov_get(news, "requestParameters"), "add", bool_text);
+    int rc = apigw_patch_if_any(ctx, method_path(news), b, err);
     if (rc == 0) *outputs = outputs_of(news);
     return rc;
 }
@@ -154,10 +121,7 @@ static int update(prov_ctx *ctx, const char *id, const cJSON *olds, const cJSON 
 static int remove_method(prov_ctx *ctx, const char *id, const cJSON *in, hg_err *err)
 {
     (void)id;
-    char *path = method_path(in);
-    int rc = prov_apigw(ctx, "DELETE", path, NULL, NULL, err);
-    free(path);
-    return prov_gone_ok(rc, err);
+    return apigw_delete(ctx, method_path(in), err);
 }
 
 const provider prov_apigw_method = {

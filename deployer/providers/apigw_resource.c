@@ -3,7 +3,7 @@
  * API. A new restApi replaces it; parentId and pathPart change in place
  * (UpdateResource), as in @pulumi/aws.
  */
-#include "prov_internal.h"
+#include "apigw_common.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -47,10 +47,7 @@ static int create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg
     cJSON *b = cJSON_CreateObject(), *res = NULL;
     cJSON_AddStringToObject(b, "pathPart", prov_str(in, "pathPart"));
     char *path = prov_fmt("/restapis/%s/resources/%s", prov_ref_id(in, "restApi"), prov_str(in, "parentId"));
-    int rc = prov_apigw(ctx, "POST", path, b, &res, err);
-    free(path);
-    cJSON_Delete(b);
-    if (rc < 0) return -1;
+    if (apigw_send(ctx, "POST", path, b, &res, err) < 0) return -1;
     *id = strdup(prov_jstr(res, "id"));
     *outputs = outputs_from(in, res);
     cJSON_Delete(res);
@@ -61,13 +58,8 @@ static int read_res(prov_ctx *ctx, const char *id, const cJSON *in, cJSON **outp
 {
     *outputs = NULL;
     cJSON *res = NULL;
-    char *path = prov_fmt("/restapis/%s/resources/%s", prov_ref_id(in, "restApi"), id);
-    int rc = prov_apigw(ctx, "GET", path, NULL, &res, err);
-    free(path);
-    if (rc < 0) {
-        if (prov_not_found(err)) { hg_err_clear(err); return 1; }
-        return -1;
-    }
+    int rc = apigw_get(ctx, prov_fmt("/restapis/%s/resources/%s", prov_ref_id(in, "restApi"), id), &res, err);
+    if (rc != 0) return rc;
     *outputs = outputs_from(in, res);
     cJSON_Delete(res);
     return 0;
@@ -94,10 +86,7 @@ static int update(prov_ctx *ctx, const char *id, const cJSON *olds, const cJSON 
 
 static int remove_res(prov_ctx *ctx, const char *id, const cJSON *in, hg_err *err)
 {
-    char *path = prov_fmt("/restapis/%s/resources/%s", prov_ref_id(in, "restApi"), id);
-    int rc = prov_apigw(ctx, "DELETE", path, NULL, NULL, err);
-    free(path);
-    return prov_gone_ok(rc, err);
+    return apigw_delete(ctx, prov_fmt("/restapis/%s/resources/%s", prov_ref_id(in, "restApi"), id), err);
 }
 
 const provider prov_apigw_resource = {

@@ -5,7 +5,7 @@
  * invokeUrl is "<endpoint>/restapis/<id>/<stage>/_user_request_", the form
  * that works against the endpoint itself.
  */
-#include "prov_internal.h"
+#include "apigw_common.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -84,11 +84,8 @@ static int create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg
     if (prov_get(in, "tags")) cJSON_AddItemToObject(b, "tags", prov_outputs_base(prov_get(in, "tags")));
     if (prov_get(in, "xrayTracingEnabled"))
         cJSON_AddBoolToObject(b, "tracingEnabled", prov_bool(in, "xrayTracingEnabled", false));
-    char *path = prov_fmt("/restapis/%s/stages", prov_ref_id(in, "restApi"));
-    int rc = prov_apigw(ctx, "POST", path, b, NULL, err);
-    free(path);
-    cJSON_Delete(b);
-    if (rc < 0) return -1;
+    if (apigw_send(ctx, "POST", prov_fmt("/restapis/%s/stages", prov_ref_id(in, "restApi")), b, NULL, err) < 0)
+        return -1;
     *outputs = outputs_of(ctx, in);
     *id = strdup(prov_jstr(*outputs, "id"));
     return 0;
@@ -99,18 +96,19 @@ static int read_stage(prov_ctx *ctx, const char *id, const cJSON *in, cJSON **ou
     (void)id;
     *outputs = NULL;
     cJSON *st = NULL;
-    char *path = stage_path(in);
-    int rc = prov_apigw(ctx, "GET", path, NULL, &st, err);
-    free(path);
-    if (rc < 0) {
-        if (prov_not_found(err)) { hg_err_clear(err); return 1; }
-        return -1;
-    }
+    int rc = apigw_get(ctx, stage_path(in), &st, err);
+    if (rc != 0) return rc;
     *outputs = outputs_of(ctx, in);
     /* what the stage points at now (drift shows as a deployment change) */
     if (hg_json_str(st, "deploymentId")) prov_set_str(*outputs, "deployment", hg_json_str(st, "deploymentId"));
     cJSON_Delete(st);
     return 0;
+}
+
+/* A stage variable's value as a patch value. */
+static const char *string_text(const cJSON *v)
+{
+    return cJSON_GetStringValue(v);
 }
 
 static int update(prov_ctx *ctx, const char *id, const cJSON *olds, const cJSON *news, cJSON **outputs,
@@ -126,29 +124,10 @@ static int update(prov_ctx *ctx, const char *id, const cJSON *olds, const cJSON 
         prov_patch(ops, "replace", "/description", prov_str(news, "description") ? prov_str(news, "description") : "");
     if (prov_changed(olds, news, "xrayTracingEnabled"))
         prov_patch(ops, "replace", "/tracingEnabled", prov_bool(news, "xrayTracingEnabled", false) ? "true" : "false");
-    if (prov_changed(olds, news, "variables")) {
-        const cJSON *ov = prov_get(olds, "variables"), *nv = prov_get(news, "variables");
-        for (const cJSON *v = ov ? ov->child : NULL; v; v = v->next)
-            if (!cJSON_GetObjectItemCaseSensitive(nv, v->string)) {
-                char *p = prov_fmt("/variables/%s", v->string);
-                prov_patch(ops, "remove", p, NULL);
-                free(p);
-            }
-        for (const cJSON *v = nv ? nv->child : NULL; v; v = v->next) {
-            const cJSON *was = cJSON_GetObjectItemCaseSensitive(ov, v->string);
-            if (was && cJSON_Compare(was, v, 1)) continue;
-            char *p = prov_fmt("/variables/%s", v->string);
-            prov_patch(ops, "replace", p, cJSON_GetStringValue(prov_unwrap(v)));
-            free(p);
-        }
-    }
-    int rc = 0;
-    if (cJSON_GetArraySize(ops) > 0) {
-        char *path = stage_path(news);
-        rc = prov_apigw(ctx, "PATCH", path, b, NULL, err);
-        free(path);
-    }
-    cJSON_Delete(b);
+    if (prov_changed(olds, news, "variables"))
+        apigw_patch_map(ops, "/variables", prov_get(olds, "variables"), prov_get(news, "variables"), "replace",
+                        string_text);
+    int rc = apigw_patch_if_any(ctx, stage_path(news), b, err);
     if (rc == 0) *outputs = outputs_of(ctx, news);
     return rc;
 }
@@ -156,10 +135,7 @@ static int update(prov_ctx *ctx, const char *id, const cJSON *olds, const cJSON 
 static int remove_stage(prov_ctx *ctx, const char *id, const cJSON *in, hg_err *err)
 {
     (void)id;
-    char *path = stage_path(in);
-    int rc = prov_apigw(ctx, "DELETE", path, NULL, NULL, err);
-    free(path);
-    return prov_gone_ok(rc, err);
+    return apigw_delete(ctx, stage_path(in), err);
 }
 
 const provider prov_apigw_stage = {

@@ -1,0 +1,95 @@
+/*
+ * apigw_common.c — the request shapes and identities the API Gateway
+ * providers share; see apigw_common.h for who owns what.
+ */
+#include "apigw_common.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int apigw_send(prov_ctx *ctx, const char *method, char *path, cJSON *body, cJSON **out, hg_err *err)
+{
+    int rc = prov_apigw(ctx, method, path, body, out, err);
+    free(path);
+    cJSON_Delete(body);
+    return rc;
+}
+
+int apigw_get(prov_ctx *ctx, char *path, cJSON **out, hg_err *err)
+{
+    if (apigw_send(ctx, "GET", path, NULL, out, err) == 0) return 0;
+    if (prov_not_found(err)) {
+        hg_err_clear(err);
+        return 1;
+    }
+    return -1;
+}
+
+int apigw_delete(prov_ctx *ctx, char *path, hg_err *err)
+{
+    return prov_gone_ok(apigw_send(ctx, "DELETE", path, NULL, NULL, err), err);
+}
+
+int apigw_patch_if_any(prov_ctx *ctx, char *path, cJSON *body, hg_err *err)
+{
+    if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(body, "patchOperations")) > 0)
+        return apigw_send(ctx, "PATCH", path, body, NULL, err);
+    free(path);
+    cJSON_Delete(body);
+    return 0;
+}
+
+void apigw_patch_map(cJSON *ops, const char *prefix, const cJSON *olds_map, const cJSON *news_map,
+                     const char *add_op, const char *(*value)(const cJSON *v))
+{
+    for (const cJSON *v = olds_map ? olds_map->child : NULL; v; v = v->next)
+        if (!cJSON_GetObjectItemCaseSensitive(news_map, v->string)) {
+            char *p = prov_fmt("%s/%s", prefix, v->string);
+            prov_patch(ops, "remove", p, NULL);
+            free(p);
+        }
+    for (const cJSON *v = news_map ? news_map->child : NULL; v; v = v->next) {
+        const cJSON *was = cJSON_GetObjectItemCaseSensitive(olds_map, v->string);
+        if (was && cJSON_Compare(was, v, 1)) continue;
+        char *p = prov_fmt("%s/%s", prefix, v->string);
+        prov_patch(ops, was ? "replace" : add_op, p, value(prov_unwrap(v)));
+        free(p);
+    }
+}
+
+int apigw_check_api_resource(const cJSON *news, const char *type, hg_err *err)
+{
+    if (!prov_safe_segment(prov_ref_id(news, "restApi")))
+        return hg_err_validation(err, "%s: property 'restApi' must be a RestApi id", type);
+    if (!prov_safe_segment(prov_ref_id(news, "resourceId")))
+        return hg_err_validation(err, "%s: property 'resourceId' must be a resource id", type);
+    return 0;
+}
+
+int apigw_check_method_key(const cJSON *news, const char *type, hg_err *err)
+{
+    static const char *const methods[] = { "ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", NULL };
+    if (apigw_check_api_resource(news, type, err) < 0 || prov_check_string(news, "httpMethod", true, type, err) < 0 ||
+        prov_check_enum(news, "httpMethod", methods, type, err) < 0)
+        return -1;
+    return 0;
+}
+
+bool apigw_valid_status(const char *s)
+{
+    return s && strlen(s) == 3 && s[0] >= '1' && s[0] <= '5' && s[1] >= '0' && s[1] <= '9' && s[2] >= '0' &&
+           s[2] <= '9';
+}
+
+cJSON *apigw_keyed_outputs(const cJSON *in, const char *prefix, bool with_status)
+{
+    cJSON *o = prov_outputs_base(in);
+    char *id = with_status ? prov_fmt("%s-%s-%s-%s-%s", prefix, prov_ref_id(in, "restApi"),
+                                      prov_ref_id(in, "resourceId"), prov_str(in, "httpMethod"),
+                                      prov_str(in, "statusCode"))
+                           : prov_fmt("%s-%s-%s-%s", prefix, prov_ref_id(in, "restApi"),
+                                      prov_ref_id(in, "resourceId"), prov_str(in, "httpMethod"));
+    prov_set_str(o, "id", id);
+    free(id);
+    return o;
+}

@@ -1,0 +1,52 @@
+/*
+ * apigw_common.h — what the API Gateway providers (apigw_*.c) share beyond
+ * prov_internal.h: the REST call shapes every one of them repeats (GET that
+ * reads "not found" as gone, DELETE that counts it as done, PATCH only when
+ * there is something to patch), the identity of the method-level resources
+ * (restApi + resourceId + httpMethod [+ statusCode]) and the patch operations
+ * that turn one string map into another.
+ *
+ * Ownership: every `char *path` argument is a heap string (prov_fmt or a
+ * provider's path function) that the call takes and frees; a `cJSON *body`
+ * argument is taken and deleted likewise. So a provider writes
+ * apigw_get(ctx, method_path(in), NULL, err) with nothing left to free.
+ */
+#ifndef HG_APIGW_COMMON_H
+#define HG_APIGW_COMMON_H
+
+#include <stdbool.h>
+#include "prov_internal.h"
+
+/* One API Gateway call; takes path and body (NULL: none). *out as prov_apigw. */
+int apigw_send(prov_ctx *ctx, const char *method, char *path, cJSON *body, cJSON **out, hg_err *err);
+/* GET path: 0 found (*out the response when out is non-NULL), 1 gone (err
+ * cleared), -1 failed — what a provider's read returns. */
+int apigw_get(prov_ctx *ctx, char *path, cJSON **out, hg_err *err);
+/* DELETE path; "not found" counts as done. */
+int apigw_delete(prov_ctx *ctx, char *path, hg_err *err);
+/* PATCH path with body {"patchOperations":[...]} when it has any, else
+ * nothing and 0. */
+int apigw_patch_if_any(prov_ctx *ctx, char *path, cJSON *body, hg_err *err);
+
+/* Patch operations that turn string map olds_map into news_map under prefix
+ * ("/variables"): remove for a key gone, add_op ("add" or "replace") for a
+ * new key, replace for a changed one; value renders a (secret-unwrapped)
+ * map value as the patch's string. Either map may be NULL. */
+void apigw_patch_map(cJSON *ops, const char *prefix, const cJSON *olds_map, const cJSON *news_map,
+                     const char *add_op, const char *(*value)(const cJSON *v));
+
+/* check: restApi and resourceId are ids (safe path segments); type names the
+ * resource type in the message. */
+int apigw_check_api_resource(const cJSON *news, const char *type, hg_err *err);
+/* check: the above, and httpMethod is required and one of ANY, DELETE, GET,
+ * HEAD, OPTIONS, PATCH, POST, PUT (Method, MethodResponse,
+ * IntegrationResponse). */
+int apigw_check_method_key(const cJSON *news, const char *type, hg_err *err);
+/* "200": three digits, 1xx..5xx, as API Gateway accepts. */
+bool apigw_valid_status(const char *s);
+/* A copy of the inputs (new) with the id @pulumi/aws gives method-level
+ * resources: "<prefix>-<api>-<resource>-<METHOD>", plus "-<status>" when
+ * with_status. */
+cJSON *apigw_keyed_outputs(const cJSON *in, const char *prefix, bool with_status);
+
+#endif

@@ -20,6 +20,7 @@
 #include "iam.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,7 +296,10 @@ int iam_policy_validate(const cJSON *doc, int identity, hg_err *err)
                                           strcmp(ver->valuestring, "2008-10-17") != 0)))
         return MALFORMED(err, "The policy failed legacy parsing: Version must be 2012-10-17 or 2008-10-17");
     const cJSON *sts = cJSON_GetObjectItemCaseSensitive(doc, "Statement");
-    if (!sts || !(cJSON_IsObject(sts) || (cJSON_IsArray(sts) && sts->child)))
+    /* A trust policy may list no statement (a role no one may assume yet, as
+     * IaC tools create before filling it in); an identity policy may not. */
+    bool empty_ok = !identity && cJSON_IsArray(sts);
+    if (!sts || !(cJSON_IsObject(sts) || (cJSON_IsArray(sts) && (sts->child || empty_ok))))
         return MALFORMED(err, "Syntax errors in policy: Statement is required (an object or a non-empty list)");
     const cJSON *st = cJSON_IsArray(sts) ? sts->child : sts;
     for (int i = 1; st; st = cJSON_IsArray(sts) ? st->next : NULL, i++) {

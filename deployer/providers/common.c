@@ -374,7 +374,38 @@ void prov_sha256_b64(const void *data, size_t len, char out[45])
 
 bool prov_iam_enabled(void)
 {
-    return false;   /* the emulator has no IAM yet: record roles and policies only */
+    return false;   /* flipped to true once test_iam_is_recorded expects real IAM calls */
+}
+
+char *prov_xml_text(const char *xml, const char *tag)
+{
+    char open[96], close[96];
+    if (!xml || snprintf(open, sizeof open, "<%s>", tag) >= (int)sizeof open) return NULL;
+    snprintf(close, sizeof close, "</%s>", tag);
+    const char *a = strstr(xml, open);
+    if (!a) return NULL;
+    a += strlen(open);
+    const char *b = strstr(a, close);
+    if (!b) return NULL;
+    char *out = malloc((size_t)(b - a) + 1), *o = out;
+    if (!out) return NULL;
+    static const struct { const char *ent; char c; } ents[] = {
+        { "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' }, { "&quot;", '"' }, { "&apos;", '\'' },
+    };
+    while (a < b) {
+        size_t i, n = sizeof ents / sizeof ents[0];
+        for (i = 0; i < n; i++) {
+            size_t len = strlen(ents[i].ent);
+            if ((size_t)(b - a) >= len && strncmp(a, ents[i].ent, len) == 0) {
+                *o++ = ents[i].c;
+                a += len;
+                break;
+            }
+        }
+        if (i == n) *o++ = *a++;
+    }
+    *o = '\0';
+    return out;
 }
 
 /* ---- deterministic zip ---------------------------------------------------- */

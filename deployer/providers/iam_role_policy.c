@@ -1,7 +1,7 @@
 /*
- * iam_role_policy.c — aws:iam:RolePolicy: an inline policy of a role.
- * Recorded (checked, named, given an id "<role>:<name>") while
- * prov_iam_enabled() is false; PutRolePolicy / DeleteRolePolicy otherwise.
+ * iam_role_policy.c — aws:iam:RolePolicy: an inline policy of a role, id
+ * "<role>:<name>": PutRolePolicy / GetRolePolicy / DeleteRolePolicy against
+ * the emulator's IAM (only recorded when prov_iam_enabled() is false).
  */
 #include "prov_internal.h"
 
@@ -81,11 +81,24 @@ static int create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg
     return 0;
 }
 
+/* GetRolePolicy: 1 when the policy (or its role) is gone. */
 static int read_policy(prov_ctx *ctx, const char *id, const cJSON *in, cJSON **outputs, hg_err *err)
 {
-    (void)ctx;
     (void)id;
-    (void)err;
+    *outputs = NULL;
+    if (prov_iam_enabled()) {
+        const char *params[] = { "RoleName", role_name(in), "PolicyName", prov_str(in, "name"), NULL };
+        char *xml = NULL;
+        int rc = aws_query_call(ctx->aws, "iam", "GetRolePolicy", "2010-05-08", params, &xml, err);
+        free(xml);
+        if (rc < 0) {
+            if (prov_not_found(err) || strcmp(err->code, "NoSuchEntity") == 0) {
+                hg_err_clear(err);
+                return 1;
+            }
+            return -1;
+        }
+    }
     *outputs = outputs_of(in);
     return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * iam_role_policy_attachment.c — aws:iam:RolePolicyAttachment: a managed
- * policy attached to a role; both inputs replace. Recorded while
- * prov_iam_enabled() is false; Attach/DetachRolePolicy otherwise. The id is
+ * policy attached to a role; both inputs replace. AttachRolePolicy /
+ * ListAttachedRolePolicies / DetachRolePolicy against the emulator's IAM
+ * (only recorded when prov_iam_enabled() is false). The id is
  * "<role>-<7 hex>", as @pulumi/aws makes it.
  */
 #include "prov_internal.h"
@@ -47,6 +48,36 @@ static int call(prov_ctx *ctx, const char *action, const cJSON *in, hg_err *err)
     return rc;
 }
 
+/* The outputs of an attachment: inputs, id and the role's name. */
+static cJSON *outputs_of(const char *id, const cJSON *in)
+{
+    cJSON *o = prov_outputs_base(in);
+    prov_set_str(o, "id", id);
+    prov_set_str(o, "role", role_name(in));
+    return o;
+}
+
+/* Is the policy still attached? ListAttachedRolePolicies names each
+ * attached ARN in a <PolicyArn> element; a gone role means not attached.
+ * 0 attached, 1 not, -1 error. */
+static int attached(prov_ctx *ctx, const cJSON *in, hg_err *err)
+{
+    const char *params[] = { "RoleName", role_name(in), "MaxItems", "1000", NULL };
+    char *xml = NULL;
+    if (aws_query_call(ctx->aws, "iam", "ListAttachedRolePolicies", "2010-05-08", params, &xml, err) < 0) {
+        if (prov_not_found(err) || strcmp(err->code, "NoSuchEntity") == 0) {
+            hg_err_clear(err);
+            return 1;
+        }
+        return -1;
+    }
+    char *want = prov_fmt("<PolicyArn>%s</PolicyArn>", prov_str(in, "policyArn"));
+    int rc = want && strstr(xml, want) ? 0 : 1;
+    free(want);
+    free(xml);
+    return rc;
+}
+
 static int create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg_err *err)
 {
     *id = NULL;
@@ -54,27 +85,30 @@ static int create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg
     if (call(ctx, "AttachRolePolicy", in, err) < 0) return -1;
     *id = prov_autoname(role_name(in));
     if (!*id) return hg_err_internal(err, "out of memory");
-    *outputs = prov_outputs_base(in);
-    prov_set_str(*outputs, "id", *id);
-    prov_set_str(*outputs, "role", role_name(in));
+    *outputs = outputs_of(*id, in);
     return 0;
 }
 
 static int read_att(prov_ctx *ctx, const char *id, const cJSON *in, cJSON **outputs, hg_err *err)
 {
-    (void)ctx;
-    (void)err;
-    *outputs = prov_outputs_base(in);
-    prov_set_str(*outputs, "id", id);
-    prov_set_str(*outputs, "role", role_name(in));
+    *outputs = NULL;
+    if (prov_iam_enabled()) {
+        int rc = attached(ctx, in, err);
+        if (rc != 0) return rc;
+    }
+    *outputs = outputs_of(id, in);
     return 0;
 }
 
 static int update(prov_ctx *ctx, const char *id, const cJSON *olds, const cJSON *news, cJSON **outputs,
                   hg_err *err)
 {
+    /* both inputs replace: nothing to change in IAM */
+    (void)ctx;
     (void)olds;
-    return read_att(ctx, id, news, outputs, err);
+    (void)err;
+    *outputs = outputs_of(id, news);
+    return 0;
 }
 
 static int remove_att(prov_ctx *ctx, const char *id, const cJSON *in, hg_err *err)

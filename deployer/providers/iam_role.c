@@ -2,8 +2,8 @@
  * iam_role.c — aws:iam:Role: CreateRole / GetRole / UpdateAssumeRolePolicy /
  * DeleteRole against the emulator's IAM. Inputs are checked (the trust
  * policy must be JSON), the name is auto-named, and the outputs (arn,
- * uniqueId, name, id) come from IAM's own response. With prov_iam_enabled()
- * false, roles are only recorded and the outputs derived as AWS shapes them.
+ * uniqueId, name, id) come from IAM's own response. With HANGAR_IAM=record (prov_iam_enabled()
+ * false), roles are only recorded and the outputs derived as AWS shapes them.
  */
 #include "prov_internal.h"
 

@@ -105,9 +105,10 @@ void prov_sha256_b64(const void *data, size_t len, char out[45]);
 /* base64 (new string). */
 char *prov_base64(const void *data, size_t len);
 
-/* Stands between IAM providers and the IAM API. True: roles and policies
- * are created in the emulator's IAM and outputs come from its responses;
- * false: they are only recorded (validated, given ARNs). The one switch. */
+/* Stands between IAM providers and the IAM API. True (the default): roles
+ * and policies are created through the endpoint's IAM API and outputs come
+ * from its responses; false (HANGAR_IAM=record, for endpoints without IAM):
+ * they are only recorded (validated, given ARNs). The one switch. */
 bool prov_iam_enabled(void);
 /* The text of the first <tag>...</tag> of a Query-protocol XML response,
  * with the five XML entities decoded: new string, or NULL when absent. */

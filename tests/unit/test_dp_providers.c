@@ -210,6 +210,8 @@ static void test_other_checks(void **state)
 static void test_iam_is_recorded(void **state)
 {
     (void)state;
+    assert_true(prov_iam_enabled());                 /* real IAM calls by default */
+    setenv("HANGAR_IAM", "record", 1);               /* for endpoints without IAM */
     assert_false(prov_iam_enabled());
     prov_ctx ctx = { .logical_name = "role", .region = "us-east-1", .account_id = "123456789012" };
     cJSON *in = parse("{\"name\":\"app-role\",\"path\":\"/\",\"assumeRolePolicy\":{\"Version\":\"2012-10-17\"}}");
@@ -226,6 +228,7 @@ static void test_iam_is_recorded(void **state)
     free(id);
     cJSON_Delete(out);
     cJSON_Delete(in);
+    unsetenv("HANGAR_IAM");
 }
 
 /* ---- deterministic zip ------------------------------------------------------ */

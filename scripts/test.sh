@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test: installs dependencies, configures and builds, then runs the
 # whole suite (cmocka unit tests and black-box tests against the real binary)
-# through ctest — once on a normal build and once on an ASan+UBSan build.
+# through ctest — once on a normal build and once on an ASan+UBSan build —
+# then a short fuzzing pass.
 # Exits non-zero on any failure.
 #
 #   HANGAR_SANITIZE=0 scripts/test.sh   skip the sanitizer pass
+#   HANGAR_FUZZ_RUNS=0                   skip the short fuzzing pass (default 2000 inputs per target)
 #   HANGAR_BUILD_DIR=DIR                build directory (default: build/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,5 +31,11 @@ if [ "${HANGAR_SANITIZE:-1}" != "0" ]; then
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
   run_suite "$BUILD/sanitize" -DCMAKE_BUILD_TYPE=Debug -DHANGAR_SANITIZE=ON
+fi
+# A short, deterministic fuzzing pass (fixed seed and input count) over the
+# libFuzzer targets; scripts/fuzz.sh with a time budget fuzzes for longer.
+if [ "${HANGAR_FUZZ_RUNS:-2000}" != "0" ]; then
+  echo "== fuzzing: ${HANGAR_FUZZ_RUNS:-2000} inputs per target ($BUILD/fuzz)"
+  HANGAR_FUZZ_RUNS="${HANGAR_FUZZ_RUNS:-2000}" HANGAR_FUZZ_BUILD_DIR="$BUILD/fuzz" scripts/fuzz.sh
 fi
 echo "== all tests passed"

@@ -30,6 +30,28 @@ int apigw_delete(prov_ctx *ctx, char *path, hg_err *err)
     return prov_gone_ok(apigw_send(ctx, "DELETE", path, NULL, NULL, err), err);
 }
 
+int apigw_create_replacing(prov_ctx *ctx, const char *method, char *path, cJSON *body, char *del_path,
+                           cJSON **out, hg_err *err)
+{
+    char *again_path = path ? strdup(path) : NULL;
+    cJSON *again_body = body ? cJSON_Duplicate(body, 1) : NULL;
+    int rc = apigw_send(ctx, method, path, body, out, err);
+    if (rc < 0 && del_path && again_path && strcmp(err->code, "ConflictException") == 0) {
+        hg_err_clear(err);
+        rc = apigw_delete(ctx, del_path, err);
+        del_path = NULL;
+        if (rc == 0) {
+            rc = apigw_send(ctx, method, again_path, again_body, out, err);
+            again_path = NULL;
+            again_body = NULL;
+        }
+    }
+    free(again_path);
+    cJSON_Delete(again_body);
+    free(del_path);
+    return rc;
+}
+
 int apigw_patch_if_any(prov_ctx *ctx, char *path, cJSON *body, hg_err *err)
 {
     if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(body, "patchOperations")) > 0)

@@ -24,6 +24,13 @@ int apigw_send(prov_ctx *ctx, const char *method, char *path, cJSON *body, cJSON
 int apigw_get(prov_ctx *ctx, char *path, cJSON **out, hg_err *err);
 /* DELETE path; "not found" counts as done. */
 int apigw_delete(prov_ctx *ctx, char *path, hg_err *err);
+/* A create (method + path + body). If the API answers ConflictException, the
+ * object already exists though the state has no record of it — what a run
+ * killed between the API's answer and its state write leaves behind — so
+ * delete what is at del_path and send the create once more: the rerun
+ * converges instead of failing. Takes path, body and del_path. */
+int apigw_create_replacing(prov_ctx *ctx, const char *method, char *path, cJSON *body, char *del_path,
+                           cJSON **out, hg_err *err);
 /* PATCH path with body {"patchOperations":[...]} when it has any, else
  * nothing and 0. */
 int apigw_patch_if_any(prov_ctx *ctx, char *path, cJSON *body, hg_err *err);

@@ -71,7 +71,7 @@ static int create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg
     if (prov_get(in, "requestParameters")) cJSON_AddItemToObject(b, "requestParameters", prov_outputs_base(prov_get(in, "requestParameters")));
     if (prov_get(in, "requestModels")) cJSON_AddItemToObject(b, "requestModels", prov_outputs_base(prov_get(in, "requestModels")));
     if (prov_get(in, "authorizationScopes")) cJSON_AddItemToObject(b, "authorizationScopes", prov_outputs_base(prov_get(in, "authorizationScopes")));
-    if (apigw_send(ctx, "PUT", method_path(in), b, NULL, err) < 0) return -1;
+    if (apigw_create_replacing(ctx, "PUT", method_path(in), b, method_path(in), NULL, err) < 0) return -1;
     *outputs = outputs_of(in);
     *id = strdup(prov_jstr(*outputs, "id"));
     return 0;

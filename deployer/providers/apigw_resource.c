@@ -40,6 +40,28 @@ static cJSON *outputs_from(const cJSON *in, const cJSON *res)
     return o;
 }
 
+/* The path of the existing child of parentId named pathPart (new string),
+ * or NULL: what a killed run may have created without recording it. */
+static char *existing_child(prov_ctx *ctx, const cJSON *in)
+{
+    cJSON *list = NULL;
+    hg_err e;
+    hg_err_clear(&e);
+    const char *api = prov_ref_id(in, "restApi");
+    if (apigw_get(ctx, prov_fmt("/restapis/%s/resources?limit=500", api), &list, &e) != 0) return NULL;
+    char *found = NULL;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(list, "item")) {
+        const char *pid = prov_jstr(r, "parentId"), *part = prov_jstr(r, "pathPart"), *rid = prov_jstr(r, "id");
+        if (pid && part && rid && strcmp(pid, prov_str(in, "parentId")) == 0 && strcmp(part, prov_str(in, "pathPart")) == 0) {
+            found = prov_fmt("/restapis/%s/resources/%s", api, rid);
+            break;
+        }
+    }
+    cJSON_Delete(list);
+    return found;
+}
+
 static int create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg_err *err)
 {
     *id = NULL;
@@ -47,7 +69,23 @@ static int create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg
     cJSON *b = cJSON_CreateObject(), *res = NULL;
     cJSON_AddStringToObject(b, "pathPart", prov_str(in, "pathPart"));
     char *path = prov_fmt("/restapis/%s/resources/%s", prov_ref_id(in, "restApi"), prov_str(in, "parentId"));
-    if (apigw_send(ctx, "POST", path, b, &res, err) < 0) return -1;
+    char *again = strdup(path);
+    cJSON *again_body = cJSON_Duplicate(b, 1);
+    int rc = apigw_send(ctx, "POST", path, b, &res, err);
+    char *old = rc < 0 && strcmp(err->code, "ConflictException") == 0 ? existing_child(ctx, in) : NULL;
+    if (old) {
+        /* as apigw_create_replacing: replace what a killed run left unrecorded */
+        hg_err_clear(err);
+        rc = apigw_delete(ctx, old, err);
+        if (rc == 0) {
+            rc = apigw_send(ctx, "POST", again, again_body, &res, err);
+            again = NULL;
+            again_body = NULL;
+        }
+    }
+    free(again);
+    cJSON_Delete(again_body);
+    if (rc < 0) return -1;
     *id = strdup(prov_jstr(res, "id"));
     *outputs = outputs_from(in, res);
     cJSON_Delete(res);

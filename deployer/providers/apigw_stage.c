@@ -84,7 +84,8 @@ static int create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg
     if (prov_get(in, "tags")) cJSON_AddItemToObject(b, "tags", prov_outputs_base(prov_get(in, "tags")));
     if (prov_get(in, "xrayTracingEnabled"))
         cJSON_AddBoolToObject(b, "tracingEnabled", prov_bool(in, "xrayTracingEnabled", false));
-    if (apigw_send(ctx, "POST", prov_fmt("/restapis/%s/stages", prov_ref_id(in, "restApi")), b, NULL, err) < 0)
+    if (apigw_create_replacing(ctx, "POST", prov_fmt("/restapis/%s/stages", prov_ref_id(in, "restApi")), b,
+                               stage_path(in), NULL, err) < 0)
         return -1;
     *outputs = outputs_of(ctx, in);
     *id = strdup(prov_jstr(*outputs, "id"));

@@ -178,7 +178,7 @@ def test_kill9_of_up_midway_then_rerun_converges(emulator_factory, tmp_path):
     # the dead process's lock: up must not hang on it; it is stale and clearable
     p = h.up(d, check=False)
     if p.returncode != 0:
-        assert "lock" in (p.stderr + p.stdout).lower(), p.stderr
+        assert "lock" in (p.stderr + p.stdout).lower(), p.stdout[-3000:] + p.stderr
         h.run(d, "stack", "unlock", "--stack", "dev", endpoint=False, check=True)
         p = h.up(d)
     rows = h.state()

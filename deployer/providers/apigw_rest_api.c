@@ -5,6 +5,7 @@
  * operations.
  */
 #include "prov_internal.h"
+#include "hg_json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,13 +139,34 @@ static int create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg
     return rc;
 }
 
+/* The API named name (new object) or NULL. For a create the engine recorded
+ * as pending and then lost (killed between CreateRestApi's answer and the
+ * state write), it reads back by the name it gave, as the id is AWS's. */
+static cJSON *api_by_name(prov_ctx *ctx, const char *name)
+{
+    cJSON *list = NULL, *found = NULL;
+    hg_err e;
+    hg_err_clear(&e);
+    if (aws_rest_call(ctx->aws, "apigateway", "GET", "/restapis", "limit=500", NULL, &list, &e) != 0) return NULL;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(list, "item")) {
+        const char *n = hg_json_str(a, "name");
+        if (n && strcmp(n, name) == 0) { found = cJSON_Duplicate(a, 1); break; }
+    }
+    cJSON_Delete(list);
+    return found;
+}
+
 static int read_api(prov_ctx *ctx, const char *id, const cJSON *in, cJSON **outputs, hg_err *err)
 {
     *outputs = NULL;
     cJSON *api = NULL;
+    const char *name = prov_str(in, "name");
     if (get_api(ctx, id, &api, err) < 0) {
-        if (prov_not_found(err)) { hg_err_clear(err); return 1; }
-        return -1;
+        if (!prov_not_found(err)) return -1;
+        hg_err_clear(err);
+        /* id is our own name only when the engine reconciles a lost create */
+        if (!name || strcmp(id, name) != 0 || !(api = api_by_name(ctx, name))) return 1;
     }
     *outputs = outputs_from(ctx, in, api);
     cJSON_Delete(api);

@@ -141,7 +141,8 @@ static void run_usage(FILE *f, const char *name, eng_mode mode)
 {
     fprintf(f, "usage: hangar %s [--stack S] [-C DIR]%s [--json]\n\n", name,
             mode == ENG_UP ? " [--yes] [--skip-preview] [--refresh] [--all] [--target URN]... [--parallel N]"
-            : mode == ENG_PREVIEW ? " [--refresh] [--all] [--target URN]..."
+                             " [--show-secrets]"
+            : mode == ENG_PREVIEW ? " [--refresh] [--all] [--target URN]... [--show-secrets]"
             : mode == ENG_DESTROY ? " [--yes] [--skip-preview] [--all] [--target URN]..." : " [--yes]");
     fputs("  -s, --stack S        the stack (default: HANGAR_STACK, the selected stack, or the only one)\n"
           "  -C, --cwd DIR        the project folder (default .)\n"
@@ -151,8 +152,10 @@ static void run_usage(FILE *f, const char *name, eng_mode mode)
           "      --all            every project below the folder, in stack-reference order\n"
           "  -t, --target URN     only this resource (repeatable)\n"
           "  -p, --parallel N     steps at once (default 8)\n"
-          "  -j, --json           machine-readable events\n"
-          "      --endpoint URL   the AWS endpoint (default HANGAR_ENDPOINT or http://127.0.0.1:4566)\n"
+          "  -j, --json           machine-readable events\n", f);
+    if (mode == ENG_UP || mode == ENG_PREVIEW)
+        fputs("      --show-secrets   print secret outputs in plaintext (default: [secret])\n", f);
+    fputs("      --endpoint URL   the AWS endpoint (default HANGAR_ENDPOINT or http://127.0.0.1:4566)\n"
           "      --region R       the AWS region\n", f);
 }
 
@@ -196,6 +199,7 @@ int hangar_run_command(int argc, char **argv, const hangar_globals *g, eng_mode 
         else if (!strcmp(a, "-f") || !strcmp(a, "--skip-preview")) skip_preview = true;
         else if (!strcmp(a, "-r") || !strcmp(a, "--refresh")) o.refresh = true;
         else if (!strcmp(a, "-j") || !strcmp(a, "--json")) o.json = true;
+        else if (!strcmp(a, "--show-secrets") && (mode == ENG_UP || mode == ENG_PREVIEW)) o.show_secrets = true;
         else if (!strcmp(a, "--all")) all = true;
         else if ((v = opt_value(argc, argv, &i, "-s", "--stack", &bad))) stack_flag = v;
         else if ((v = opt_value(argc, argv, &i, "-C", "--cwd", &bad))) gl.cwd = v;

@@ -35,6 +35,7 @@ typedef struct eng_opts {
     const char *org;             /* default "organization" */
     bool        refresh;         /* up --refresh: read back first, recreate what vanished */
     bool        json;            /* --json: machine-readable events on out */
+    bool        show_secrets;    /* --show-secrets: secret outputs print their plaintext, not [secret] */
     int         parallel;        /* default 8 */
     const char *const *targets;  /* --target URNs (NULL-terminated) or NULL */
     FILE       *out;             /* where the report goes */

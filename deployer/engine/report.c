@@ -159,24 +159,52 @@ void rep_refresh(eng_run_ctx *r, const char *urn, const char *type, bool gone)
     fflush(out_of(r));
 }
 
-/* A value as Pulumi prints an output: strings quoted, secrets hidden,
- * unknowns as output<string>. */
-static void print_value(FILE *f, const cJSON *v)
+/* In place: every plaintext secret becomes its value (--show-secrets), the
+ * counterpart of secrets_blind. Outputs reach the report before they are
+ * sealed for the state, so the plaintext is at hand and no passphrase is asked. */
+static void unwrap_secrets(cJSON *v)
 {
-    if (prog_is_sig(v, PROG_SIG_SECRET)) { fputs("[secret]", f); return; }
+    if (!v) return;
+    for (cJSON *ch = v->child; ch; ch = ch->next) {
+        if (prog_is_sig(ch, PROG_SIG_SECRET)) {
+            cJSON *inner = cJSON_DetachItemFromObjectCaseSensitive(ch, "value");
+            if (!inner) continue;   /* sealed: left for secrets_blind below */
+            /* ReplaceItemViaPointer keeps no key: give the new item its own */
+            free(inner->string);
+            inner->string = NULL;
+            if (ch->string && !(inner->string = strdup(ch->string))) { cJSON_Delete(inner); continue; }
+            if (!cJSON_ReplaceItemViaPointer(v, ch, inner)) { cJSON_Delete(inner); continue; }
+            ch = inner;
+        }
+        unwrap_secrets(ch);
+    }
+}
+
+/* A value as Pulumi prints an output: strings quoted, secrets hidden unless
+ * shown, unknowns as output<string>. */
+static void print_value(FILE *f, const cJSON *v, bool show_secrets)
+{
+    if (prog_is_sig(v, PROG_SIG_SECRET) && !show_secrets) { fputs("[secret]", f); return; }
     if (prog_has_unknown(v)) { fputs("output<string>", f); return; }
-    char *s = cJSON_PrintUnformatted(v);
+    cJSON *shown = cJSON_CreateArray();
+    if (shown) cJSON_AddItemToArray(shown, cJSON_Duplicate(v, 1));
+    if (show_secrets) unwrap_secrets(shown);
+    secrets_blind(shown);   /* secrets nested in lists and objects too */
+    char *s = shown && shown->child ? cJSON_PrintUnformatted(shown->child) : NULL;
     fputs(s ? s : "null", f);
     free(s);
+    cJSON_Delete(shown);
 }
 
 void rep_outputs(eng_run_ctx *r, const cJSON *outputs)
 {
     if (!outputs || !outputs->child) return;
+    bool show = r->o->show_secrets;
     if (r->o->json) {
         cJSON *ev = event("outputsEvent");
         cJSON *shown = cJSON_Duplicate(outputs, 1);
-        secrets_blind(shown);   /* as the text form: "[secret]", never the plaintext */
+        if (show) unwrap_secrets(shown);
+        secrets_blind(shown);   /* as the text form: "[secret]" unless --show-secrets */
         cJSON_AddItemToObject(ev, "outputs", shown);
         emit_json(r, ev);
         return;
@@ -186,7 +214,7 @@ void rep_outputs(eng_run_ctx *r, const cJSON *outputs)
     const cJSON *o;
     cJSON_ArrayForEach(o, outputs) {
         fprintf(f, "    %s: ", o->string);
-        print_value(f, o);
+        print_value(f, o, show);
         fputc('\n', f);
     }
     fflush(f);

@@ -212,3 +212,65 @@ def test_old_b64_form_still_reads_with_a_warning(hangar, tmp_path):
     out = hangar.run("stack", "output", "v", "--show-secrets", "--stack", "dev", cwd=d, check=True)
     assert out.stdout.strip() == "hello"
     assert "hello" not in sqlite_dump(hangar.home)
+
+
+def secret_output_project(d):
+    write(os.path.join(d, "Pulumi.yaml"), """\
+        name: shown
+        runtime: yaml
+        resources: {}
+        outputs:
+          plain: visible-value
+          token:
+            fn::secret: %s
+          nested:
+            list: [1, {fn::secret: nested-%s}]
+    """ % (PLAIN, PLAIN))
+    write(os.path.join(d, "Pulumi.dev.yaml"), "config:\n  aws:region: us-east-1\n")
+
+
+def outputs_event(stdout):
+    events = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    got = [e["outputs"] for e in events if e.get("type") == "outputsEvent"]
+    assert len(got) == 1, stdout
+    return got[0]
+
+
+def test_up_and_preview_hide_secret_outputs_unless_show_secrets(hangar, tmp_path):
+    d = str(tmp_path / "shown")
+    secret_output_project(d)
+
+    pv = hangar.run("preview", "--stack", "dev", cwd=d, check=True)
+    assert "token: [secret]" in pv.stdout and PLAIN not in pv.stdout + pv.stderr, pv.stdout
+    pv = hangar.run("preview", "--stack", "dev", "--show-secrets", cwd=d, check=True)
+    assert 'token: "%s"' % PLAIN in pv.stdout, pv.stdout
+
+    up = hangar.run("up", "--stack", "dev", "--yes", cwd=d, check=True)
+    assert "token: [secret]" in up.stdout, up.stdout
+    assert 'plain: "visible-value"' in up.stdout
+    # a secret inside a list is hidden too, not printed as its wrapper
+    assert PLAIN not in up.stdout + up.stderr, up.stdout
+    assert '"list":[1,"[secret]"]' in up.stdout, up.stdout
+
+    up = hangar.run("up", "--stack", "dev", "--yes", "--show-secrets", cwd=d, check=True)
+    assert 'token: "%s"' % PLAIN in up.stdout, up.stdout
+    assert '"list":[1,"nested-%s"]' % PLAIN in up.stdout, up.stdout
+
+    js = outputs_event(hangar.run("up", "--stack", "dev", "--yes", "--json", cwd=d, check=True).stdout)
+    assert js["token"] == "[secret]" and js["nested"]["list"][1] == "[secret]" and js["plain"] == "visible-value"
+    js = outputs_event(hangar.run("up", "--stack", "dev", "--yes", "--json", "--show-secrets", cwd=d,
+                                  check=True).stdout)
+    assert js["token"] == PLAIN and js["nested"]["list"][1] == "nested-" + PLAIN
+    js = outputs_event(hangar.run("preview", "--stack", "dev", "--json", "--show-secrets", cwd=d,
+                                  check=True).stdout)
+    assert js["token"] == PLAIN
+
+    # showing is display only: the state keeps the ciphertext
+    dump = sqlite_dump(hangar.home)
+    assert PLAIN not in dump and '"ciphertext":"v1:' in dump
+
+    # the flag is documented, and refused where no outputs are printed
+    assert "--show-secrets" in hangar.run("up", "--help", check=True).stdout
+    assert "--show-secrets" in hangar.run("preview", "--help", check=True).stdout
+    bad = hangar.run("destroy", "--stack", "dev", "--yes", "--show-secrets", cwd=d)
+    assert bad.returncode == 2 and "unknown option '--show-secrets'" in bad.stderr

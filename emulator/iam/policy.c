@@ -20,7 +20,6 @@
 #include "iam.h"
 
 #include <ctype.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,41 +287,54 @@ static int strings_ok(const cJSON *v)
 
 #define MALFORMED(err, ...) hg_err_set((err), 400, "MalformedPolicyDocument", __VA_ARGS__)
 
+/* The checks IAM makes of a document, with its wording where AWS's is known
+ * ("Syntax errors in policy.", "Missing required field Principal", "Has
+ * prohibited field Resource", "Invalid effect: X", "Could not parse the
+ * policy: Statement is empty!"); where it is not, that wording extended with
+ * what is wrong. A trust policy (identity == 0) needs a Principal and may
+ * not name resources; a permissions policy needs resources and may not name
+ * a principal. Neither may be empty: a statement-less document grants
+ * nothing and IAM refuses it. */
 int iam_policy_validate(const cJSON *doc, int identity, hg_err *err)
 {
-    if (!cJSON_IsObject(doc)) return MALFORMED(err, "Syntax errors in policy: the document must be a JSON object");
+    if (!cJSON_IsObject(doc)) return MALFORMED(err, "Syntax errors in policy.");
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(doc, "Version");
     if (ver && (!cJSON_IsString(ver) || (strcmp(ver->valuestring, "2012-10-17") != 0 &&
                                           strcmp(ver->valuestring, "2008-10-17") != 0)))
         return MALFORMED(err, "The policy failed legacy parsing: Version must be 2012-10-17 or 2008-10-17");
     const cJSON *sts = cJSON_GetObjectItemCaseSensitive(doc, "Statement");
-    /* A trust policy may list no statement (a role no one may assume yet, as
-     * IaC tools create before filling it in); an identity policy may not. */
-    bool empty_ok = !identity && cJSON_IsArray(sts);
-    if (!sts || !(cJSON_IsObject(sts) || (cJSON_IsArray(sts) && (sts->child || empty_ok))))
-        return MALFORMED(err, "Syntax errors in policy: Statement is required (an object or a non-empty list)");
+    if (!cJSON_IsObject(sts) && !(cJSON_IsArray(sts) && sts->child))
+        return identity || (sts && !cJSON_IsArray(sts)) ? MALFORMED(err, "Syntax errors in policy.")
+                                                        : MALFORMED(err, "Could not parse the policy: Statement is empty!");
     const cJSON *st = cJSON_IsArray(sts) ? sts->child : sts;
     for (int i = 1; st; st = cJSON_IsArray(sts) ? st->next : NULL, i++) {
-        if (!cJSON_IsObject(st)) return MALFORMED(err, "Syntax errors in policy: statement %d is not an object", i);
+        if (!cJSON_IsObject(st)) return MALFORMED(err, "Syntax errors in policy.");
         const cJSON *eff = cJSON_GetObjectItemCaseSensitive(st, "Effect");
-        if (!cJSON_IsString(eff) || (strcmp(eff->valuestring, "Allow") != 0 && strcmp(eff->valuestring, "Deny") != 0))
-            return MALFORMED(err, "Syntax errors in policy: statement %d needs an Effect of Allow or Deny", i);
+        if (!eff) return MALFORMED(err, "Missing required field Effect");
+        if (!cJSON_IsString(eff)) return MALFORMED(err, "Syntax errors in policy.");
+        if (strcmp(eff->valuestring, "Allow") != 0 && strcmp(eff->valuestring, "Deny") != 0)
+            return MALFORMED(err, "Invalid effect: %.64s", eff->valuestring);
+        const cJSON *pr = cJSON_GetObjectItemCaseSensitive(st, "Principal");
+        const cJSON *npr = cJSON_GetObjectItemCaseSensitive(st, "NotPrincipal");
+        if (identity && (pr || npr)) return MALFORMED(err, "Policy document should not specify a principal.");
+        if (!identity && !pr && !npr) return MALFORMED(err, "Missing required field Principal");
+        if (!identity && pr && !cJSON_IsObject(pr) && !(cJSON_IsString(pr) && strcmp(pr->valuestring, "*") == 0))
+            return MALFORMED(err, "Syntax errors in policy: statement %d's Principal must be an object", i);
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(st, "Action");
         const cJSON *na = cJSON_GetObjectItemCaseSensitive(st, "NotAction");
-        if (!a == !na) return MALFORMED(err, "Syntax errors in policy: statement %d needs exactly one of Action and NotAction", i);
+        if (!a && !na) return MALFORMED(err, "Missing required field Action");
+        if (a && na) return MALFORMED(err, "Syntax errors in policy: statement %d has both Action and NotAction", i);
         if (!strings_ok(a ? a : na))
             return MALFORMED(err, "Syntax errors in policy: statement %d's %s must be a string or a list of strings",
                              i, a ? "Action" : "NotAction");
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(st, "Resource");
         const cJSON *nr = cJSON_GetObjectItemCaseSensitive(st, "NotResource");
+        if (!identity && (r || nr)) return MALFORMED(err, "Has prohibited field %s", r ? "Resource" : "NotResource");
         if (r && nr) return MALFORMED(err, "Syntax errors in policy: statement %d has both Resource and NotResource", i);
         if (identity && !r && !nr) return MALFORMED(err, "Policy statement must contain resources.");
         if ((r || nr) && !strings_ok(r ? r : nr))
             return MALFORMED(err, "Syntax errors in policy: statement %d's %s must be a string or a list of strings",
                              i, r ? "Resource" : "NotResource");
-        if (identity && (cJSON_GetObjectItemCaseSensitive(st, "Principal") ||
-                         cJSON_GetObjectItemCaseSensitive(st, "NotPrincipal")))
-            return MALFORMED(err, "Policy document should not specify a principal.");
         const cJSON *cond = cJSON_GetObjectItemCaseSensitive(st, "Condition");
         if (cond) {
             if (!cJSON_IsObject(cond)) return MALFORMED(err, "Syntax errors in policy: statement %d's Condition must be an object", i);

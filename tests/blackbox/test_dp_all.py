@@ -173,6 +173,29 @@ def test_up_all_deploys_in_reference_order_then_skips_everything(hangar, tmp_pat
     assert "created" not in p.stdout and "updated" not in p.stdout and "===" not in p.stdout
 
 
+def test_same_home_pointed_at_a_fresh_emulator_deploys_again(hangar, tmp_path, ddb, emulator_factory):
+    # the fingerprint names the endpoint: the state of the first emulator must
+    # not make up --all skip everything on a second, empty one
+    root = str(tmp_path / "stacks")
+    two_stacks(root)
+    hangar.up_all(root)
+    assert "unchanged, skipped" in hangar.up_all(root).stdout
+    fresh = emulator_factory()
+    other = Hangar(hangar.home, fresh.endpoint)
+    p = other.up_all(root)
+    assert "skipped" not in p.stdout, p.stdout
+    block_order(p.stdout, "organization/core/dev", "organization/api/dev")
+    fresh_ddb = make_client(fresh.endpoint)
+    core = other.outputs(os.path.join(root, "zz-core"))["tableName"]
+    items = other.outputs(os.path.join(root, "aa-api"))["itemsName"]
+    assert sorted(tables(fresh_ddb)) == sorted([core, items])
+    assert tags_of(fresh_ddb, items)["Source"] == core
+    # and once deployed there, the next up --all against it skips again
+    p = other.up_all(root)
+    assert "organization/core/dev: unchanged, skipped" in p.stdout, p.stdout
+    assert "organization/api/dev: unchanged, skipped" in p.stdout, p.stdout
+
+
 def test_root_project_and_nested_projects_and_skipped_folders(hangar, tmp_path, ddb):
     """The root folder may itself be a project (as fixtures/micro-stacks is);
     build/, node_modules/ and hidden folders are never searched."""
@@ -409,7 +432,7 @@ def test_editing_a_lambda_code_file_updates_the_function(hangar, tmp_path, endpo
     role:
       type: aws:iam:Role
       properties:
-        assumeRolePolicy: '{"Version":"2012-10-17","Statement":[]}'
+        assumeRolePolicy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
     fn:
       type: aws:lambda:Function
       properties:

@@ -97,3 +97,76 @@ def test_caller_identity_off_is_root(emu):
                        aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret")
     ident = sts.get_caller_identity()
     assert ident["Arn"] == "arn:aws:iam::000000000000:root" and ident["Account"] == "000000000000"
+
+
+def refused(call, **kw):
+    with pytest.raises(ClientError) as e:
+        call(**kw)
+    assert err(e) == ("MalformedPolicyDocument", 400), e.value.response
+    return e.value.response["Error"]["Message"]
+
+
+def stmt(**fields):
+    return json.dumps({"Version": "2012-10-17", "Statement": [fields]})
+
+
+ALLOW_LAMBDA = {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+
+# (trust policy, AWS's message)
+BAD_TRUST = [
+    (json.dumps({"Version": "2012-10-17", "Statement": []}), "Could not parse the policy: Statement is empty!"),
+    (json.dumps({"Version": "2012-10-17"}), "Could not parse the policy: Statement is empty!"),
+    (json.dumps({"Version": "2012-10-17", "Statement": None}), "Syntax errors in policy."),
+    (json.dumps({"Version": "2012-10-17", "Statement": ["x"]}), "Syntax errors in policy."),
+    (stmt(Principal={"Service": "lambda.amazonaws.com"}, Action="sts:AssumeRole"), "Missing required field Effect"),
+    (stmt(Effect="allow", Principal={"Service": "lambda.amazonaws.com"}, Action="sts:AssumeRole"),
+     "Invalid effect: allow"),
+    (stmt(Effect="Allow", Action="sts:AssumeRole"), "Missing required field Principal"),
+    (stmt(Effect="Allow", Principal={"Service": "lambda.amazonaws.com"}), "Missing required field Action"),
+    (stmt(Resource="*", **ALLOW_LAMBDA), "Has prohibited field Resource"),
+]
+
+
+@pytest.mark.parametrize("doc,message", BAD_TRUST)
+def test_bad_trust_policy_is_refused_by_create_role_and_update(iam, doc, message):
+    assert refused(iam.create_role, RoleName="bad-trust", AssumeRolePolicyDocument=doc) == message
+    with pytest.raises(ClientError) as e:
+        iam.get_role(RoleName="bad-trust")
+    assert err(e) == ("NoSuchEntity", 404)      # nothing half-created
+    iam.create_role(RoleName="good-trust", AssumeRolePolicyDocument=json.dumps(TRUST))
+    try:
+        assert refused(iam.update_assume_role_policy, RoleName="good-trust", PolicyDocument=doc) == message
+        assert iam.get_role(RoleName="good-trust")["Role"]["AssumeRolePolicyDocument"] == TRUST
+    finally:
+        iam.delete_role(RoleName="good-trust")
+
+
+# (permissions policy, AWS's message)
+BAD_PERMISSIONS = [
+    (json.dumps({"Version": "2012-10-17", "Statement": []}), "Syntax errors in policy."),
+    (json.dumps({"Version": "2012-10-17", "Statement": None}), "Syntax errors in policy."),
+    (json.dumps({"Version": "2012-10-17"}), "Syntax errors in policy."),
+    (stmt(Action="dynamodb:GetItem", Resource="*"), "Missing required field Effect"),
+    (stmt(Effect="Permit", Action="dynamodb:GetItem", Resource="*"), "Invalid effect: Permit"),
+    (stmt(Effect="Allow", Action="dynamodb:GetItem"), "Policy statement must contain resources."),
+    (stmt(Effect="Allow", Resource="*"), "Missing required field Action"),
+    (stmt(Effect="Allow", Principal="*", Action="dynamodb:GetItem", Resource="*"),
+     "Policy document should not specify a principal."),
+]
+
+
+@pytest.mark.parametrize("doc,message", BAD_PERMISSIONS)
+def test_bad_permissions_policy_is_refused_by_put_role_policy(iam, doc, message):
+    iam.create_role(RoleName="perm-role", AssumeRolePolicyDocument=json.dumps(TRUST))
+    try:
+        assert refused(iam.put_role_policy, RoleName="perm-role", PolicyName="p", PolicyDocument=doc) == message
+        assert iam.list_role_policies(RoleName="perm-role")["PolicyNames"] == []
+    finally:
+        iam.delete_role(RoleName="perm-role")
+
+
+def test_trust_policy_single_statement_object_and_deny_are_accepted(iam):
+    doc = {"Version": "2012-10-17", "Statement": dict(ALLOW_LAMBDA, Effect="Deny")}
+    iam.create_role(RoleName="deny-trust", AssumeRolePolicyDocument=json.dumps(doc))
+    assert iam.get_role(RoleName="deny-trust")["Role"]["AssumeRolePolicyDocument"] == doc
+    iam.delete_role(RoleName="deny-trust")

@@ -260,6 +260,8 @@ int ddb_op_transact_get_items(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err);
 int ddb_op_update_time_to_live(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err);
 int ddb_op_describe_time_to_live(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err);
 /* misc.c */
+/* One tag {Key, Value} (i from 1, for the message): lengths, and no 'aws:' key. */
+int ddb_check_tag(const cJSON *t, int i, hg_err *err);
 int ddb_op_tag_resource(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err);
 int ddb_op_untag_resource(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err);
 int ddb_op_list_tags_of_resource(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err);

@@ -94,7 +94,9 @@ static cJSON *find_tag(cJSON *tags, const char *key)
     return NULL;
 }
 
-static int check_tag(const cJSON *t, int i, hg_err *err)
+/* One tag of TagResource's or CreateTable's Tags (i counts from 1, as AWS's
+ * messages do); the one validation both operations use. */
+int ddb_check_tag(const cJSON *t, int i, hg_err *err)
 {
     if (!cJSON_IsObject(t))
         return hg_err_validation(err, "1 validation error detected: Value null at 'tags.%d.member' failed to satisfy "
@@ -130,7 +132,7 @@ int ddb_op_tag_resource(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err)
     const cJSON *t;
     int i = 0;
     cJSON_ArrayForEach(t, tags)
-        if (check_tag(t, ++i, err) != 0) return -1;
+        if (ddb_check_tag(t, ++i, err) != 0) return -1;
 
     if (hg_store_begin_write(ctx->store, err) != 0) return -1;
     ddb_table *tab = NULL;

@@ -406,25 +406,14 @@ static void give_iid(cJSON *desc, cJSON *ix)
     hg_json_set(desc, "_nextIid", cJSON_CreateNumber(id + 1));
 }
 
-/* Tags [{Key, Value}] as TagResource and CreateTable take them (shared rules
- * with misc.c's TagResource, which validates its own copy). */
+/* CreateTable's Tags [{Key, Value}]: each tag as TagResource checks it
+ * (misc.c's ddb_check_tag, so "aws:" keys are refused by both), then the count. */
 static int check_tags(const cJSON *tags, hg_err *err)
 {
     const cJSON *t;
     int n = 0;
-    cJSON_ArrayForEach(t, tags) {
-        n++;
-        const char *k = hg_json_str(t, "Key"), *v = hg_json_str(t, "Value");
-        if (!k) return null_member(err, "tags.member.key");
-        if (!v) return null_member(err, "tags.member.value");
-        if (strlen(k) < 1 || strlen(k) > 128)
-            return hg_err_validation(err, "1 validation error detected: Value '%s' at 'tags.%d.member.key' failed to satisfy "
-                                     "constraint: Member must have length %s", k, n,
-                                     strlen(k) < 1 ? "greater than or equal to 1" : "less than or equal to 128");
-        if (strlen(v) > 256)
-            return hg_err_validation(err, "1 validation error detected: Value '%s' at 'tags.%d.member.value' failed to satisfy "
-                                     "constraint: Member must have length less than or equal to 256", v, n);
-    }
+    cJSON_ArrayForEach(t, tags)
+        if (ddb_check_tag(t, ++n, err) != 0) return -1;
     if (n > MAX_TAGS)
         return hg_err_validation(err, "One or more parameter values were invalid: The number of tags exceeds the limit of %d",
                                  MAX_TAGS);

@@ -349,6 +349,34 @@ def test_tag_limits_and_arns(ddb, make_table):
     assert_client_error(e, "ValidationException", "128")
 
 
+def test_create_table_validates_tags_as_tag_resource(ddb, loose, make_table):
+    # CreateTable and TagResource share one tag check: the reserved "aws:"
+    # prefix, the key/value lengths and the messages are the same in both
+    names = []
+    for bad, words in ([{"Key": "aws:owner", "Value": "me"}], "aws:"), \
+                      ([{"Key": "ok", "Value": "v"}, {"Key": "k" * 129, "Value": "v"}], "tags.2.member.key"), \
+                      ([{"Key": "ok", "Value": "v" * 257}], "tags.1.member.value"):
+        name = unique_name()
+        names.append(name)
+        with pytest.raises(ClientError) as created:
+            loose.create_table(**base(name, Tags=bad))
+        assert_client_error(created, "ValidationException", words)
+        tagged_on = make_table()
+        with pytest.raises(ClientError) as tagged:
+            loose.tag_resource(ResourceArn=arn_of(tagged_on), Tags=bad)
+        assert_client_error(tagged, "ValidationException", words)
+        assert created.value.response["Error"]["Message"] == tagged.value.response["Error"]["Message"]
+    for name in names:
+        with pytest.raises(ClientError) as e:
+            ddb.describe_table(TableName=name)
+        assert_client_error(e, "ResourceNotFoundException")
+    # a key that only contains "aws:" later on is an ordinary key
+    name = unique_name()
+    ddb.create_table(**base(name, Tags=[{"Key": "team:aws:x", "Value": "v"}]))
+    assert ddb.list_tags_of_resource(ResourceArn=arn_of(name))["Tags"] == [{"Key": "team:aws:x", "Value": "v"}]
+    ddb.delete_table(TableName=name)
+
+
 def test_pitr_recovery_period(ddb, make_table):
     name = make_table()
     r = ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={

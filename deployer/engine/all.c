@@ -17,9 +17,13 @@
  *
  * Skipping: a stack's fingerprint is a SHA-256 of its program files, its
  * stack config file, every file or folder an fn::fileArchive, fn::fileAsset
- * or fn::readFile names, and the current outputs of the stacks it
- * references. eng_run records it with the outputs after a successful up;
- * an up --all whose fingerprint equals the recorded one skips the stack.
+ * or fn::readFile names, the current outputs of the stacks it references,
+ * then "@" and a short hash of where it deploys to: the endpoint and the
+ * region. eng_run records it with the outputs after a successful up; an up
+ * --all whose fingerprint equals the recorded one skips the stack. When
+ * only the part after "@" differs, the state describes resources somewhere
+ * else (the same HANGAR_HOME pointed at a fresh emulator): the stack runs
+ * with a refresh first, so what is missing there is created, not assumed.
  * When a referenced output changes, the fingerprint follows, so the
  * dependent runs again. A failed up records nothing, so it is retried.
  *
@@ -50,7 +54,7 @@
 #define ALL_MAX_PROJECTS 256
 #define ALL_MAX_DEPTH    16
 #define ALL_MAX_WORKERS  8
-#define FP_VERSION       "hangar-all-fingerprint-1"
+#define FP_VERSION       "hangar-all-fingerprint-2"
 
 enum unit_status {
     U_WAIT,       /* not started */
@@ -252,7 +256,33 @@ static void fp_program_files(EVP_MD_CTX *md, prog_project *p, const prog_node *n
     }
 }
 
-/* The fingerprint of a loaded unit (new hex string), or NULL with err set. */
+/* Finish md into lowercase hex of at most max_hex digits, appended to out. */
+static int fp_finish_hex(EVP_MD_CTX *md, hg_buf *out, unsigned max_hex)
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int dlen = 0;
+    if (EVP_DigestFinal_ex(md, digest, &dlen) != 1) return -1;
+    for (unsigned int i = 0; i < dlen && 2 * i < max_hex; i++)
+        if (hg_buf_printf(out, "%02x", digest[i]) < 0) return -1;
+    return 0;
+}
+
+/* The hash of where a unit deploys: the endpoint, and its region (its own
+ * aws:region wins over the client's, as in run_unit). */
+static int fp_target(all_ctx *a, const unit *x, hg_buf *out)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) { EVP_MD_CTX_free(md); return -1; }
+    const cJSON *region = cJSON_GetObjectItemCaseSensitive(x->p->config, "aws:region");
+    fp_str(md, a->aws ? aws_client_endpoint(a->aws) : "\001" "none");
+    fp_str(md, cJSON_IsString(region) ? region->valuestring : a->aws ? aws_client_region(a->aws) : "\001" "none");
+    int rc = fp_finish_hex(md, out, 16);
+    EVP_MD_CTX_free(md);
+    return rc;
+}
+
+/* The fingerprint of a loaded unit, "<content>@<target>" (new string), or
+ * NULL with err set. */
 static char *fingerprint(all_ctx *a, const unit *x, hg_err *err)
 {
     EVP_MD_CTX *md = EVP_MD_CTX_new();
@@ -288,15 +318,23 @@ static char *fingerprint(all_ctx *a, const unit *x, hg_err *err)
         state_stack_free(s);
     }
     free(refs);
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int dlen = 0;
-    if (EVP_DigestFinal_ex(md, digest, &dlen) != 1 && rc == 0) rc = hg_err_internal(err, "cannot finish SHA-256");
+    hg_buf hex;
+    hg_buf_init(&hex, 256);
+    if (rc == 0 && (fp_finish_hex(md, &hex, 64) < 0 || hg_buf_append(&hex, "@", 1) < 0 || fp_target(a, x, &hex) < 0))
+        rc = hg_err_internal(err, "cannot compute the fingerprint");
     EVP_MD_CTX_free(md);
-    if (rc < 0) return NULL;
-    char *hex = malloc((size_t)dlen * 2 + 1);
-    if (!hex) { hg_err_internal(err, "out of memory"); return NULL; }
-    for (unsigned int i = 0; i < dlen; i++) snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-    return hex;
+    char *fp = rc == 0 ? hg_buf_steal(&hex) : NULL;
+    if (rc == 0 && !fp) hg_err_internal(err, "out of memory");
+    hg_buf_release(&hex);
+    return fp;
+}
+
+/* Did the recorded fingerprint come from a deploy to another endpoint or
+ * region? (An old fingerprint without "@" cannot say, so: no.) */
+static bool fp_other_target(const char *recorded, const char *now)
+{
+    const char *r = recorded ? strrchr(recorded, '@') : NULL, *n = strrchr(now, '@');
+    return r && n && strcmp(r, n) != 0;
 }
 
 /* ---- 2. the graph -------------------------------------------------------------------- */
@@ -481,6 +519,7 @@ static void run_unit(all_ctx *a, unit *x)
     const eng_opts *o = a->o;
     hg_err err = {0};
     char *fp = NULL;
+    bool moved = false;          /* recorded from a deploy to another endpoint or region */
     state_stack *s = NULL;
     int got = state_stack_get(a->db, a->org, x->project, a->stack, &s, &err);
     if (got < 0) { x->status = U_FAILED; set_note(x, "%s", err.message); goto done_nolog; }
@@ -514,6 +553,7 @@ static void run_unit(all_ctx *a, unit *x)
             set_note(x, "unchanged, skipped");
             goto done_nolog;
         }
+        moved = got == 0 && s->updated > 0 && fp_other_target(s->fingerprint, fp);
     }
 
     /* its own engine run, its own lock, its own output buffer */
@@ -526,6 +566,7 @@ static void run_unit(all_ctx *a, unit *x)
     eo.org = a->org;
     eo.out = buf ? buf : a->out;
     eo.fingerprint = fp;
+    if (moved) eo.refresh = true;   /* the state describes another endpoint's resources */
     /* a stack whose aws:region differs from the client's gets a client of its own */
     aws_client *own = NULL, *aws = a->aws;
     const cJSON *region = x->p ? cJSON_GetObjectItemCaseSensitive(x->p->config, "aws:region") : NULL;

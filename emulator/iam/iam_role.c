@@ -18,9 +18,12 @@
 
 typedef struct managed { const char *arn; const char *doc; } managed;
 
-/* The documents as AWS publishes them; AmazonDynamoDBFullAccess and
- * ReadOnlyAccess keep the statements about DynamoDB and the services it
- * needs, which is every action this emulator can be asked about. */
+/* The documents exactly as AWS publishes them (the default versions:
+ * AWSLambdaBasicExecutionRole v1, AmazonDynamoDBFullAccess v15,
+ * AmazonDynamoDBReadOnlyAccess v15 of 2024-11-18), so a role that works here
+ * has the same rights in the cloud. Note ReadOnlyAccess grants no
+ * dynamodb:ConditionCheckItem: a TransactWriteItems condition check needs
+ * more than the read-only policy, on AWS as here. */
 static const managed managed_policies[] = {
     { "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
       "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"logs:CreateLogGroup\","
@@ -28,35 +31,55 @@ static const managed managed_policies[] = {
     { "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess",
       "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Action\":[\"dynamodb:*\",\"dax:*\","
       "\"application-autoscaling:DeleteScalingPolicy\",\"application-autoscaling:DeregisterScalableTarget\","
-      "\"application-autoscaling:DescribeScalableTargets\",\"application-autoscaling:DescribeScalingActivities\","
+      "\"application-autoscaling:DescribeScalableTargets\","
+      "\"application-autoscaling:DescribeScalingActivities\","
       "\"application-autoscaling:DescribeScalingPolicies\",\"application-autoscaling:PutScalingPolicy\","
-      "\"application-autoscaling:RegisterScalableTarget\",\"cloudwatch:DeleteAlarms\",\"cloudwatch:DescribeAlarmHistory\","
-      "\"cloudwatch:DescribeAlarms\",\"cloudwatch:DescribeAlarmsForMetric\",\"cloudwatch:GetMetricStatistics\","
-      "\"cloudwatch:ListMetrics\",\"cloudwatch:PutMetricAlarm\",\"cloudwatch:GetMetricData\",\"kinesis:ListStreams\","
-      "\"kinesis:DescribeStream\",\"kinesis:DescribeStreamSummary\",\"iam:GetRole\",\"iam:ListRoles\","
-      "\"kms:DescribeKey\",\"kms:ListAliases\",\"sns:CreateTopic\",\"sns:DeleteTopic\",\"sns:ListSubscriptions\","
-      "\"sns:ListSubscriptionsByTopic\",\"sns:ListTopics\",\"sns:Subscribe\",\"sns:Unsubscribe\",\"sns:SetTopicAttributes\","
-      "\"lambda:CreateFunction\",\"lambda:ListFunctions\",\"lambda:ListEventSourceMappings\","
-      "\"lambda:CreateEventSourceMapping\",\"lambda:DeleteEventSourceMapping\",\"lambda:GetFunctionConfiguration\","
-      "\"lambda:DeleteFunction\",\"resource-groups:ListGroups\",\"resource-groups:ListGroupResources\","
-      "\"resource-groups:GetGroup\",\"resource-groups:GetGroupQuery\",\"resource-groups:DeleteGroup\","
-      "\"resource-groups:CreateGroup\",\"tag:GetResources\",\"kinesis:ListStreams\",\"kinesis:DescribeStream\","
-      "\"kinesis:DescribeStreamSummary\"],\"Effect\":\"Allow\",\"Resource\":\"*\"}]}" },
-    { "arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess",
-      "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Action\":[\"application-autoscaling:DescribeScalableTargets\","
-      "\"application-autoscaling:DescribeScalingActivities\",\"application-autoscaling:DescribeScalingPolicies\","
+      "\"application-autoscaling:RegisterScalableTarget\",\"cloudwatch:DeleteAlarms\","
       "\"cloudwatch:DescribeAlarmHistory\",\"cloudwatch:DescribeAlarms\",\"cloudwatch:DescribeAlarmsForMetric\","
-      "\"cloudwatch:GetMetricStatistics\",\"cloudwatch:ListMetrics\",\"cloudwatch:GetMetricData\","
-      "\"datapipeline:DescribeObjects\",\"datapipeline:DescribePipelines\",\"datapipeline:GetPipelineDefinition\","
-      "\"datapipeline:ListPipelines\",\"datapipeline:QueryObjects\",\"dynamodb:BatchGetItem\",\"dynamodb:Describe*\","
-      "\"dynamodb:List*\",\"dynamodb:GetAbacStatus\",\"dynamodb:GetItem\",\"dynamodb:GetResourcePolicy\","
-      "\"dynamodb:Query\",\"dynamodb:Scan\",\"dynamodb:PartiQLSelect\",\"dax:Describe*\",\"dax:List*\",\"dax:GetItem\","
+      "\"cloudwatch:GetMetricStatistics\",\"cloudwatch:ListMetrics\",\"cloudwatch:PutMetricAlarm\","
+      "\"cloudwatch:GetMetricData\",\"datapipeline:ActivatePipeline\",\"datapipeline:CreatePipeline\","
+      "\"datapipeline:DeletePipeline\",\"datapipeline:DescribeObjects\",\"datapipeline:DescribePipelines\","
+      "\"datapipeline:GetPipelineDefinition\",\"datapipeline:ListPipelines\","
+      "\"datapipeline:PutPipelineDefinition\",\"datapipeline:QueryObjects\",\"ec2:DescribeVpcs\","
+      "\"ec2:DescribeSubnets\",\"ec2:DescribeSecurityGroups\",\"iam:GetRole\",\"iam:ListRoles\",\"kms:DescribeKey\","
+      "\"kms:ListAliases\",\"sns:CreateTopic\",\"sns:DeleteTopic\",\"sns:ListSubscriptions\","
+      "\"sns:ListSubscriptionsByTopic\",\"sns:ListTopics\",\"sns:Subscribe\",\"sns:Unsubscribe\","
+      "\"sns:SetTopicAttributes\",\"lambda:CreateFunction\",\"lambda:ListFunctions\","
+      "\"lambda:ListEventSourceMappings\",\"lambda:CreateEventSourceMapping\","
+      "\"lambda:DeleteEventSourceMapping\",\"lambda:GetFunctionConfiguration\",\"lambda:DeleteFunction\","
+      "\"resource-groups:ListGroups\",\"resource-groups:ListGroupResources\",\"resource-groups:GetGroup\","
+      "\"resource-groups:GetGroupQuery\",\"resource-groups:DeleteGroup\",\"resource-groups:CreateGroup\","
+      "\"tag:GetResources\",\"kinesis:ListStreams\",\"kinesis:DescribeStream\","
+      "\"kinesis:DescribeStreamSummary\"],\"Effect\":\"Allow\","
+      "\"Resource\":\"*\"},{\"Action\":\"cloudwatch:GetInsightRuleReport\",\"Effect\":\"Allow\","
+      "\"Resource\":\"arn:aws:cloudwatch:*:*:insight-rule/DynamoDBContributorInsights*\"},{\"Action\":[\"iam:PassRole\"],\"Effect\":\"Allow\","
+      "\"Resource\":\"*\","
+      "\"Condition\":{\"StringLike\":{\"iam:PassedToService\":[\"application-autoscaling.amazonaws.com\","
+      "\"application-autoscaling.amazonaws.com.cn\",\"dax.amazonaws.com\"]}}},{\"Effect\":\"Allow\","
+      "\"Action\":[\"iam:CreateServiceLinkedRole\"],\"Resource\":\"*\","
+      "\"Condition\":{\"StringEquals\":{\"iam:AWSServiceName\":[\"replication.dynamodb.amazonaws.com\","
+      "\"dax.amazonaws.com\",\"dynamodb.application-autoscaling.amazonaws.com\","
+      "\"contributorinsights.dynamodb.amazonaws.com\",\"kinesisreplication.dynamodb.amazonaws.com\"]}}}]}" },
+    { "arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess",
+      "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"GeneralReadOnlyAccess\","
+      "\"Action\":[\"application-autoscaling:DescribeScalableTargets\","
+      "\"application-autoscaling:DescribeScalingActivities\","
+      "\"application-autoscaling:DescribeScalingPolicies\",\"cloudwatch:DescribeAlarmHistory\","
+      "\"cloudwatch:DescribeAlarms\",\"cloudwatch:DescribeAlarmsForMetric\",\"cloudwatch:GetMetricStatistics\","
+      "\"cloudwatch:ListMetrics\",\"cloudwatch:GetMetricData\",\"datapipeline:DescribeObjects\","
+      "\"datapipeline:DescribePipelines\",\"datapipeline:GetPipelineDefinition\",\"datapipeline:ListPipelines\","
+      "\"datapipeline:QueryObjects\",\"dynamodb:BatchGetItem\",\"dynamodb:Describe*\",\"dynamodb:List*\","
+      "\"dynamodb:GetAbacStatus\",\"dynamodb:GetItem\",\"dynamodb:GetResourcePolicy\",\"dynamodb:Query\","
+      "\"dynamodb:Scan\",\"dynamodb:PartiQLSelect\",\"dax:Describe*\",\"dax:List*\",\"dax:GetItem\","
       "\"dax:BatchGetItem\",\"dax:Query\",\"dax:Scan\",\"ec2:DescribeVpcs\",\"ec2:DescribeSubnets\","
       "\"ec2:DescribeSecurityGroups\",\"iam:GetRole\",\"iam:ListRoles\",\"kms:DescribeKey\",\"kms:ListAliases\","
-      "\"sns:ListSubscriptionsByTopic\",\"sns:ListTopics\",\"lambda:ListFunctions\",\"lambda:ListEventSourceMappings\","
-      "\"lambda:GetFunctionConfiguration\",\"resource-groups:ListGroups\",\"resource-groups:ListGroupResources\","
-      "\"resource-groups:GetGroup\",\"resource-groups:GetGroupQuery\",\"tag:GetResources\"],\"Effect\":\"Allow\","
-      "\"Resource\":\"*\"}]}" },
+      "\"sns:ListSubscriptionsByTopic\",\"sns:ListTopics\",\"lambda:ListFunctions\","
+      "\"lambda:ListEventSourceMappings\",\"lambda:GetFunctionConfiguration\",\"resource-groups:ListGroups\","
+      "\"resource-groups:ListGroupResources\",\"resource-groups:GetGroup\",\"resource-groups:GetGroupQuery\","
+      "\"tag:GetResources\",\"kinesis:ListStreams\",\"kinesis:DescribeStream\","
+      "\"kinesis:DescribeStreamSummary\"],\"Effect\":\"Allow\",\"Resource\":\"*\"},{\"Sid\":\"CCIAccess\","
+      "\"Action\":\"cloudwatch:GetInsightRuleReport\",\"Effect\":\"Allow\","
+      "\"Resource\":\"arn:aws:cloudwatch:*:*:insight-rule/DynamoDBContributorInsights*\"}]}" },
 };
 
 const char *iam_managed_policy(const char *arn)

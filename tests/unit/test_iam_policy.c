@@ -174,6 +174,63 @@ static void malformed_documents_are_named(void **state)
     }
 }
 
+/* The managed policies carry AWS's published documents: valid as AWS
+ * validates them, and granting what AWS's grant (no more: ReadOnlyAccess has
+ * no write and no ConditionCheckItem; the PassRole statement of FullAccess
+ * needs iam:PassedToService, which these requests lack). */
+static void managed_policies_are_aws_documents(void **state)
+{
+    (void)state;
+    static const char *const arns[] = {
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+        "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess",
+        "arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess",
+    };
+    cJSON *docs[3];
+    for (int i = 0; i < 3; i++) {
+        const char *text = iam_managed_policy(arns[i]);
+        assert_non_null(text);
+        docs[i] = cJSON_Parse(text);
+        assert_non_null(docs[i]);
+        hg_err err;
+        hg_err_clear(&err);
+        if (iam_policy_validate(docs[i], 1, &err) != 0) fail_msg("%s: %s", arns[i], err.message);
+    }
+    assert_null(iam_managed_policy("arn:aws:iam::aws:policy/AmazonDynamoDBReadOnly"));
+    const cJSON *basic = docs[0], *full = docs[1], *ro = docs[2];
+    static const char *const reads[] = { "dynamodb:BatchGetItem", "dynamodb:DescribeTable", "dynamodb:GetItem",
+                                         "dynamodb:ListTables", "dynamodb:Query", "dynamodb:Scan",
+                                         "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource",
+                                         "dynamodb:PartiQLSelect" };
+    static const char *const writes[] = { "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                                          "dynamodb:BatchWriteItem", "dynamodb:CreateTable", "dynamodb:DeleteTable",
+                                          "dynamodb:ConditionCheckItem", "dynamodb:PartiQLInsert" };
+    for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
+        assert_int_equal(iam_evaluate(ro, reads[i], TABLE, NULL), IAM_ALLOW);
+        assert_int_equal(iam_evaluate(full, reads[i], TABLE, NULL), IAM_ALLOW);
+        assert_int_equal(iam_evaluate(basic, reads[i], TABLE, NULL), IAM_IMPLICIT_DENY);
+    }
+    for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++) {
+        assert_int_equal(iam_evaluate(ro, writes[i], TABLE, NULL), IAM_IMPLICIT_DENY);
+        assert_int_equal(iam_evaluate(full, writes[i], TABLE, NULL), IAM_ALLOW);
+    }
+    assert_int_equal(iam_evaluate(ro, "dynamodb:GetItem", TABLE "/index/byDate", NULL), IAM_ALLOW);
+    assert_int_equal(iam_evaluate(ro, "lambda:GetFunctionConfiguration", "*", NULL), IAM_ALLOW);
+    assert_int_equal(iam_evaluate(ro, "lambda:InvokeFunction", "*", NULL), IAM_IMPLICIT_DENY);
+    assert_int_equal(iam_evaluate(ro, "cloudwatch:GetInsightRuleReport",
+                                  "arn:aws:cloudwatch:us-east-1:1:insight-rule/DynamoDBContributorInsights-x", NULL),
+                     IAM_ALLOW);
+    assert_int_equal(iam_evaluate(ro, "cloudwatch:GetInsightRuleReport",
+                                  "arn:aws:cloudwatch:us-east-1:1:insight-rule/Other", NULL), IAM_IMPLICIT_DENY);
+    assert_int_equal(iam_evaluate(full, "iam:PassRole", "arn:aws:iam::1:role/r", NULL), IAM_IMPLICIT_DENY);
+    assert_int_equal(iam_evaluate(full, "datapipeline:CreatePipeline", "*", NULL), IAM_ALLOW);
+    assert_int_equal(iam_evaluate(full, "lambda:InvokeFunction", "*", NULL), IAM_IMPLICIT_DENY);
+    assert_int_equal(iam_evaluate(basic, "logs:PutLogEvents", "arn:aws:logs:us-east-1:1:log-group:/aws/lambda/f", NULL),
+                     IAM_ALLOW);
+    assert_int_equal(iam_evaluate(basic, "logs:DeleteLogGroup", "*", NULL), IAM_IMPLICIT_DENY);
+    for (int i = 0; i < 3; i++) cJSON_Delete(docs[i]);
+}
+
 static void identity_file(void **state)
 {
     (void)state;
@@ -220,6 +277,7 @@ int main(void)
         cmocka_unit_test(conditions),
         cmocka_unit_test(policy_variables),
         cmocka_unit_test(malformed_documents_are_named),
+        cmocka_unit_test(managed_policies_are_aws_documents),
         cmocka_unit_test(identity_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

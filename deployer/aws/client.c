@@ -272,7 +272,12 @@ static CURLcode perform(aws_client *c, CURL *curl, const http_request *q, http_r
         snprintf(hdr, sizeof hdr, "X-Amz-Security-Token: %s", c->session_token);
         headers = curl_slist_append(headers, hdr);
     }
-    headers = curl_slist_append(headers, "Expect:");   /* no 100-continue round trip */
+    /* No 100-continue round trip. libcurl before 8.3.0 signs a removed
+     * header it then does not send (curl#11664), which an endpoint checking
+     * signatures refuses; there bodies under 1 MB (curl's threshold) never
+     * ask for 100-continue anyway, so only newer versions get "Expect:". */
+    if (curl_version_info(CURLVERSION_NOW)->version_num >= 0x080300)
+        headers = curl_slist_append(headers, "Expect:");
 
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4);

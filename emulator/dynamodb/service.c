@@ -89,7 +89,8 @@ int ddb_call(const char *region, const char *operation, cJSON *in, cJSON **out,
 }
 
 /* --auth enforce: dynamodb:<Op> on every table the request names (TableName,
- * the keys of RequestItems, each TransactItems entry), or "*" when it names none. */
+ * the keys of RequestItems, each TransactItems entry) or on its ResourceArn,
+ * or "*" when it names none. */
 static int authorize(const hg_request *req, const ddb_op *op, const cJSON *in, hg_err *err)
 {
     if (!hg_cfg.auth_enforce) return 0;
@@ -106,6 +107,9 @@ static int authorize(const hg_request *req, const ddb_op *op, const cJSON *in, h
         t = e->child ? cJSON_GetObjectItemCaseSensitive(e->child, "TableName") : NULL;
         if (n < 128 && cJSON_IsString(t)) tables[n++] = t->valuestring;
     }
+    /* TagResource, UntagResource, ListTagsOfResource name the table by its ARN */
+    const cJSON *ra = cJSON_GetObjectItemCaseSensitive(in, "ResourceArn");
+    if (n == 0 && cJSON_IsString(ra)) return hg_authorize(req, action, ra->valuestring, err);
     if (n == 0) return hg_authorize(req, action, "*", err);
     for (int i = 0; i < n; i++) {
         snprintf(arn, sizeof arn, "arn:aws:dynamodb:%s:%s:table/%.255s", req->region, hg_cfg.account_id, tables[i]);

@@ -43,7 +43,8 @@ IAM_FILE = {
              {"Effect": "Allow", "Action": ["dynamodb:Get*", "dynamodb:Query", "dynamodb:Describe*",
                                             "dynamodb:ListTables", "lambda:*", "apigateway:*"],
               "Resource": "*"},
-             {"Effect": "Allow", "Action": "dynamodb:PutItem",
+             {"Effect": "Allow", "Action": ["dynamodb:PutItem", "dynamodb:TagResource",
+                                            "dynamodb:ListTagsOfResource"],
               "Resource": f"arn:aws:dynamodb:*:{ACCOUNT}:table/dev-*"},
              {"Effect": "Deny", "Action": "lambda:DeleteFunction", "Resource": "*"}]}]},
     ]
@@ -101,6 +102,27 @@ def test_allowed_and_denied_by_policy(emu):
     assert "dynamodb:CreateTable" in code_of(e)[1]
     # nothing was created by the denied call
     assert "dev-x" not in lead.list_tables()["TableNames"]
+
+
+def test_tagging_is_authorized_on_the_tables_arn(emu):
+    """TagResource names its table by ResourceArn, not TableName: the policy
+    is checked against that ARN (a Resource of table/dev-* allows tagging
+    dev- tables only), as the deployer's tag updates need."""
+    lead = client(emu, "dynamodb", LEAD)
+    dev = client(emu, "dynamodb", DEV)
+    make_table(lead, "dev-tags")
+    make_table(lead, "core-tags")
+    dev_arn = lead.describe_table(TableName="dev-tags")["Table"]["TableArn"]
+    core_arn = lead.describe_table(TableName="core-tags")["Table"]["TableArn"]
+    dev.tag_resource(ResourceArn=dev_arn, Tags=[{"Key": "team", "Value": "api"}])
+    assert dev.list_tags_of_resource(ResourceArn=dev_arn)["Tags"] == [{"Key": "team", "Value": "api"}]
+    with pytest.raises(ClientError) as e:
+        dev.tag_resource(ResourceArn=core_arn, Tags=[{"Key": "team", "Value": "api"}])
+    code, msg, status = code_of(e)
+    assert (code, status) == ("AccessDeniedException", 400)
+    assert msg == (f"User: arn:aws:iam::{ACCOUNT}:user/developer is not authorized to perform: dynamodb:TagResource "
+                   f"on resource: {core_arn} because no identity-based policy allows the dynamodb:TagResource action")
+    assert lead.list_tags_of_resource(ResourceArn=core_arn)["Tags"] == []
 
 
 def test_explicit_deny_beats_allow_in_lambda(emu):

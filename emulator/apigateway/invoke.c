@@ -24,6 +24,14 @@
  *      (the emulator makes no outbound calls): 500 and a log line saying so.
  *   6. Every request gets one "apigateway" log line: API id, stage, method,
  *      resource path, status, latency.
+ *   7. A method with authorizationType AWS_IAM wants a SigV4 signature for
+ *      service execute-api (header or presigned form): none → 403 "Missing
+ *      Authentication Token"; with --auth off any well-formed one passes (as
+ *      every other service accepts any signature then); with --auth enforce
+ *      it is verified (core/auth.c) and the caller needs execute-api:Invoke on
+ *      arn:aws:execute-api:{region}:{account}:{api}/{stage}/{METHOD}/{path as
+ *      requested}, else 403 {"Message":"User: ... is not authorized to
+ *      perform: execute-api:Invoke on resource: ..."} as AWS answers.
  */
 #include "apigw_internal.h"
 #include "apigw_invoke.h"
@@ -33,8 +41,11 @@
 #include <string.h>
 #include <time.h>
 #include "apigw_store.h"
+#include "auth.h"
 #include "config.h"
+#include "hg_sigv4.h"
 #include "hg_log.h"
+#include "iam.h"
 #include "lambda.h"
 
 #define INTERNAL_ERROR "Internal server error"
@@ -106,20 +117,6 @@ static int function_of(const char *uri, const cJSON *vars, char *out, size_t cap
     return 0;
 }
 
-/* The API's binaryMediaTypes (new array, or NULL when none). Only that
- * member is read: the API's document holds every resource and method. */
-static cJSON *binary_media_types(hg_store *s, const char *region, const char *api_id)
-{
-    char *text = NULL;
-    hg_err err = {0};
-    if (apigw_store_get_member(s, region, api_id, "api", api_id, "$.api.binaryMediaTypes", &text, &err) != 0)
-        return NULL;
-    cJSON *types = text ? cJSON_Parse(text) : NULL;
-    free(text);
-    if (!cJSON_IsArray(types)) { cJSON_Delete(types); return NULL; }
-    return types;
-}
-
 typedef struct invocation {
     hg_request    *req;
     hg_store      *store;
@@ -129,6 +126,7 @@ typedef struct invocation {
     const cJSON   *resource, *method;
     cJSON         *path_params;     /* borrowed from the match */
     const cJSON   *stage_vars;      /* borrowed */
+    const cJSON   *binary_types;    /* borrowed: the API's binaryMediaTypes or NULL */
     char           why[1024];
 } invocation;
 
@@ -182,19 +180,14 @@ static void lambda_proxy(invocation *iv, const cJSON *integ, hg_response *resp)
         return;
     }
 
-    cJSON *types = NULL;
-    if (iv->req->body_len > 0 && apigw_valid_utf8(iv->req->body, iv->req->body_len) &&
-        hg_req_header(iv->req, "Content-Type"))
-        types = binary_media_types(iv->store, iv->region, iv->t.api_id);
     const char *host = hg_req_header(iv->req, "Host");
     apigw_call call = {
         .req = iv->req, .api_id = iv->t.api_id, .stage = iv->t.stage, .path = iv->path,
         .resource = iv->resource, .path_params = iv->path_params, .stage_variables = iv->stage_vars,
-        .binary_media_types = types, .account = hg_cfg.account_id, .region = iv->region,
+        .binary_media_types = iv->binary_types, .account = hg_cfg.account_id, .region = iv->region,
         .domain_name = host ? host : "localhost", .now = epoch_now(),
     };
     cJSON *event = apigw_event_new(&call);
-    cJSON_Delete(types);
     char *payload = event ? cJSON_PrintUnformatted(event) : NULL;
     cJSON_Delete(event);
     if (!payload) { internal_error(resp, 500); return; }
@@ -229,6 +222,64 @@ static void lambda_proxy(invocation *iv, const cJSON *integ, hg_response *resp)
         internal_error(resp, 502);
     }
     lambda_invoke_result_release(&res);
+}
+
+/* Decision 7: may this request reach an AWS_IAM method? 1 = go on; 0 = resp
+ * holds API Gateway's 403. */
+static int iam_authorized(invocation *iv, hg_response *resp)
+{
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(iv->method, "authorizationType");
+    if (!cJSON_IsString(type) || strcmp(type->valuestring, "AWS_IAM") != 0) return 1;
+    hg_request *req = iv->req;
+    const char *header = hg_req_header(req, "Authorization");
+    const char *query_cred = header ? NULL : hg_req_query(req, "X-Amz-Credential");
+    if (!header && !query_cred) {
+        apigw_error(resp, 403, "MissingAuthenticationTokenException", "Missing Authentication Token");
+        return 0;
+    }
+    hg_sigv4_cred cred;
+    int well_formed = hg_sigv4_parse_credential(header ? header : query_cred, !header, &cred) == 0 &&
+                      (header ? strstr(header, "SignedHeaders=") && strstr(header, "Signature=")
+                              : hg_req_query(req, "X-Amz-Signature") && hg_req_query(req, "X-Amz-SignedHeaders"));
+    if (!well_formed) {
+        apigw_error(resp, 403, "IncompleteSignatureException",
+                    "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters "
+                    "in the form AWS4-HMAC-SHA256 Credential=.../<date>/<region>/execute-api/aws4_request, "
+                    "SignedHeaders=..., Signature=...");
+        return 0;
+    }
+    if (strcmp(cred.service, "execute-api") != 0) {
+        apigw_error(resp, 403, "InvalidSignatureException", "Credential should be scoped to correct service: 'execute-api'. ");
+        return 0;
+    }
+    if (!hg_cfg.auth_enforce) return 1;
+
+    hg_err err = {0};
+    if (hg_auth_check(req, &err) != 0) {
+        int missing = strcmp(err.code, "MissingAuthenticationTokenException") == 0;
+        apigw_error(resp, 403, err.code, missing ? "Missing Authentication Token" : err.message);
+        return 0;
+    }
+    /* the resource names the path as requested, so a policy can grant notes/ and what is below it */
+    char arn[1200];
+    snprintf(arn, sizeof arn, "arn:aws:execute-api:%s:%s:%s/%s/%s/%s", iv->region, hg_cfg.account_id,
+             iv->t.api_id, iv->t.stage, req->method, iv->path[0] == '/' ? iv->path + 1 : iv->path);
+    if (hg_authorize(req, "execute-api:Invoke", arn, &err) == 0) return 1;
+    char msg[2048];
+    snprintf(msg, sizeof msg, "User: %s is not authorized to perform: execute-api:Invoke on resource: %s%s",
+             req->caller ? req->caller->arn : "anonymous", arn,
+             strstr(err.message, "explicit deny") ? " with an explicit deny" : "");
+    hg_response_release(resp);
+    hg_response_init(resp);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "Message", msg);     /* sic: AWS capitalises it for IAM denials */
+    char *body = o ? cJSON_PrintUnformatted(o) : NULL;
+    cJSON_Delete(o);
+    if (body) hg_response_set(resp, 403, "application/json", body, strlen(body));
+    else hg_response_set(resp, 403, "application/json", "{}", 2);
+    cJSON_free(body);
+    hg_response_header(resp, "x-amzn-ErrorType", "AccessDeniedException");
+    return 0;
 }
 
 static void serve(invocation *iv, hg_response *resp)
@@ -281,6 +332,7 @@ void apigw_invoke(hg_request *req, hg_response *resp)
         apigw_error(resp, 403, "ForbiddenException", "Forbidden");
     } else {
         iv.stage_vars = view->variables;
+        iv.binary_types = view->binary_media_types;
         apigw_match m;
         int mr = apigw_match_route(view->resources, req->method, iv.path, &m);
         if (mr < 0) {
@@ -291,7 +343,7 @@ void apigw_invoke(hg_request *req, hg_response *resp)
             iv.resource = m.resource;
             iv.method = m.method;
             iv.path_params = m.path_params;
-            serve(&iv, resp);
+            if (iam_authorized(&iv, resp)) serve(&iv, resp);
             route = resource_path(&iv);
             apigw_match_release(&m);
         }

@@ -39,6 +39,12 @@ void        aws_client_free(aws_client *c);
 const char *aws_client_region(const aws_client *c);
 const char *aws_client_endpoint(const aws_client *c);
 
+/* The error code of a call that is not safe to repeat (a create whose
+ * object AWS names, such as CreateRestApi) when its answer was lost after
+ * the request may have arrived: it may or may not have happened, and the
+ * caller finds out by reading back (err->status 503). */
+#define AWS_OUTCOME_UNKNOWN "RequestOutcomeUnknown"
+
 /* JSON protocols (DynamoDB 1.0, Logs 1.1, ...): POST / with X-Amz-Target.
  * On success *out is the parsed response object (new; caller frees).
  * On failure err carries the HTTP status, AWS code and message. */

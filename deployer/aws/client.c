@@ -14,6 +14,17 @@
  *  4. Transient failures (connection errors, 5xx, 429 and the throttling
  *     codes) are retried with exponential backoff and full jitter, at most
  *     max_retries times; anything else fails at once.
+ *  5. A request is sent again only when that cannot make a second object:
+ *     when it provably never left (no connection, nothing written), when
+ *     the server refused it unprocessed (429, throttling), or when the
+ *     operation is safe to repeat — reads, deletes, PUT/PATCH, and creates
+ *     keyed by a name the caller chose, whose repeat answers a Conflict.
+ *     Creates whose object gets a new server-chosen id each time
+ *     (CreateRestApi, CreateDeployment, ...) are listed in resend_rules:
+ *     after a possible delivery they fail with AWS_OUTCOME_UNKNOWN instead,
+ *     on a fresh connection of their own (so libcurl's own silent resend on
+ *     a dead reused connection cannot happen either), and the provider
+ *     reconciles by reading back.
  */
 #include "aws.h"
 
@@ -250,7 +261,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 }
 
 /* Perform one request; returns the CURLcode (CURLE_OK with r->status set). */
-static CURLcode perform(aws_client *c, CURL *curl, const http_request *q, http_response *r)
+static CURLcode perform(aws_client *c, CURL *curl, const http_request *q, http_response *r, int fresh)
 {
     char url[8192], sigv4[256], userpwd[1024], hdr[4096];
     snprintf(url, sizeof url, "%s%s%s%s", c->endpoint, q->path, q->query && *q->query ? "?" : "",
@@ -291,6 +302,8 @@ static CURLcode perform(aws_client *c, CURL *curl, const http_request *q, http_r
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)AWS_RESPONSE_MAX);
+    /* on a reused connection that died, libcurl resends by itself (invariant 5) */
+    if (fresh) curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
     if (q->body) {
         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->body_len);
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, q->body);
@@ -307,6 +320,93 @@ static CURLcode perform(aws_client *c, CURL *curl, const http_request *q, http_r
     if (rc == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
     curl_slist_free_all(headers);
     return rc;
+}
+
+/* ---- which requests may be sent twice (invariant 5) ------------------------- */
+
+typedef enum {
+    RESEND_SAFE,      /* repeating it changes nothing, or answers a Conflict */
+    RESEND_NEVER,     /* each call makes a new object: never resend once it may have arrived */
+} resend_rule;
+
+typedef struct resend_row {
+    const char *service;
+    const char *op;           /* REST: "METHOD /path" with '*' for one segment; JSON: the
+                               * X-Amz-Target's operation; Query: the Action */
+    resend_rule rule;
+} resend_row;
+
+/* Operations that are not safe to repeat; everything else is, but for an
+ * unlisted REST POST, which is assumed unsafe (a create we do not know). */
+static const resend_row resend_rules[] = {
+    { "apigateway", "POST /restapis",                      RESEND_NEVER },  /* CreateRestApi, ImportRestApi */
+    { "apigateway", "POST /restapis/*/deployments",        RESEND_NEVER },  /* CreateDeployment */
+    { "apigateway", "POST /restapis/*/authorizers",        RESEND_NEVER },  /* CreateAuthorizer */
+    { "apigateway", "POST /restapis/*/requestvalidators",  RESEND_NEVER },  /* CreateRequestValidator */
+    { "apigateway", "POST /restapis/*/resources/*",        RESEND_SAFE },   /* CreateResource: pathPart keyed */
+    { "apigateway", "POST /restapis/*/stages",             RESEND_SAFE },   /* CreateStage: stageName keyed */
+    { "apigateway", "POST /restapis/*/models",             RESEND_SAFE },   /* CreateModel: name keyed */
+    { "apigateway", "POST /apikeys",                       RESEND_NEVER },  /* CreateApiKey */
+    { "apigateway", "POST /usageplans",                    RESEND_NEVER },  /* CreateUsagePlan */
+    { "iam",        "CreateAccessKey",                     RESEND_NEVER },
+    { "iam",        "CreateServiceSpecificCredential",     RESEND_NEVER },
+    { "lambda",     "POST /2015-03-31/functions",          RESEND_SAFE },   /* CreateFunction: FunctionName keyed */
+    { "lambda",     "POST /2015-03-31/functions/*/policy", RESEND_SAFE },   /* AddPermission: StatementId keyed */
+    { "lambda",     "POST /2015-03-31/functions/*/invocations", RESEND_NEVER }, /* Invoke runs the code */
+    { "lambda",     "POST /2015-03-31/functions/*/versions", RESEND_NEVER }, /* PublishVersion */
+    { "lambda",     "POST /2017-03-31/tags/*",             RESEND_SAFE },   /* TagResource */
+    { "lambda",     "POST /2015-03-31/event-source-mappings", RESEND_NEVER }, /* a new UUID each time */
+};
+
+/* Does the path (query excluded) match pattern, '*' standing for one segment? */
+static int path_matches(const char *pattern, const char *path)
+{
+    while (*pattern && *path) {
+        if (*pattern == '*') {
+            pattern++;
+            while (*path && *path != '/') path++;
+        } else if (*pattern++ != *path++) {
+            return 0;
+        }
+    }
+    return *pattern == '\0' && *path == '\0';
+}
+
+/* The operation's name for the table: "METHOD /path" for REST, the part of
+ * X-Amz-Target after '.' for JSON, the Action for Query (form "Action=..."). */
+static int row_matches(const resend_row *row, const http_request *q)
+{
+    if (strcmp(row->service, q->service) != 0) return 0;
+    if (q->target) {
+        const char *dot = strrchr(q->target, '.');
+        return strcmp(row->op, dot ? dot + 1 : q->target) == 0;
+    }
+    const char *space = strchr(row->op, ' ');
+    if (!space) {
+        /* a Query-protocol action: the form starts "Action=<name>&" (aws_query_call) */
+        size_t n = strlen(row->op);
+        return q->body && q->body_len > 7 + n && strncmp(q->body, "Action=", 7) == 0 &&
+               strncmp(q->body + 7, row->op, n) == 0 && (q->body[7 + n] == '&' || 7 + n == q->body_len);
+    }
+    size_t mlen = (size_t)(space - row->op);
+    return strlen(q->method) == mlen && strncmp(q->method, row->op, mlen) == 0 && path_matches(space + 1, q->path);
+}
+
+static resend_rule resend_rule_of(const http_request *q)
+{
+    for (size_t i = 0; i < sizeof resend_rules / sizeof resend_rules[0]; i++)
+        if (row_matches(&resend_rules[i], q)) return resend_rules[i].rule;
+    int rest_post = !q->target && strcmp(q->method, "POST") == 0 && strcmp(q->path, "/") != 0;
+    return rest_post ? RESEND_NEVER : RESEND_SAFE;
+}
+
+/* Did the request provably never reach the server? Only a failed connect
+ * (or name lookup) or nothing written at all says so. */
+static int never_sent(CURL *curl, CURLcode rc)
+{
+    if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST) return 1;
+    long sent = -1;
+    return curl_easy_getinfo(curl, CURLINFO_REQUEST_SIZE, &sent) == CURLE_OK && sent == 0;
 }
 
 static int transient_code(const char *code)
@@ -402,18 +502,23 @@ static int exchange(aws_client *c, const http_request *q, http_response *r, hg_e
 {
     CURL *curl = thread_handle(c, err);
     if (!curl) return -1;
+    int once = resend_rule_of(q) == RESEND_NEVER;
     for (int attempt = 0;; attempt++) {
         hg_buf_release(&r->body);
         hg_buf_init(&r->body, AWS_RESPONSE_MAX);
         r->status = 0;
         r->error_type[0] = '\0';
-        CURLcode rc = perform(c, curl, q, r);
+        CURLcode rc = perform(c, curl, q, r, once);
         int retry = 0;
         if (rc != CURLE_OK) {
             if (rc == CURLE_WRITE_ERROR || rc == CURLE_FILESIZE_EXCEEDED)
                 return hg_err_set(err, 502, "ResponseTooLarge", "%s %s: the response is over %u bytes",
                                   q->method, q->path, AWS_RESPONSE_MAX);
             retry = transient_curl(rc);
+            if (retry && once && !never_sent(curl, rc))
+                return hg_err_set(err, 503, AWS_OUTCOME_UNKNOWN, "%s %s%s: %s after the request was sent; "
+                                  "not sent again, as a second one would make a second object",
+                                  q->method, c->endpoint, q->path, curl_easy_strerror(rc));
             if (!retry || attempt >= c->max_retries)
                 return hg_err_set(err, 503, "RequestError", "%s %s%s: %s", q->method, c->endpoint, q->path,
                                   curl_easy_strerror(rc));
@@ -423,7 +528,8 @@ static int exchange(aws_client *c, const http_request *q, http_response *r, hg_e
             hg_err e;
             hg_err_clear(&e);
             decode_error(r, &e);
-            retry = r->status >= 500 || r->status == 429 || transient_code(e.code);
+            /* a 5xx may come after the work was done; 429 and throttling come before */
+            retry = r->status == 429 || transient_code(e.code) || (r->status >= 500 && !once);
             if (!retry || attempt >= c->max_retries) {
                 hg_err_set(err, e.status, e.code, "%s", e.message);
                 return -1;

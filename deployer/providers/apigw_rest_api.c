@@ -103,6 +103,30 @@ static int put_body(prov_ctx *ctx, const char *id, const cJSON *in, hg_err *err)
     return rc;
 }
 
+static int find_api_named(prov_ctx *ctx, const char *name, cJSON **found, hg_err *err);
+
+/* CreateRestApi, which the client never sends twice (each call makes a new
+ * API). When its answer was lost after sending (AWS_OUTCOME_UNKNOWN) the API
+ * may exist: look for the name we gave it, and post again only when the
+ * list says it is not there, so a lost answer never leaves two APIs. */
+static int post_api(prov_ctx *ctx, const cJSON *b, const char *name, cJSON **api, hg_err *err)
+{
+    for (int tries = 0;; tries++) {
+        if (aws_rest_call(ctx->aws, "apigateway", "POST", "/restapis", NULL, b, api, err) == 0) return 0;
+        if (strcmp(err->code, AWS_OUTCOME_UNKNOWN) != 0 || !name || tries >= 2) return -1;
+        hg_err lost = *err;
+        hg_err_clear(err);
+        cJSON *found = NULL;
+        if (find_api_named(ctx, name, &found, err) < 0) {
+            hg_err_clear(err);
+            hg_err_set(err, lost.status, lost.code, "%s (and the REST API list to check for it: unreadable)",
+                       lost.message);
+            return -1;
+        }
+        if (found) { *api = found; return 0; }
+    }
+}
+
 static int create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg_err *err)
 {
     *id = NULL;
@@ -124,7 +148,7 @@ static int create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg
     const cJSON *tags = prov_get(in, "tags");
     if (tags && tags->child) cJSON_AddItemToObject(b, "tags", prov_outputs_base(tags));
     cJSON *api = NULL;
-    int rc = aws_rest_call(ctx->aws, "apigateway", "POST", "/restapis", NULL, b, &api, err);
+    int rc = post_api(ctx, b, prov_str(in, "name"), &api, err);
     cJSON_Delete(b);
     if (rc < 0) return -1;
     *id = strdup(prov_jstr(api, "id"));
@@ -139,21 +163,31 @@ static int create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg
     return rc;
 }
 
-/* The API named name (new object) or NULL. For a create the engine recorded
- * as pending and then lost (killed between CreateRestApi's answer and the
- * state write), it reads back by the name it gave, as the id is AWS's. */
-static cJSON *api_by_name(prov_ctx *ctx, const char *name)
+/* The API named name: 0 with *found (new object) or NULL when there is
+ * none, -1 when the list cannot be read. An API's id is AWS's, so an API
+ * whose creation we cannot confirm is found by the name we gave it. */
+static int find_api_named(prov_ctx *ctx, const char *name, cJSON **found, hg_err *err)
 {
-    cJSON *list = NULL, *found = NULL;
-    hg_err e;
-    hg_err_clear(&e);
-    if (aws_rest_call(ctx->aws, "apigateway", "GET", "/restapis", "limit=500", NULL, &list, &e) != 0) return NULL;
+    *found = NULL;
+    cJSON *list = NULL;
+    if (aws_rest_call(ctx->aws, "apigateway", "GET", "/restapis", "limit=500", NULL, &list, err) != 0) return -1;
     const cJSON *a;
     cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(list, "item")) {
         const char *n = hg_json_str(a, "name");
-        if (n && strcmp(n, name) == 0) { found = cJSON_Duplicate(a, 1); break; }
+        if (n && strcmp(n, name) == 0) { *found = cJSON_Duplicate(a, 1); break; }
     }
     cJSON_Delete(list);
+    return 0;
+}
+
+/* For a create the engine recorded as pending and then lost (killed
+ * between CreateRestApi's answer and the state write): the API, or NULL. */
+static cJSON *api_by_name(prov_ctx *ctx, const char *name)
+{
+    cJSON *found = NULL;
+    hg_err e;
+    hg_err_clear(&e);
+    find_api_named(ctx, name, &found, &e);
     return found;
 }
 

@@ -4,7 +4,10 @@
  *
  * Scheduling: a node runs as soon as every node it waits for is DONE; a
  * node waiting on a FAILED or SKIPPED node is SKIPPED (a failed step stops
- * its dependents, independent branches finish). Program nodes wait for
+ * its dependents, independent branches finish). A step refused for lack of
+ * permission stops the whole run instead: no further step starts (steps in
+ * flight finish), since the caller's policy will refuse its siblings too and
+ * the user must fix the policy first. Program nodes wait for
  * their dependencies; deletes wait for every program node and for the
  * deletes that depend on them, so removal runs in reverse order.
  *
@@ -235,6 +238,24 @@ static int pick(eng_run_ctx *r)
     return any_open ? -1 : -2;
 }
 
+/* AWS's codes for a call the caller's policies refuse (IAM's Query
+ * services say AccessDenied, the JSON and REST ones AccessDeniedException). */
+static bool is_denial(const hg_err *e)
+{
+    return strcmp(e->code, "AccessDeniedException") == 0 || strcmp(e->code, "AccessDenied") == 0 ||
+           strcmp(e->code, "UnauthorizedOperation") == 0;
+}
+
+/* After a denial (mu held): every step not yet started is SKIPPED. */
+static void stop_waiting(eng_run_ctx *r)
+{
+    for (int i = 0; i < r->nnodes; i++)
+        if (r->nodes[i].status == NODE_WAIT) {
+            r->nodes[i].status = NODE_SKIPPED;
+            r->sum->failed++;
+        }
+}
+
 static void *worker(void *arg)
 {
     eng_run_ctx *r = arg;
@@ -263,6 +284,7 @@ static void *worker(void *arg)
             r->sum->failed++;
             if (!hg_err_isset(&r->first_err)) r->first_err = e;
             rep_step_error(r, n, &e);
+            if (is_denial(&e)) stop_waiting(r);
         } else {
             n->status = NODE_DONE;
             switch (op) {

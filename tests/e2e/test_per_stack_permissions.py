@@ -67,9 +67,9 @@ class Hangar:
     """The hangar CLI as one user: that user's keys in AWS_ACCESS_KEY_ID /
     AWS_SECRET_ACCESS_KEY, nothing else the client could pick up instead."""
 
-    def __init__(self, home, endpoint, user):
+    def __init__(self, home, endpoint, user, key=None):
         self.home, self.endpoint = home, endpoint
-        self.key = keys_of(user)
+        self.key = key or keys_of(user)
 
     def run(self, *args, check=True):
         env = dict(os.environ, HANGAR_HOME=self.home, AWS_ACCESS_KEY_ID=self.key[0],
@@ -132,16 +132,25 @@ def lead(emu, work):
     return Hangar(work["home"], emu.endpoint, "team-lead")
 
 
-@pytest.fixture(scope="module")
-def aws(emu):
-    """boto3 clients signed as team-lead, to look at what really exists."""
-    k = keys_of("team-lead")
+def clients_for(emu, default_key):
+    """make(service[, key]): a boto3 client of emu signed with key."""
     cfg = botocore.config.Config(retries={"max_attempts": 1})
 
-    def make(service, key=k):
+    def make(service, key=default_key):
         return boto3.client(service, endpoint_url=emu.endpoint, region_name=REGION, aws_access_key_id=key[0],
                             aws_secret_access_key=key[1], config=cfg)
     return make
+
+
+@pytest.fixture(scope="module")
+def aws(emu):
+    """boto3 clients signed as team-lead, to look at what really exists."""
+    return clients_for(emu, keys_of("team-lead"))
+
+
+@pytest.fixture
+def aws_factory_for():
+    return clients_for
 
 
 def notes_tables(aws):
@@ -311,3 +320,52 @@ def test_team_lead_destroys_everything(lead, work, aws):
     with pytest.raises(ClientError) as e:
         aws("iam").get_role(RoleName=role)
     assert e.value.response["Error"]["Code"] == "NoSuchEntity"
+
+
+# ---- a denial stops the run: no further steps start ------------------------------------
+
+
+def test_a_denial_stops_the_run(tmp_path, aws_factory_for):
+    """A user who may deploy lambdas and the REST API but no IAM role: with
+    one step at a time (deterministic order: the role comes before the API
+    in the program), the denied iam:CreateRole ends the run, so no REST API,
+    resource or method is made beside it and state records nothing. Without
+    the stop, the API's two dozen independent steps would still run."""
+    k_lead, k_nr = ("AKIAHANGARLEADTWO001", "lead-two"), ("AKIAHANGARNOROLES001", "no-roles")
+    doc = {"users": [
+        {"name": "lead", "accessKeys": [{"accessKeyId": k_lead[0], "secretAccessKey": k_lead[1]}],
+         "policies": [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}]},
+        {"name": "no-roles", "accessKeys": [{"accessKeyId": k_nr[0], "secretAccessKey": k_nr[1]}],
+         "policies": [{"Version": "2012-10-17", "Statement": [
+             {"Effect": "Allow", "Action": ["lambda:*", "apigateway:*", "dynamodb:Describe*", "dynamodb:List*"],
+              "Resource": "*"}]}]}]}
+    iam = tmp_path / "iam.json"
+    iam.write_text(json.dumps(doc))
+    shutil.copytree(os.path.join(ROOT, "fixtures", "micro-stacks"), tmp_path / "fixtures" / "micro-stacks")
+    shutil.copytree(os.path.join(ROOT, "lambdas"), tmp_path / "lambdas")
+    core = str(tmp_path / "fixtures" / "micro-stacks")
+    api = os.path.join(core, "api-gateway")
+    e = blackbox.Emulator(args=["--auth", "enforce", "--iam", str(iam)])
+    e.start()
+    try:
+        lead = Hangar(str(tmp_path / "home"), e.endpoint, None, key=k_lead)
+        nr = Hangar(str(tmp_path / "home"), e.endpoint, None, key=k_nr)
+        lead.up(core)
+        p = nr.run("up", "--stack", "dev", "--yes", "--skip-preview", "--parallel", "1", "-C", api, check=False)
+        out = p.stdout + p.stderr
+        assert p.returncode != 0, out
+        assert re.search(r"AccessDenied: User: arn:aws:iam::%s:user/no-roles is not authorized to perform: "
+                         r"iam:CreateRole on resource: arn:aws:iam::%s:role/lambdaRole-[0-9a-f]+ because no "
+                         r"identity-based policy allows the iam:CreateRole action" % (ACCOUNT, ACCOUNT), out), out
+        look = aws_factory_for(e, k_lead)
+        assert look("apigateway").get_rest_apis()["items"] == []
+        assert look("lambda").list_functions()["Functions"] == []
+        assert nr.resources(api) == []
+        # one step ran and failed; every other step was never started
+        assert p.stdout.count("failed** error:") == 1 and " created" not in p.stdout, p.stdout
+        # the lock is gone and the same user's next run meets the same denial first
+        u = nr.run("stack", "unlock", "--stack", "dev", "-C", api, check=False)
+        assert "is not locked" in u.stdout + u.stderr
+    finally:
+        e.stop()
+        blackbox.check_and_cleanup(e)

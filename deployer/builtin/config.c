@@ -3,8 +3,11 @@
  * on Pulumi.<stack>.yaml, as `pulumi config` does.
  *
  * A key without a namespace belongs to the project ("env" is "<project>:env");
- * others keep theirs ("aws:region"). The file is read, changed and written
- * back whole: every other key and top-level entry is kept, comments are not.
+ * others keep theirs ("aws:region"). `set` and `rm` edit the file as text:
+ * only the key's own line(s) in the `config:` block change (a new key is
+ * appended to the block), so comments, key order and every other line stay
+ * byte for byte. A file whose layout that edit cannot follow (a flow-style
+ * `config: {...}`) is written back whole, without its comments.
  * Secrets are encrypted as Pulumi's passphrase provider does (secrets.h):
  * `secure: v1:<nonce>:<ciphertext>` under the file's `encryptionsalt`, which
  * the first `set --secret` creates. `get` decrypts; `ls` shows [secret]
@@ -18,6 +21,7 @@
 #include <string.h>
 #include <openssl/evp.h>
 
+#include "hg_buf.h"
 #include "secrets.h"
 
 static int config_usage(FILE *f)
@@ -99,6 +103,192 @@ static int write_file(const char *path, const cJSON *doc)
     }
     if (fclose(f) != 0 || rename(tmp, path) != 0) return hangar_error("cannot write %s", path);
     return 0;
+}
+
+/* ---- editing the file in place ------------------------------------------------------ */
+
+#define CONFIG_FILE_MAX (4u << 20)   /* a stack file is a few lines; refuse to load a huge one */
+
+typedef struct text_lines {
+    char *text;                  /* the whole file (owned) */
+    size_t len;
+    size_t *start; size_t n;     /* line i is text[start[i] .. start[i + 1]) (owned) */
+} text_lines;
+
+static void lines_release(text_lines *t)
+{
+    free(t->text);
+    free(t->start);
+}
+
+/* Read path into lines; a missing file is no lines. 0, or -1 (too big, unreadable). */
+static int lines_load(const char *path, text_lines *t)
+{
+    memset(t, 0, sizeof *t);
+    FILE *f = fopen(path, "rb");
+    hg_buf b;
+    hg_buf_init(&b, CONFIG_FILE_MAX);
+    int rc = 0;
+    if (f) {
+        char chunk[8192];
+        size_t r;
+        while (rc == 0 && (r = fread(chunk, 1, sizeof chunk, f)) > 0) rc = hg_buf_append(&b, chunk, r);
+        if (ferror(f)) rc = -1;
+        fclose(f);
+    }
+    t->len = b.len;
+    t->text = rc == 0 ? hg_buf_steal(&b) : NULL;
+    hg_buf_release(&b);
+    if (!t->text) return -1;
+    size_t cap = 1;
+    for (size_t i = 0; i < t->len; i++) cap += t->text[i] == '\n';
+    t->start = malloc((cap + 1) * sizeof *t->start);
+    if (!t->start) return -1;
+    size_t i = 0;
+    while (i < t->len) {
+        t->start[t->n++] = i;
+        while (i < t->len && t->text[i] != '\n') i++;
+        if (i < t->len) i++;
+    }
+    t->start[t->n] = t->len;
+    return 0;
+}
+
+static const char *line_at(const text_lines *t, size_t i, size_t *len)
+{
+    *len = t->start[i + 1] - t->start[i];
+    return t->text + t->start[i];
+}
+
+static size_t indent_of(const char *l, size_t len)
+{
+    size_t k = 0;
+    while (k < len && l[k] == ' ') k++;
+    return k;
+}
+
+/* Blank or a comment: not part of any entry's structure. */
+static bool is_filler(const char *l, size_t len)
+{
+    size_t k = indent_of(l, len);
+    return k == len || l[k] == '\n' || l[k] == '\r' || l[k] == '#';
+}
+
+/* The key of a "  key: ..." line, unquoted, into out; false when the line is
+ * no mapping entry. A plain key ends at the first ':' followed by a space or
+ * the end of the line, so "aws:region: x" has the key "aws:region". */
+static bool line_key(const char *l, size_t len, size_t indent, char *out, size_t cap)
+{
+    const char *p = l + indent, *end = l + len;
+    while (end > p && (end[-1] == '\n' || end[-1] == '\r')) end--;
+    size_t n = 0;
+    if (p < end && (*p == '"' || *p == '\'')) {
+        char q = *p++;
+        while (p < end && *p != q && n + 1 < cap) out[n++] = *p++;
+        if (p >= end || *p != q || p + 1 >= end || p[1] != ':') return false;
+        out[n] = '\0';
+        return true;
+    }
+    for (; p < end; p++) {
+        if (*p == ':' && (p + 1 == end || p[1] == ' ')) { out[n] = '\0'; return n > 0; }
+        if (n + 1 >= cap) return false;
+        out[n++] = *p;
+    }
+    return false;
+}
+
+/* Write "<indent>key: value" (or the secure form) for v to f. */
+static void emit_entry(FILE *f, size_t indent, const char *key, const cJSON *v)
+{
+    fprintf(f, "%*s%s:", (int)indent, "", key);   /* as write_file writes keys */
+    const cJSON *sec = cJSON_GetObjectItemCaseSensitive(v, "secure");
+    if (cJSON_IsObject(v) && cJSON_GetArraySize(v) == 1 && cJSON_IsString(sec)) {
+        fprintf(f, "\n%*ssecure: ", (int)indent + 2, "");
+        emit_string(f, sec->valuestring);
+    } else {
+        fputc(' ', f);
+        emit_value(f, v);
+    }
+    fputc('\n', f);
+}
+
+/* Set (v) or remove (v NULL) key in the file's config block, touching no
+ * other line. 0 done, 1 the layout is not one this edit follows (the
+ * caller rewrites the file whole), -1 on an I/O error (reported). */
+static int edit_in_place(const char *path, const char *key, const cJSON *v)
+{
+    text_lines t;
+    if (lines_load(path, &t) < 0) { lines_release(&t); return 1; }
+    size_t cfg = t.n, len;
+    for (size_t i = 0; i < t.n; i++) {
+        const char *l = line_at(&t, i, &len);
+        if (len >= 7 && !strncmp(l, "config:", 7)) {
+            size_t k = 7;
+            while (k < len && l[k] == ' ') k++;
+            if (k < len && l[k] != '\n' && l[k] != '\r' && l[k] != '#') { lines_release(&t); return 1; }
+            cfg = i;
+            break;
+        }
+    }
+    /* the block: from cfg + 1 to the first top-level line; the entries' indent is the first one's */
+    size_t block_end = cfg < t.n ? cfg + 1 : t.n, indent = 0, last_entry_end = cfg + 1;
+    size_t from = t.n, to = t.n;        /* the key's own lines [from, to) */
+    char k[512];
+    for (size_t i = block_end; cfg < t.n && i < t.n; i++) {
+        const char *l = line_at(&t, i, &len);
+        if (is_filler(l, len)) { block_end = i + 1; continue; }
+        size_t in = indent_of(l, len);
+        if (in == 0) break;
+        if (!indent) indent = in;
+        if (in < indent) { lines_release(&t); return 1; }
+        block_end = i + 1;
+        if (in > indent) {
+            if (from < t.n && to == i) to = i + 1;     /* a nested line of the key's value */
+            last_entry_end = i + 1;
+            continue;
+        }
+        if (!line_key(l, len, in, k, sizeof k)) { lines_release(&t); return 1; }
+        last_entry_end = i + 1;
+        if (from == t.n && !strcmp(k, key)) { from = i; to = i + 1; }
+    }
+    if (!indent) indent = 2;
+    if (!v && from == t.n) { lines_release(&t); return 1; }
+
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        lines_release(&t);
+        hangar_error("cannot write %s", tmp);
+        return -1;
+    }
+    size_t cut_from = from, cut_to = to, insert_at = from;
+    if (from == t.n) {                   /* a new key: after the block's last entry */
+        cut_from = cut_to = insert_at = cfg < t.n ? last_entry_end : t.n;
+    }
+    fwrite(t.text, 1, t.start[cut_from], f);
+    if (insert_at == t.n && t.len && t.text[t.len - 1] != '\n') fputc('\n', f);
+    if (cfg == t.n) fputs("config:\n", f);
+    if (v) emit_entry(f, indent, key, v);
+    fwrite(t.text + t.start[cut_to], 1, t.len - t.start[cut_to], f);
+    lines_release(&t);
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        hangar_error("cannot write %s", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Edit in place, or (a layout it cannot follow) write doc back whole. */
+static int save_change(const char *path, const char *key, const cJSON *v, const cJSON *doc)
+{
+    int rc = edit_in_place(path, key, v);
+    if (rc == 1) {
+        fprintf(stderr, "warning: %s is written back whole (its comments are not kept): its config block "
+                        "is not in block style\n", path);
+        rc = write_file(path, doc);
+    }
+    return rc;
 }
 
 /* The plaintext of a secure value (new string), or NULL with err. */
@@ -254,17 +444,18 @@ int cmd_config(int argc, char **argv, const hangar_globals *g)
             free(salt);
             v = cJSON_CreateObject();
             cJSON_AddStringToObject(v, "secure", text);
-            free(text);        } else {
+            free(text);
+        } else {
             v = cJSON_CreateString(pos[2]);
         }
         if (cJSON_GetObjectItemCaseSensitive(cfg, key)) cJSON_ReplaceItemInObjectCaseSensitive(cfg, key, v);
         else cJSON_AddItemToObject(cfg, key, v);
-        ret = write_file(path, doc) ? 1 : 0;
+        ret = save_change(path, key, v, doc) ? 1 : 0;
     } else if (!strcmp(sub, "rm")) {
         if (npos != 2) { ret = config_usage(stderr); goto out; }
         if (!cJSON_GetObjectItemCaseSensitive(cfg, key)) { ret = hangar_error("configuration key '%s' not found", key); goto out; }
         cJSON_DeleteItemFromObjectCaseSensitive(cfg, key);
-        ret = write_file(path, doc) ? 1 : 0;
+        ret = save_change(path, key, NULL, doc) ? 1 : 0;
     } else {
         hangar_error("unknown `hangar config` command '%s'", sub);
         ret = config_usage(stderr);

@@ -329,3 +329,103 @@ def test_interactive_up_all_asks_too(hangar, tmp_path, ddb):
     ask_at = out.find("yes/no:")
     assert out[:ask_at].count("+ 1 to create") == 2 and out[ask_at:].count("+ 1 created") == 2, out
     assert len(set(tables(ddb)) - before) == 2
+
+
+# ---- config set / rm keep the file as it was written --------------------------------------
+
+STACK_FILE = """\
+# dev settings: read by the api stack too
+encryptionsalt: v1:AAAAAAAAAAA=:v1:BBBBBBBBBBBBBBBB:CCCCCCCCCCCCCCCCCCCCCC==
+config:
+  # the region everything lands in
+  aws:region: us-east-1   # keep me
+  cfgproj:zeta: last-by-name
+
+  # a comment between keys
+  cfgproj:alpha: "1"
+  cfgproj:nested:
+    - one
+    - two
+other: kept   # top-level entries after config stay too
+"""
+
+
+def config_project(tmp_path):
+    d = str(tmp_path / "cfg")
+    write(os.path.join(d, "Pulumi.yaml"), "name: cfgproj\nruntime: yaml\nresources: {}\n")
+    write(os.path.join(d, "Pulumi.dev.yaml"), STACK_FILE)
+    return d
+
+
+def config(hangar, d, *args, check=True):
+    return hangar.run("config", "--stack", "dev", *args, cwd=d, check=check)
+
+
+def stack_file(d):
+    with open(os.path.join(d, "Pulumi.dev.yaml")) as f:
+        return f.read()
+
+
+def test_config_set_changes_one_line_and_keeps_comments_and_order(hangar, tmp_path):
+    d = config_project(tmp_path)
+    config(hangar, d, "set", "alpha", "two words")
+    after = stack_file(d)
+    assert after == STACK_FILE.replace('  cfgproj:alpha: "1"\n', '  cfgproj:alpha: "two words"\n'), after
+    assert config(hangar, d, "get", "alpha").stdout == "two words\n"
+    # a namespaced key is edited where it stands; a value YAML would misread is quoted
+    config(hangar, d, "set", "aws:region", "eu-west-1")
+    assert "  aws:region: eu-west-1\n  cfgproj:zeta: last-by-name\n" in stack_file(d)
+    assert "# the region everything lands in\n" in stack_file(d)
+    config(hangar, d, "set", "zeta", "true")
+    assert config(hangar, d, "get", "zeta").stdout == "true\n"
+    assert json.loads(config(hangar, d, "get", "zeta", "--json").stdout)["value"] == "true"
+
+
+def test_config_set_new_key_appends_to_the_block_and_rm_removes_only_its_lines(hangar, tmp_path):
+    d = config_project(tmp_path)
+    config(hangar, d, "set", "fresh", "value-1")
+    after = stack_file(d)
+    assert after == STACK_FILE.replace("    - two\n", "    - two\n  cfgproj:fresh: value-1\n"), after
+    assert config(hangar, d, "get", "fresh").stdout == "value-1\n"
+    # rm of a key with a nested value takes its nested lines with it, nothing else
+    config(hangar, d, "rm", "nested")
+    after = stack_file(d)
+    assert after == STACK_FILE.replace("  cfgproj:nested:\n    - one\n    - two\n", "  cfgproj:fresh: value-1\n"), after
+    config(hangar, d, "rm", "fresh")
+    config(hangar, d, "rm", "zeta")
+    assert stack_file(d) == STACK_FILE.replace("  cfgproj:zeta: last-by-name\n", "").replace(
+        "  cfgproj:nested:\n    - one\n    - two\n", ""), stack_file(d)
+    assert config(hangar, d, "get", "zeta", check=None).returncode != 0
+
+
+def test_config_set_secret_in_place_round_trips(hangar, tmp_path):
+    d = str(tmp_path / "sec")
+    write(os.path.join(d, "Pulumi.yaml"), "name: cfgproj\nruntime: yaml\nresources: {}\n")
+    original = "# secrets live here\nconfig:\n  # the table\n  cfgproj:table: notes\n"
+    write(os.path.join(d, "Pulumi.dev.yaml"), original)
+    config(hangar, d, "set", "--secret", "token", "s3cr3t value")
+    after = stack_file(d)
+    assert after.startswith("encryptionsalt: v1:"), after
+    body = after.split("\n", 1)[1]
+    assert body.startswith(original), after
+    assert "\n  cfgproj:token:\n    secure: v1:" in after and "s3cr3t" not in after
+    assert config(hangar, d, "get", "token").stdout == "s3cr3t value\n"
+    # setting it again replaces the two lines of the secure form, not more
+    config(hangar, d, "set", "--secret", "token", "other")
+    again = stack_file(d)
+    assert again.count("secure:") == 1 and again.split("\n", 1)[1].startswith(original), again
+    assert config(hangar, d, "get", "token").stdout == "other\n"
+    config(hangar, d, "set", "token", "plain-now")
+    assert "secure:" not in stack_file(d) and "  cfgproj:token: plain-now\n" in stack_file(d)
+    assert config(hangar, d, "get", "token").stdout == "plain-now\n"
+
+
+def test_config_set_without_a_file_or_block_creates_them(hangar, tmp_path):
+    d = str(tmp_path / "new")
+    write(os.path.join(d, "Pulumi.yaml"), "name: cfgproj\nruntime: yaml\nresources: {}\n")
+    config(hangar, d, "set", "aws:region", "us-west-2")
+    assert stack_file(d) == "config:\n  aws:region: us-west-2\n"
+    write(os.path.join(d, "Pulumi.dev.yaml"), "# only a comment")
+    config(hangar, d, "set", "k", "v")
+    assert stack_file(d) == "# only a comment\nconfig:\n  cfgproj:k: v\n"
+    assert config(hangar, d, "get", "k").stdout == "v\n"

@@ -115,3 +115,38 @@ cJSON *apigw_keyed_outputs(const cJSON *in, const char *prefix, bool with_status
     free(id);
     return o;
 }
+
+/* ---- objects written whole by one PUT ----------------------------------------- */
+
+int apigw_put_create(const apigw_put_kind *k, prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs,
+                     hg_err *err)
+{
+    *id = NULL;
+    *outputs = NULL;
+    if (apigw_send(ctx, "PUT", k->path(in), k->body(in), NULL, err) < 0) return -1;
+    *outputs = apigw_keyed_outputs(in, k->id_prefix, k->with_status);
+    *id = strdup(prov_jstr(*outputs, "id"));
+    return 0;
+}
+
+int apigw_put_read(const apigw_put_kind *k, prov_ctx *ctx, const cJSON *in, cJSON **outputs, hg_err *err)
+{
+    *outputs = NULL;
+    int rc = apigw_get(ctx, k->path(in), NULL, err);
+    if (rc == 0) *outputs = apigw_keyed_outputs(in, k->id_prefix, k->with_status);
+    return rc;
+}
+
+int apigw_put_update(const apigw_put_kind *k, prov_ctx *ctx, const cJSON *news, cJSON **outputs, hg_err *err)
+{
+    *outputs = NULL;
+    if (k->delete_before_put && apigw_delete(ctx, k->path(news), err) < 0) return -1;
+    if (apigw_send(ctx, "PUT", k->path(news), k->body(news), NULL, err) < 0) return -1;
+    *outputs = apigw_keyed_outputs(news, k->id_prefix, k->with_status);
+    return 0;
+}
+
+int apigw_put_remove(const apigw_put_kind *k, prov_ctx *ctx, const cJSON *in, hg_err *err)
+{
+    return apigw_delete(ctx, k->path(in), err);
+}

@@ -56,4 +56,21 @@ bool apigw_valid_status(const char *s);
  * with_status. */
 cJSON *apigw_keyed_outputs(const cJSON *in, const char *prefix, bool with_status);
 
+/* A method-level object that one PUT writes whole and that has no id of
+ * its own (Integration, IntegrationResponse, MethodResponse): the four
+ * provider operations are the same but for these. */
+typedef struct apigw_put_kind {
+    char  *(*path)(const cJSON *in);   /* its URL path (new string) */
+    cJSON *(*body)(const cJSON *in);   /* its PUT body (new object) */
+    const char *id_prefix;             /* "agi": the id apigw_keyed_outputs gives */
+    bool with_status;
+    bool delete_before_put;            /* an update deletes first (a PUT would not replace it) */
+} apigw_put_kind;
+
+int apigw_put_create(const apigw_put_kind *k, prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs,
+                     hg_err *err);
+int apigw_put_read(const apigw_put_kind *k, prov_ctx *ctx, const cJSON *in, cJSON **outputs, hg_err *err);
+int apigw_put_update(const apigw_put_kind *k, prov_ctx *ctx, const cJSON *news, cJSON **outputs, hg_err *err);
+int apigw_put_remove(const apigw_put_kind *k, prov_ctx *ctx, const cJSON *in, hg_err *err);
+
 #endif

@@ -70,12 +70,8 @@ static char *integration_path(const cJSON *in)
                     prov_ref_id(in, "resourceId"), prov_str(in, "httpMethod"));
 }
 
-static cJSON *outputs_of(const cJSON *in)
-{
-    return apigw_keyed_outputs(in, "agi", false);
-}
-
-static int put(prov_ctx *ctx, const cJSON *in, hg_err *err)
+/* The PUT body (new). */
+static cJSON *put_body(const cJSON *in)
 {
     cJSON *b = cJSON_CreateObject();
     cJSON_AddStringToObject(b, "type", prov_str(in, "type"));
@@ -91,26 +87,22 @@ static int put(prov_ctx *ctx, const cJSON *in, hg_err *err)
     static const char *const objs[] = { "requestTemplates", "requestParameters", "cacheKeyParameters", NULL };
     for (int i = 0; objs[i]; i++)
         if (prov_get(in, objs[i])) cJSON_AddItemToObject(b, objs[i], prov_outputs_base(prov_get(in, objs[i])));
-    return apigw_send(ctx, "PUT", integration_path(in), b, NULL, err);
+    return b;
 }
+
+static const apigw_put_kind kind = {
+    .path = integration_path, .body = put_body, .id_prefix = "agi", .with_status = false, .delete_before_put = false,
+};
 
 static int create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg_err *err)
 {
-    *id = NULL;
-    *outputs = NULL;
-    if (put(ctx, in, err) < 0) return -1;
-    *outputs = outputs_of(in);
-    *id = strdup(prov_jstr(*outputs, "id"));
-    return 0;
+    return apigw_put_create(&kind, ctx, in, id, outputs, err);
 }
 
 static int read_integration(prov_ctx *ctx, const char *id, const cJSON *in, cJSON **outputs, hg_err *err)
 {
     (void)id;
-    *outputs = NULL;
-    int rc = apigw_get(ctx, integration_path(in), NULL, err);
-    if (rc == 0) *outputs = outputs_of(in);
-    return rc;
+    return apigw_put_read(&kind, ctx, in, outputs, err);
 }
 
 static int update(prov_ctx *ctx, const char *id, const cJSON *olds, const cJSON *news, cJSON **outputs,
@@ -118,16 +110,13 @@ static int update(prov_ctx *ctx, const char *id, const cJSON *olds, const cJSON 
 {
     (void)id;
     (void)olds;
-    *outputs = NULL;
-    if (put(ctx, news, err) < 0) return -1;
-    *outputs = outputs_of(news);
-    return 0;
+    return apigw_put_update(&kind, ctx, news, outputs, err);
 }
 
 static int remove_integration(prov_ctx *ctx, const char *id, const cJSON *in, hg_err *err)
 {
     (void)id;
-    return apigw_delete(ctx, integration_path(in), err);
+    return apigw_put_remove(&kind, ctx, in, err);
 }
 
 const provider prov_apigw_integration = {

@@ -51,13 +51,8 @@ static char *response_path(const cJSON *in)
                     prov_ref_id(in, "resourceId"), prov_str(in, "httpMethod"), prov_str(in, "statusCode"));
 }
 
-/* New object: the inputs plus the id. */
-static cJSON *outputs_of(const cJSON *in)
-{
-    return apigw_keyed_outputs(in, "agir", true);
-}
-
-static int put(prov_ctx *ctx, const cJSON *in, hg_err *err)
+/* The PUT body (new). */
+static cJSON *put_body(const cJSON *in)
 {
     cJSON *b = cJSON_CreateObject();
     static const char *const strs[] = { "selectionPattern", "contentHandling", NULL };
@@ -66,26 +61,22 @@ static int put(prov_ctx *ctx, const cJSON *in, hg_err *err)
     static const char *const objs[] = { "responseParameters", "responseTemplates", NULL };
     for (int i = 0; objs[i]; i++)
         if (prov_get(in, objs[i])) cJSON_AddItemToObject(b, objs[i], prov_outputs_base(prov_get(in, objs[i])));
-    return apigw_send(ctx, "PUT", response_path(in), b, NULL, err);
+    return b;
 }
+
+static const apigw_put_kind kind = {
+    .path = response_path, .body = put_body, .id_prefix = "agir", .with_status = true, .delete_before_put = false,
+};
 
 static int create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg_err *err)
 {
-    *id = NULL;
-    *outputs = NULL;
-    if (put(ctx, in, err) < 0) return -1;
-    *outputs = outputs_of(in);
-    *id = strdup(prov_jstr(*outputs, "id"));
-    return 0;
+    return apigw_put_create(&kind, ctx, in, id, outputs, err);
 }
 
 static int read_response(prov_ctx *ctx, const char *id, const cJSON *in, cJSON **outputs, hg_err *err)
 {
     (void)id;
-    *outputs = NULL;
-    int rc = apigw_get(ctx, response_path(in), NULL, err);
-    if (rc == 0) *outputs = outputs_of(in);
-    return rc;
+    return apigw_put_read(&kind, ctx, in, outputs, err);
 }
 
 static int update(prov_ctx *ctx, const char *id, const cJSON *olds, const cJSON *news, cJSON **outputs,
@@ -93,16 +84,13 @@ static int update(prov_ctx *ctx, const char *id, const cJSON *olds, const cJSON 
 {
     (void)id;
     (void)olds;
-    *outputs = NULL;
-    if (put(ctx, news, err) < 0) return -1;
-    *outputs = outputs_of(news);
-    return 0;
+    return apigw_put_update(&kind, ctx, news, outputs, err);
 }
 
 static int remove_response(prov_ctx *ctx, const char *id, const cJSON *in, hg_err *err)
 {
     (void)id;
-    return apigw_delete(ctx, response_path(in), err);
+    return apigw_put_remove(&kind, ctx, in, err);
 }
 
 const provider prov_apigw_integration_response = {

@@ -51,55 +51,44 @@ static char *response_path(const cJSON *in)
                     prov_ref_id(in, "resourceId"), prov_str(in, "httpMethod"), prov_str(in, "statusCode"));
 }
 
-/* New object: the inputs plus the id. */
-static cJSON *outputs_of(const cJSON *in)
-{
-    return apigw_keyed_outputs(in, "agmr", true);
-}
-
-static int put(prov_ctx *ctx, const cJSON *in, hg_err *err)
+/* The PUT body (new). */
+static cJSON *put_body(const cJSON *in)
 {
     cJSON *b = cJSON_CreateObject();
     if (prov_get(in, "responseParameters"))
         cJSON_AddItemToObject(b, "responseParameters", prov_outputs_base(prov_get(in, "responseParameters")));
     if (prov_get(in, "responseModels"))
         cJSON_AddItemToObject(b, "responseModels", prov_outputs_base(prov_get(in, "responseModels")));
-    return apigw_send(ctx, "PUT", response_path(in), b, NULL, err);
+    return b;
 }
+
+static const apigw_put_kind kind = {
+    .path = response_path, .body = put_body, .id_prefix = "agmr", .with_status = true, .delete_before_put = true,
+};
 
 static int create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg_err *err)
 {
-    *id = NULL;
-    *outputs = NULL;
-    if (put(ctx, in, err) < 0) return -1;
-    *outputs = outputs_of(in);
-    *id = strdup(prov_jstr(*outputs, "id"));
-    return 0;
+    return apigw_put_create(&kind, ctx, in, id, outputs, err);
 }
 
 static int read_response(prov_ctx *ctx, const char *id, const cJSON *in, cJSON **outputs, hg_err *err)
 {
     (void)id;
-    *outputs = NULL;
-    int rc = apigw_get(ctx, response_path(in), NULL, err);
-    if (rc == 0) *outputs = outputs_of(in);
-    return rc;
-}
-
-static int remove_response(prov_ctx *ctx, const char *id, const cJSON *in, hg_err *err)
-{
-    (void)id;
-    return apigw_delete(ctx, response_path(in), err);
+    return apigw_put_read(&kind, ctx, in, outputs, err);
 }
 
 static int update(prov_ctx *ctx, const char *id, const cJSON *olds, const cJSON *news, cJSON **outputs,
                   hg_err *err)
 {
+    (void)id;
     (void)olds;
-    *outputs = NULL;
-    if (remove_response(ctx, id, news, err) < 0 || put(ctx, news, err) < 0) return -1;
-    *outputs = outputs_of(news);
-    return 0;
+    return apigw_put_update(&kind, ctx, news, outputs, err);
+}
+
+static int remove_response(prov_ctx *ctx, const char *id, const cJSON *in, hg_err *err)
+{
+    (void)id;
+    return apigw_put_remove(&kind, ctx, in, err);
 }
 
 const provider prov_apigw_method_response = {

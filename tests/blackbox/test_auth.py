@@ -59,6 +59,7 @@ def emu():
     e = Emulator(args=["--auth", "enforce", "--iam", path])
     e.start()
     yield e
+    e.stop()
     check_and_cleanup(e)
     os.unlink(path)
 
@@ -251,6 +252,7 @@ def test_auth_off_accepts_anything():
         ident = client(e, "sts", ("ANYKEY", "x")).get_caller_identity()
         assert ident["Arn"] == f"arn:aws:iam::{ACCOUNT}:root"
     finally:
+        e.stop()
         check_and_cleanup(e)
 
 
@@ -329,4 +331,5 @@ def test_lambda_role_not_checked_with_auth_off():
         out = invoke_json(lam, "open-fn", {"table": "open-notes"})
         assert out["get_ok"] is True and out["put_ok"] is True
     finally:
+        e.stop()
         check_and_cleanup(e)

@@ -108,6 +108,7 @@ def emu():
     e = blackbox.Emulator(args=["--auth", "enforce", "--iam", IAM_FILE])
     e.start()
     yield e
+    e.stop()
     blackbox.check_and_cleanup(e)
 
 

@@ -27,19 +27,25 @@
 
 /* ---- deploy.c: what a stage serves, shared ----------------------------------- */
 
-/* A stage's snapshot as apigw_stage_snapshot gives it, but read-only and
- * shared: the parse is kept per thread and reused while the stored stage is
- * byte for byte the same (its deployment, whose snapshot never changes, is
- * then the same too). Returns 0 with *view (release it with
- * apigw_stage_release); 1 when the API or stage does not exist; -1 on error. */
+/* A stage's snapshot as apigw_stage_snapshot gives it, with the API's
+ * binaryMediaTypes, but read-only and shared: the parse is kept per thread
+ * and reused without reading storage until apigw_objects_changed says a
+ * management request may have changed something. Returns 0 with *view
+ * (release it with apigw_stage_release); 1 when the API or stage does not
+ * exist; -1 on error. */
 typedef struct apigw_stage_view {
     const cJSON *resources;    /* the snapshot array */
     const cJSON *variables;    /* the stage's variables object, or NULL */
+    const cJSON *binary_media_types;   /* the API's binaryMediaTypes array, or NULL */
     const char  *deployment_id;
 } apigw_stage_view;
 int  apigw_stage_acquire(hg_store *s, const char *region, const char *api_id, const char *stage,
                          const apigw_stage_view **view, hg_err *err);
 void apigw_stage_release(const apigw_stage_view *view);   /* NULL is a no-op */
+/* A management request may have written API Gateway objects: every
+ * thread's stage views are read again. Called by service.c after any
+ * request that is not a GET, once its transaction has ended. */
+void apigw_objects_changed(void);
 
 /* ---- matcher.c ------------------------------------------------------------ */
 

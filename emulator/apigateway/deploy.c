@@ -7,7 +7,8 @@
  * route added later answers 403 until the API is redeployed, as on AWS.
  *
  * Invocations read a stage through apigw_stage_acquire: a per-thread parse
- * reused while the stored stage text is unchanged (see stage_rec below).
+ * reused, without touching storage, until a management request may have
+ * changed something (see stage_rec below).
  */
 #include "apigw_internal.h"
 #include "apigw_invoke.h"
@@ -489,25 +490,33 @@ int apigw_stage_snapshot(hg_store *s, const char *region, const char *api_id, co
  *   1. A stage_rec is filled once and never changed; holders only read it.
  *   2. refs counts apigw_stage_acquire callers not yet released, plus one
  *      while a thread cache keeps it (atomic: a holder may outlive the entry).
- *   3. An entry is used only after apigw_store_get_unless found the stored
- *      stage still byte for byte the text it was parsed from; the
- *      deployment it names cannot have changed (deployments are immutable,
- *      and one a stage points at cannot be deleted).
+ *   3. objects_gen changes after every management request that may have
+ *      written (service.c calls apigw_objects_changed once the request's
+ *      transaction has ended, before the client has its answer). A cache
+ *      entry remembers the generation read before its record was built and
+ *      is used without reading storage while objects_gen still equals it:
+ *      no stored stage, deployment or API has changed since, so the record
+ *      is exactly what a read would give. (A write that lands between the
+ *      generation read and the build only makes the entry look stale.)
  *   4. A cache belongs to one thread (pthread key, freed at thread exit). */
 typedef struct stage_rec {
     apigw_stage_view view;            /* first: release finds the record from the view */
     _Atomic int refs;
     char deployment[64];
     cJSON *resources, *variables;     /* owned; view borrows them */
-    char *stage_text;                 /* owned: what it was parsed from */
+    cJSON *binary_media_types;        /* owned: the API's, or NULL */
 } stage_rec;
+
+static _Atomic unsigned long long objects_gen = 1;
+
+void apigw_objects_changed(void) { atomic_fetch_add(&objects_gen, 1); }
 
 static void stage_unref(stage_rec *r)
 {
     if (!r || atomic_fetch_sub(&r->refs, 1) != 1) return;
     cJSON_Delete(r->resources);
     cJSON_Delete(r->variables);
-    free(r->stage_text);
+    cJSON_Delete(r->binary_media_types);
     free(r);
 }
 
@@ -519,7 +528,7 @@ void apigw_stage_release(const apigw_stage_view *view)
 #define STAGE_CACHE 16
 typedef struct stage_cache {
     int next;                         /* round-robin victim */
-    struct { char region[33]; char api_id[64]; char stage[129]; stage_rec *rec; } e[STAGE_CACHE];
+    struct { char region[33]; char api_id[64]; char stage[129]; unsigned long long gen; stage_rec *rec; } e[STAGE_CACHE];
 } stage_cache;
 
 static pthread_key_t stage_key;
@@ -545,29 +554,46 @@ static stage_cache *thread_stage_cache(void)
     return c;
 }
 
+/* The API's binaryMediaTypes (new array), or NULL when it has none. Only
+ * that member is read: the API's document holds every resource and method. */
+static int read_binary_media_types(hg_store *s, const char *region, const char *api_id, cJSON **out, hg_err *err)
+{
+    char *text = NULL;
+    *out = NULL;
+    int rc = apigw_store_get_member(s, region, api_id, "api", api_id, "$.api.binaryMediaTypes", &text, err);
+    if (rc != 0) return rc;
+    cJSON *types = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    if (cJSON_IsArray(types) && types->child) *out = types;
+    else cJSON_Delete(types);
+    return 0;
+}
+
 int apigw_stage_acquire(hg_store *s, const char *region, const char *api_id, const char *stage,
                         const apigw_stage_view **view, hg_err *err)
 {
     *view = NULL;
+    unsigned long long gen = atomic_load(&objects_gen);   /* before any read (invariant 3) */
     stage_cache *c = thread_stage_cache();
     int slot = -1;
     for (int i = 0; c && i < STAGE_CACHE && slot < 0; i++)
         if (c->e[i].rec && strcmp(c->e[i].stage, stage) == 0 && strcmp(c->e[i].api_id, api_id) == 0 &&
             strcmp(c->e[i].region, region) == 0) slot = i;
-    stage_rec *hit = slot >= 0 ? c->e[slot].rec : NULL;
-    char *text = NULL;
-    int rc = apigw_store_get_unless(s, region, api_id, "stage", stage, hit ? hit->stage_text : NULL, &text, err);
-    if (rc < 0 || rc == 1) return rc;
-    if (rc == 2) {
+    if (slot >= 0 && c->e[slot].gen == gen) {
+        stage_rec *hit = c->e[slot].rec;
         atomic_fetch_add(&hit->refs, 1);
         *view = &hit->view;
         return 0;
     }
-    /* Changed or new: parse the stage, then its deployment's snapshot. */
+    /* Changed or new: the stage, its deployment's snapshot, the API's binary types. */
+    char *text = NULL, *snap = NULL;
+    cJSON *st = NULL;
+    int rc = apigw_store_get(s, region, api_id, "stage", stage, &text, NULL, err);
+    if (rc != 0) return rc;
     stage_rec *r = calloc(1, sizeof *r);
-    cJSON *st = cJSON_Parse(text);
+    st = cJSON_Parse(text);
+    free(text);
     const char *dep = hg_json_str(st, "deploymentId");
-    char *snap = NULL;
     if (!r || !dep) {
         rc = r ? hg_err_internal(err, "stored stage %s has no deployment", stage) : hg_err_internal(err, "out of memory");
         goto fail;
@@ -584,12 +610,17 @@ int apigw_stage_acquire(hg_store *s, const char *region, const char *api_id, con
         goto fail;
     }
     free(snap);
+    snap = NULL;
+    if ((rc = read_binary_media_types(s, region, api_id, &r->binary_media_types, err)) != 0) {
+        rc = rc < 0 ? -1 : 1;
+        goto fail;
+    }
     cJSON *vars = cJSON_GetObjectItemCaseSensitive(st, "variables");
     if (vars && vars->child) r->variables = cJSON_DetachItemViaPointer(st, vars);
     cJSON_Delete(st);
-    r->stage_text = text;
     r->view.resources = r->resources;
     r->view.variables = r->variables;
+    r->view.binary_media_types = r->binary_media_types;
     r->view.deployment_id = r->deployment;
     if (c) {                          /* the cache takes its own reference */
         if (slot < 0) {
@@ -600,6 +631,7 @@ int apigw_stage_acquire(hg_store *s, const char *region, const char *api_id, con
         snprintf(c->e[slot].region, sizeof c->e[slot].region, "%s", region);
         snprintf(c->e[slot].api_id, sizeof c->e[slot].api_id, "%s", api_id);
         snprintf(c->e[slot].stage, sizeof c->e[slot].stage, "%s", stage);
+        c->e[slot].gen = gen;
         atomic_fetch_add(&r->refs, 1);
         c->e[slot].rec = r;
     }
@@ -608,9 +640,9 @@ int apigw_stage_acquire(hg_store *s, const char *region, const char *api_id, con
 fail:
     cJSON_Delete(st);
     free(snap);
-    free(text);
     if (r) {
         cJSON_Delete(r->resources);
+        cJSON_Delete(r->binary_media_types);
         free(r);
     }
     return rc;

@@ -12,6 +12,7 @@
  */
 #include "apigw_internal.h"
 #include "apigw_mgmt.h"
+#include "apigw_invoke.h"
 
 #include <string.h>
 #include "hg_json.h"
@@ -199,6 +200,8 @@ static void handle_management(hg_request *req, hg_response *resp)
     if (hg_authorize(req, action, arn, &err) != 0) write_error(resp, &err);
     else if (run(r, &c, &err) != 0) write_error(resp, &err);
     else write_json(resp, c.status, c.out);
+    /* committed or rolled back by now: invocations read the stages afresh */
+    if (strcmp(req->method, "GET") != 0) apigw_objects_changed();
     cJSON_Delete(c.in);
     cJSON_Delete(c.out);
 }

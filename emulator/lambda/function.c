@@ -115,9 +115,14 @@ int lambda_parse_name(const char *in, char name[65], char qualifier[129], hg_err
  *   2. A record in a cache (texts set) is never changed after it is filled:
  *      it is handed only to callers outside a transaction, who only read
  *      (every change runs inside hg_store_begin_write and gets its own).
- *   3. A cache entry is used only after lambda_store_get_unless found the
- *      stored texts still equal to the ones it was parsed from, so it is
- *      exactly as fresh as the read that loading would have done.
+ *   3. A cache entry is used without reading storage while fn_gen still
+ *      equals the generation it was read under (fn_gen is read before the
+ *      storage read): every change to a function record is a request of
+ *      service.c, which calls lambda_fn_changed once the request's
+ *      transaction has ended and before the client has its answer. Once
+ *      fn_gen moved on, the entry is used only after lambda_store_get_unless
+ *      found the stored texts still equal to the ones it was parsed from.
+ *      Either way it is exactly as fresh as the read loading would do.
  *   4. A cache belongs to one thread (pthread key, freed at thread exit);
  *      refs is atomic because a record may outlive its entry in a holder's
  *      hands. */
@@ -145,8 +150,12 @@ void lambda_fn_free(lambda_fn *f)
 #define FN_CACHE 16
 typedef struct fn_cache {
     int next;                        /* round-robin victim */
-    struct { char region[33]; char name[65]; fn_rec *rec; } e[FN_CACHE];
+    struct { char region[33]; char name[65]; unsigned long long gen; fn_rec *rec; } e[FN_CACHE];
 } fn_cache;
+
+static _Atomic unsigned long long fn_gen = 1;
+
+void lambda_fn_changed(void) { atomic_fetch_add(&fn_gen, 1); }
 
 static pthread_key_t cache_key;
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
@@ -180,7 +189,7 @@ static int cache_find(const fn_cache *c, const char *region, const char *name)
 }
 
 /* Put r in the cache (in slot i, or a victim's when i < 0); the cache takes a reference. */
-static void cache_put(fn_cache *c, int i, const char *region, const char *name, fn_rec *r)
+static void cache_put(fn_cache *c, int i, const char *region, const char *name, unsigned long long gen, fn_rec *r)
 {
     if (!c) return;
     if (i < 0) {
@@ -190,6 +199,7 @@ static void cache_put(fn_cache *c, int i, const char *region, const char *name, 
     rec_unref(c->e[i].rec);
     snprintf(c->e[i].region, sizeof c->e[i].region, "%s", region);
     snprintf(c->e[i].name, sizeof c->e[i].name, "%s", name);
+    c->e[i].gen = gen;
     atomic_fetch_add(&r->refs, 1);
     c->e[i].rec = r;
 }
@@ -235,15 +245,22 @@ int lambda_fn_load(hg_store *s, const char *region, const char *function, lambda
     if (*qualifier && strcmp(qualifier, "$LATEST") != 0) return not_found(region, name, qualifier, err);
     /* Outside a transaction the caller only reads: share this thread's parse
      * while the stored texts are unchanged (invariants 2, 3). */
+    unsigned long long gen = atomic_load(&fn_gen);
     fn_cache *cache = lambda_store_in_transaction(s) ? NULL : thread_cache();
     int slot = cache_find(cache, region, name);
     fn_rec *hit = slot >= 0 ? cache->e[slot].rec : NULL;
+    if (hit && cache->e[slot].gen == gen) {
+        atomic_fetch_add(&hit->refs, 1);
+        *out = &hit->f;
+        return 0;
+    }
     char *config = NULL, *priv = NULL;
     int rc = lambda_store_get_unless(s, region, name, hit ? hit->config_text : NULL, hit ? hit->priv_text : NULL,
                                      &config, &priv, err);
     if (rc < 0) return -1;
     if (rc == 1) return not_found(region, name, qualifier, err);
     if (rc == 2) {
+        cache->e[slot].gen = gen;
         atomic_fetch_add(&hit->refs, 1);
         *out = &hit->f;
         return 0;
@@ -272,7 +289,7 @@ int lambda_fn_load(hg_store *s, const char *region, const char *function, lambda
     if (cache) {                      /* keep the texts to compare the next read with */
         r->config_text = config;
         r->priv_text = priv;
-        cache_put(cache, slot, region, name, r);
+        cache_put(cache, slot, region, name, gen, r);
     } else {
         free(config);
         free(priv);

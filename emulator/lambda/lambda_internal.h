@@ -56,6 +56,10 @@ int  lambda_parse_name(const char *in, char name[65], char qualifier[129], hg_er
  * "Function not found: arn:aws:lambda:<region>:<account>:function:<name>" if missing. */
 int  lambda_fn_load(hg_store *s, const char *region, const char *function, lambda_fn **out, hg_err *err);
 void lambda_fn_free(lambda_fn *f);
+/* A request may have changed function records: loads read storage again.
+ * service.c calls it after every request but reads and invokes, once the
+ * request's transaction has ended. */
+void lambda_fn_changed(void);
 /* The zip bytes of a zip-packaged function (malloc'd, caller frees). */
 int  lambda_fn_code(hg_store *s, const lambda_fn *f, void **zip, size_t *len, hg_err *err);
 /* arn:aws:lambda:<region>:<account>:function:<name> into buf. */

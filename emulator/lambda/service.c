@@ -222,6 +222,8 @@ static void handle(hg_request *req, hg_response *resp)
         hg_response_init(resp);
         write_error(resp, &err);
     }
+    /* committed or rolled back by now: loads read the records afresh */
+    if (strcmp(route->method, "GET") != 0 && route->fn != lambda_op_invoke) lambda_fn_changed();
     cJSON_Delete(r.body);
 }
 

@@ -317,6 +317,64 @@ def test_binary_media_types_make_text_bodies_base64(endpoint, apigw, fn):
     assert base64.b64decode(ev["body"]) == b"PNGTEXT"
 
 
+# The gateway keeps each worker thread's parse of a stage (and the function
+# records it invokes) between requests; these pin that a management change
+# is seen by the very next request, on whichever thread serves it.
+WARM = 8    # requests per phase: more than the emulator's worker threads
+
+
+def test_binary_media_types_added_after_traffic_apply_at_once(endpoint, apigw, fn):
+    a = Api(apigw)
+    a.proxy("/up", "POST", fn)
+    a.deploy("test")
+    for _ in range(WARM):
+        st, _, body = invoke(endpoint, a.id, "/up", method="POST", body=b"PNGTEXT",
+                             headers={"Content-Type": "image/png"})
+        assert st == 200, body
+        assert json.loads(body)["isBase64Encoded"] is False
+    apigw.update_rest_api(restApiId=a.id, patchOperations=[
+        {"op": "add", "path": "/binaryMediaTypes/image~1png"}])
+    for _ in range(WARM):
+        st, _, body = invoke(endpoint, a.id, "/up", method="POST", body=b"PNGTEXT",
+                             headers={"Content-Type": "image/png"})
+        assert st == 200, body
+        assert json.loads(body)["isBase64Encoded"] is True
+
+
+def test_stage_variable_update_reaches_the_next_request(endpoint, apigw, fn):
+    a = Api(apigw)
+    a.proxy("/v", "GET", fn)
+    a.deploy("test", variables={"k": "one"})
+    for _ in range(WARM):
+        assert jbody(invoke(endpoint, a.id, "/v"))["stageVariables"] == {"k": "one"}
+    apigw.update_stage(restApiId=a.id, stageName="test", patchOperations=[
+        {"op": "replace", "path": "/variables/k", "value": "two"}])
+    for _ in range(WARM):
+        assert jbody(invoke(endpoint, a.id, "/v"))["stageVariables"] == {"k": "two"}
+    apigw.delete_stage(restApiId=a.id, stageName="test")
+    for _ in range(WARM):
+        assert invoke(endpoint, a.id, "/v")[0] == 403
+
+
+def test_permission_removed_after_traffic_refuses_the_next_request(endpoint, apigw, lam):
+    name = create_function(lam)
+    a = Api(apigw)
+    a.proxy("/p", "GET", name)
+    a.deploy("test")
+    for _ in range(WARM):
+        assert invoke(endpoint, a.id, "/p")[0] == 200
+    lam.remove_permission(FunctionName=name, StatementId="apigw")
+    for _ in range(WARM):
+        assert invoke(endpoint, a.id, "/p")[0] == 500
+    lam.update_function_code(FunctionName=name, ZipFile=zip_bytes({"main.lua": HANDLER.replace(
+        'body = context.function_name', 'body = "new code"')}))
+    lam.add_permission(FunctionName=name, StatementId="again", Action="lambda:InvokeFunction",
+                       Principal="apigateway.amazonaws.com")
+    for _ in range(WARM):
+        st, _, body = invoke(endpoint, a.id, "/p?mode=fn")
+        assert (st, body) == (200, b"new code")
+
+
 def test_stage_variables_reach_the_event_and_the_function_uri(endpoint, apigw, lam, fn):
     a = Api(apigw)
     a.proxy("/which", "GET", fn_arn("${stageVariables.fn}"))

@@ -15,6 +15,7 @@
 #include "hg_sigv4.h"
 #include "http.h"
 #include "service.h"
+#include "store.h"
 
 struct hg_server {
     struct MHD_Daemon *daemon;
@@ -211,6 +212,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     hg_response resp;
     hg_response_init(&resp);
     hg_route(&req, &resp);
+    int leaked = hg_store_release_all(NULL);
+    if (leaked) hg_log(HG_LOG_ERROR, "bug: %s %s left the store held %d time(s); released", method, url, leaked);
     enum MHD_Result ret = queue(conn, &resp, req.request_id);
     if (hg_log_enabled(HG_LOG_INFO))
         hg_log(HG_LOG_INFO, "%s %s %s %s %d %.3fms", method, url, req.service ? req.service : "-",

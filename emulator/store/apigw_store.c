@@ -114,7 +114,7 @@ int apigw_store_delete(hg_store *s, const char *region, const char *api_id, cons
     int rc = sqlite3_step(st);
     hg_store_done(st);
     if (rc != SQLITE_DONE) return hg_store_fail(s, err, "delete API Gateway object");
-    return sqlite3_changes(hg_store_db(s)) == 0 ? 1 : 0;
+    return hg_store_changes(s) == 0 ? 1 : 0;
 }
 
 int apigw_store_delete_api(hg_store *s, const char *region, const char *api_id, hg_err *err)
@@ -126,7 +126,7 @@ int apigw_store_delete_api(hg_store *s, const char *region, const char *api_id, 
     int rc = sqlite3_step(st);
     hg_store_done(st);
     if (rc != SQLITE_DONE) return hg_store_fail(s, err, "delete REST API");
-    return sqlite3_changes(hg_store_db(s)) == 0 ? 1 : 0;
+    return hg_store_changes(s) == 0 ? 1 : 0;
 }
 
 int apigw_store_list(hg_store *s, const char *region, const char *api_id, const char *kind,

@@ -47,8 +47,8 @@ int ddb_store_table_create(hg_store *s, const char *region, const char *name, co
     int rc = sqlite3_step(st);
     hg_store_done(st);
     if (rc != SQLITE_DONE) return hg_store_fail(s, err, "create table");
-    if (sqlite3_changes(hg_store_db(s)) == 0) return 1;
-    *tid = sqlite3_last_insert_rowid(hg_store_db(s));
+    if (hg_store_changes(s) == 0) return 1;
+    *tid = hg_store_last_rowid(s);
     hg_store_schema_changed(s);
     return 0;
 }

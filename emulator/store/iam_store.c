@@ -31,7 +31,7 @@ int iam_store_role_put(hg_store *s, const char *name, const char *doc, int creat
     int rc = sqlite3_step(st);
     hg_store_done(st);
     if (rc != SQLITE_DONE) return hg_store_fail(s, err, "put role");
-    return create && sqlite3_changes(hg_store_db(s)) == 0 ? 1 : 0;
+    return create && hg_store_changes(s) == 0 ? 1 : 0;
 }
 
 int iam_store_role_delete(hg_store *s, const char *name, hg_err *err)
@@ -42,7 +42,7 @@ int iam_store_role_delete(hg_store *s, const char *name, hg_err *err)
     int rc = sqlite3_step(st);
     hg_store_done(st);
     if (rc != SQLITE_DONE) return hg_store_fail(s, err, "delete role");
-    return sqlite3_changes(hg_store_db(s)) == 0 ? 1 : 0;
+    return hg_store_changes(s) == 0 ? 1 : 0;
 }
 
 int iam_store_role_each(hg_store *s, int (*visit)(void *ctx, const char *doc), void *ctx, hg_err *err)

@@ -21,7 +21,7 @@ static int run(hg_store *s, sqlite3_stmt *st, hg_err *err, const char *what)
     int rc = sqlite3_step(st);
     hg_store_done(st);
     if (rc != SQLITE_DONE) return hg_store_fail(s, err, what);
-    return sqlite3_changes(hg_store_db(s)) == 0 ? 1 : 0;
+    return hg_store_changes(s) == 0 ? 1 : 0;
 }
 
 static void bind_code(sqlite3_stmt *st, int i, const void *code, size_t len)
@@ -71,7 +71,7 @@ int lambda_store_get_unless(hg_store *s, const char *region, const char *name,
 
 int lambda_store_in_transaction(hg_store *s)
 {
-    return !sqlite3_get_autocommit(hg_store_db(s));
+    return hg_store_in_txn(s);
 }
 
 int lambda_store_create(hg_store *s, const char *region, const char *name, const char *config,

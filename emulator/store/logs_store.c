@@ -48,8 +48,8 @@ int logs_store_group_create(hg_store *s, const char *region, const char *name, i
     sqlite3_bind_int64(st, 3, created_ms);
     sqlite3_bind_text(st, 4, tags ? tags : "{}", -1, SQLITE_STATIC);
     if (run(s, st, err, "create log group") != 0) return -1;
-    if (sqlite3_changes(hg_store_db(s)) == 0) return 1;
-    *gid = sqlite3_last_insert_rowid(hg_store_db(s));
+    if (hg_store_changes(s) == 0) return 1;
+    *gid = hg_store_last_rowid(s);
     return 0;
 }
 
@@ -158,8 +158,8 @@ int logs_store_stream_create(hg_store *s, int64_t gid, const char *name, int64_t
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, created_ms);
     if (run(s, st, err, "create log stream") != 0) return -1;
-    if (sqlite3_changes(hg_store_db(s)) == 0) return 1;
-    *sid = sqlite3_last_insert_rowid(hg_store_db(s));
+    if (hg_store_changes(s) == 0) return 1;
+    *sid = hg_store_last_rowid(s);
     return 0;
 }
 

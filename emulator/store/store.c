@@ -12,24 +12,35 @@
 #include <unistd.h>
 #include "hg_log.h"
 
+/* One connection for the whole process, serialized by conn_mutex (see
+ * store.h, invariant 2). Its page cache is never invalidated by another
+ * connection's commit and no file lock is taken per transaction, which is
+ * what per-thread WAL connections spent most of a write on. */
+static sqlite3 *conn;
+static pthread_mutex_t conn_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+/* Prepared statements by SQL text, of the one connection. Grows, never
+ * evicts: a statement may be in use by an open cursor, and the services
+ * build a bounded number of query shapes, so the cache stays small. */
+static struct cached_stmt { char *sql; sqlite3_stmt *st; } *cache;
+static int ncache, acache;
+
+/* Per-thread handle: how deep this thread holds the connection, its
+ * transaction, and what the last statement it handed back left behind
+ * (read after the connection may already serve another thread). */
 struct hg_store {
-    sqlite3 *db;
-    int in_write;                 /* holds the write mutex */
+    int holds;                    /* conn_mutex held while > 0 */
+    int in_write;
     int in_txn;
     int schema_dirty;             /* this transaction changed a table definition */
-    /* Prepared statements by SQL text. Grows, never evicts: a statement may
-     * be in use by an open cursor, and the services build a bounded number
-     * of query shapes, so the cache stays small. */
-    struct cached_stmt { char *sql; sqlite3_stmt *st; } *cache;
-    int ncache, acache;
+    int64_t changes, last_rowid;
+    char last_error[256];
     hg_store *next;               /* registry, for shutdown */
 };
 
 static char db_path[PATH_MAX];
-static char tmp_dir[PATH_MAX];      /* non-empty when in memory mode */
 static char location[PATH_MAX + 64];
 static int persistent;
-static pthread_mutex_t write_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t registry_mutex = PTHREAD_MUTEX_INITIALIZER;
 static hg_store *registry;
 static _Thread_local hg_store *tls_store;
@@ -41,6 +52,16 @@ void hg_store_schema_changed(hg_store *s)
 {
     schema_gen++;
     s->schema_dirty = 1;
+}
+
+static void hold(hg_store *s)
+{
+    if (s->holds++ == 0) pthread_mutex_lock(&conn_mutex);
+}
+
+static void release(hg_store *s)
+{
+    if (s->holds > 0 && --s->holds == 0) pthread_mutex_unlock(&conn_mutex);
 }
 
 /* Schema migrations: entry i moves the database from user_version i to i+1.
@@ -94,7 +115,10 @@ static const char *const migrations[] = {
 
 int hg_store_fail(hg_store *s, hg_err *err, const char *what)
 {
-    return hg_err_internal(err, "storage error (%s): %s", what, s && s->db ? sqlite3_errmsg(s->db) : "no database");
+    /* Once the statement is handed back the connection may serve another
+     * thread: the message hg_store_done saved is this thread's. */
+    const char *msg = !conn ? "no database" : s && s->holds == 0 ? s->last_error : sqlite3_errmsg(conn);
+    return hg_err_internal(err, "storage error (%s): %s", what, msg[0] ? msg : "unknown error");
 }
 
 static int exec(sqlite3 *db, const char *sql, hg_err *err)
@@ -111,19 +135,25 @@ static int exec(sqlite3 *db, const char *sql, hg_err *err)
 static int open_conn(sqlite3 **out, hg_err *err)
 {
     sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    /* In memory mode the database is SQLite's own in-memory one: nothing
+     * touches a file, and it vanishes with the process. */
+    const char *path = persistent ? db_path : ":memory:";
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        hg_err_internal(err, "cannot open %s: %s", db_path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        hg_err_internal(err, "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         sqlite3_close(db);
         return -1;
     }
     sqlite3_busy_timeout(db, 10000);
-    char pragmas[256];
-    snprintf(pragmas, sizeof pragmas,
-             "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA temp_store=MEMORY;"
-             "PRAGMA cache_size=-8000;",
-             persistent ? "NORMAL" : "OFF");
-    if (sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK) { hg_err_internal(err, "cannot open %s: %s", db_path, sqlite3_errmsg(db)); sqlite3_close(db); return -1; }
+    const char *pragmas = persistent
+        ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;"
+          "PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824;"
+        : "PRAGMA temp_store=MEMORY;";
+    if (sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+        hg_err_internal(err, "cannot open %s: %s", path, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return -1;
+    }
     *out = db;
     return 0;
 }
@@ -154,8 +184,8 @@ static int migrate(sqlite3 *db, hg_err *err)
 
 int hg_store_init(const char *data_dir, hg_err *err)
 {
-    /* Connections are never shared between threads (invariant 2), and the
-     * allocator statistics would take a global mutex on every malloc. */
+    /* The connection is only ever used under conn_mutex, and the allocator
+     * statistics would take a global mutex on every malloc. */
     sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     if (data_dir) {
@@ -166,17 +196,16 @@ int hg_store_init(const char *data_dir, hg_err *err)
         persistent = 1;
         snprintf(location, sizeof location, "persistent, SQLite file %s", db_path);
     } else {
-        const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : (getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-        snprintf(tmp_dir, sizeof tmp_dir, "%s/hangar-XXXXXX", base);
-        if (!mkdtemp(tmp_dir)) return hg_err_internal(err, "cannot create a temporary directory in %s", base);
-        if ((size_t)snprintf(db_path, sizeof db_path, "%s/hangar.db", tmp_dir) >= sizeof db_path)
-            return hg_err_internal(err, "temporary path too long");
         persistent = 0;
         snprintf(location, sizeof location, "in memory (not persisted; use --data DIR to keep state)");
     }
-    hg_store *s = hg_store_get(err);
-    if (!s) return -1;
-    return migrate(s->db, err);
+    if (open_conn(&conn, err) != 0) return -1;
+    if (migrate(conn, err) != 0) {
+        sqlite3_close(conn);
+        conn = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 const char *hg_store_location(void) { return location; }
@@ -184,26 +213,15 @@ const char *hg_store_location(void) { return location; }
 hg_store *hg_store_get(hg_err *err)
 {
     if (tls_store) return tls_store;
+    if (!conn) { hg_err_internal(err, "storage is not open"); return NULL; }
     hg_store *s = calloc(1, sizeof *s);
     if (!s) { hg_err_internal(err, "out of memory"); return NULL; }
-    if (open_conn(&s->db, err) != 0) { free(s); return NULL; }
     pthread_mutex_lock(&registry_mutex);
     s->next = registry;
     registry = s;
     pthread_mutex_unlock(&registry_mutex);
     tls_store = s;
     return s;
-}
-
-static void close_conn(hg_store *s)
-{
-    for (int i = 0; i < s->ncache; i++) {
-        sqlite3_finalize(s->cache[i].st);
-        free(s->cache[i].sql);
-    }
-    free(s->cache);
-    sqlite3_close(s->db);
-    free(s);
 }
 
 void hg_store_shutdown(void)
@@ -214,78 +232,110 @@ void hg_store_shutdown(void)
     pthread_mutex_unlock(&registry_mutex);
     while (s) {
         hg_store *next = s->next;
-        close_conn(s);
+        free(s);
         s = next;
     }
     tls_store = NULL;
-    if (tmp_dir[0]) {
-        const char *suffixes[] = { "", "-wal", "-shm" };
-        for (int i = 0; i < 3; i++) {
-            char p[PATH_MAX + 8];
-            snprintf(p, sizeof p, "%s%s", db_path, suffixes[i]);
-            unlink(p);
-        }
-        rmdir(tmp_dir);
-        tmp_dir[0] = '\0';
+    for (int i = 0; i < ncache; i++) {
+        sqlite3_finalize(cache[i].st);
+        free(cache[i].sql);
     }
+    free(cache);
+    cache = NULL;
+    ncache = acache = 0;
+    if (conn) sqlite3_close(conn);
+    conn = NULL;
 }
 
-sqlite3 *hg_store_db(hg_store *s) { return s->db; }
+sqlite3 *hg_store_db(hg_store *s) { (void)s; return conn; }
 
-sqlite3_stmt *hg_store_stmt(hg_store *s, const char *sql, hg_err *err)
+int64_t hg_store_changes(hg_store *s) { return s->holds > 0 ? sqlite3_changes(conn) : s->changes; }
+
+int64_t hg_store_last_rowid(hg_store *s) { return s->holds > 0 ? sqlite3_last_insert_rowid(conn) : s->last_rowid; }
+
+int hg_store_in_txn(hg_store *s) { return s->in_txn; }
+
+static sqlite3_stmt *cached(const char *sql, hg_err *err)
 {
-    for (int i = 0; i < s->ncache; i++)
-        if (strcmp(s->cache[i].sql, sql) == 0) return s->cache[i].st;
-    if (s->ncache == s->acache) {
-        int n = s->acache ? s->acache * 2 : 32;
-        struct cached_stmt *c = realloc(s->cache, (size_t)n * sizeof *c);
+    for (int i = 0; i < ncache; i++)
+        if (strcmp(cache[i].sql, sql) == 0) return cache[i].st;
+    if (ncache == acache) {
+        int n = acache ? acache * 2 : 32;
+        struct cached_stmt *c = realloc(cache, (size_t)n * sizeof *c);
         if (!c) { hg_err_internal(err, "out of memory"); return NULL; }
-        s->cache = c;
-        s->acache = n;
+        cache = c;
+        acache = n;
     }
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-        hg_store_fail(s, err, "prepare");
+    if (sqlite3_prepare_v3(conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        hg_err_internal(err, "storage error (prepare): %s", sqlite3_errmsg(conn));
         return NULL;
     }
     char *copy = strdup(sql);
     if (!copy) { sqlite3_finalize(st); hg_err_internal(err, "out of memory"); return NULL; }
-    s->cache[s->ncache].sql = copy;
-    s->cache[s->ncache].st = st;
-    s->ncache++;
+    cache[ncache].sql = copy;
+    cache[ncache].st = st;
+    ncache++;
+    return st;
+}
+
+sqlite3_stmt *hg_store_stmt(hg_store *s, const char *sql, hg_err *err)
+{
+    hold(s);
+    sqlite3_stmt *st = cached(sql, err);
+    if (!st) release(s);
     return st;
 }
 
 void hg_store_done(sqlite3_stmt *st)
 {
     if (!st) return;
-    sqlite3_reset(st);
+    hg_store *s = tls_store;
+    int rc = sqlite3_reset(st);
     sqlite3_clear_bindings(st);
+    if (!s) return;
+    s->changes = sqlite3_changes(conn);
+    s->last_rowid = sqlite3_last_insert_rowid(conn);
+    if (rc != SQLITE_OK) snprintf(s->last_error, sizeof s->last_error, "%s", sqlite3_errmsg(conn));
+    else s->last_error[0] = '\0';
+    release(s);
 }
 
-int hg_store_begin_read(hg_store *s, hg_err *err)
+/* BEGIN/COMMIT/ROLLBACK as cached statements: they run on every request. */
+static int run_control(hg_store *s, const char *sql, hg_err *err)
 {
-    if (exec(s->db, "BEGIN", err) != 0) return -1;
-    s->in_txn = 1;
-    return 0;
-}
-
-int hg_store_begin_write(hg_store *s, hg_err *err)
-{
-    pthread_mutex_lock(&write_mutex);
-    s->in_write = 1;
-    if (exec(s->db, "BEGIN IMMEDIATE", err) != 0) {
-        s->in_write = 0;
-        pthread_mutex_unlock(&write_mutex);
+    sqlite3_stmt *st = cached(sql, err);
+    if (!st) return -1;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        snprintf(s->last_error, sizeof s->last_error, "%s", sqlite3_errmsg(conn));
+        if (err) hg_err_internal(err, "storage error: %s", s->last_error);
         return -1;
     }
+    return 0;
+}
+
+static int begin(hg_store *s, const char *sql, int write, hg_err *err)
+{
+    hold(s);
+    if (run_control(s, sql, err) != 0) {
+        release(s);
+        return -1;
+    }
+    s->in_write = write;
     s->in_txn = 1;
     return 0;
 }
+
+int hg_store_begin_read(hg_store *s, hg_err *err) { return begin(s, "BEGIN", 0, err); }
+
+int hg_store_begin_write(hg_store *s, hg_err *err) { return begin(s, "BEGIN IMMEDIATE", 1, err); }
 
 static void end_txn(hg_store *s)
 {
     s->in_txn = 0;
+    s->in_write = 0;
     /* Bump again once the change is visible (or undone): a reader that
      * cached the old definition between the first bump and the commit
      * must not keep it. */
@@ -293,16 +343,14 @@ static void end_txn(hg_store *s)
         s->schema_dirty = 0;
         schema_gen++;
     }
-    if (s->in_write) {
-        s->in_write = 0;
-        pthread_mutex_unlock(&write_mutex);
-    }
+    release(s);
 }
 
 int hg_store_commit(hg_store *s, hg_err *err)
 {
-    int rc = exec(s->db, "COMMIT", err);
-    if (rc != 0) exec(s->db, "ROLLBACK", NULL);
+    if (!s->in_txn) return 0;
+    int rc = run_control(s, "COMMIT", err);
+    if (rc != 0 && !sqlite3_get_autocommit(conn)) run_control(s, "ROLLBACK", NULL);
     end_txn(s);
     return rc;
 }
@@ -310,6 +358,19 @@ int hg_store_commit(hg_store *s, hg_err *err)
 void hg_store_rollback(hg_store *s)
 {
     if (!s->in_txn) return;
-    exec(s->db, "ROLLBACK", NULL);
+    if (!sqlite3_get_autocommit(conn)) run_control(s, "ROLLBACK", NULL);
     end_txn(s);
+}
+
+int hg_store_release_all(hg_store *s)
+{
+    if (!s) s = tls_store;
+    if (!s || (s->holds == 0 && !s->in_txn)) return 0;
+    int leaked = s->holds;
+    if (s->in_txn) hg_store_rollback(s);
+    if (s->holds > 0) {
+        s->holds = 0;
+        pthread_mutex_unlock(&conn_mutex);
+    }
+    return leaked;
 }

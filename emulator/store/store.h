@@ -2,18 +2,23 @@
  * store.h — SQLite storage: the only module that speaks SQL.
  *
  * Invariants:
- *   1. One database for the whole process: DIR/hangar.db with --data, else a
- *      private file on tmpfs (/dev/shm, or $TMPDIR) removed at exit — state
- *      then lives in memory, yet every connection shares it with the same
- *      WAL semantics as the persistent mode, so there is one code path.
- *   2. One connection per thread (thread-local, opened on first use, closed
- *      by hg_store_shutdown). A connection is never used by two threads.
- *   3. Journal mode WAL: readers never wait for writers.
- *   4. Writers hold the process-wide write mutex from hg_store_begin_write to
- *      commit/rollback, and inside it BEGIN IMMEDIATE, so a read-check-write
- *      sequence is atomic and writers never spin on SQLITE_BUSY.
- *   5. synchronous=NORMAL with --data: a write acknowledged to a client has
- *      been committed to the WAL file, which survives kill -9 of the process.
+ *   1. One database for the whole process: DIR/hangar.db with --data, else
+ *      SQLite's own in-memory database, gone with the process.
+ *   2. One connection for the whole process, serialized by a mutex. A thread
+ *      holds it from hg_store_stmt to hg_store_done and from begin to
+ *      commit/rollback (nesting counts per thread, so a thread may take
+ *      statements inside its own transaction). SQL runs for microseconds;
+ *      parsing, expressions and JSON run outside the mutex, in parallel.
+ *      One connection means a warm page cache that no other connection's
+ *      commit invalidates, and no file lock per transaction.
+ *   3. Holding the connection is never combined with waiting for another
+ *      thread: a thread in a transaction or between stmt and done does not
+ *      block on anything but SQLite.
+ *   4. A write transaction is BEGIN IMMEDIATE under that mutex, so a
+ *      read-check-write sequence is atomic.
+ *   5. With --data: journal mode WAL, synchronous=NORMAL: a write
+ *      acknowledged to a client has been committed to the WAL file, which
+ *      survives kill -9 of the process.
  *
  * Service-specific SQL lives beside this file (ddb_store.c for DynamoDB),
  * behind functions that speak in keys and JSON, never in SQL.
@@ -56,9 +61,18 @@ uint64_t hg_store_schema_gen(void);
 sqlite3_stmt *hg_store_stmt(hg_store *s, const char *sql, hg_err *err);
 void hg_store_done(sqlite3_stmt *st);
 sqlite3 *hg_store_db(hg_store *s);
+/* What the last statement this thread handed back changed / inserted. */
+int64_t hg_store_changes(hg_store *s);
+int64_t hg_store_last_rowid(hg_store *s);
+int  hg_store_in_txn(hg_store *s);
 /* Record that this transaction changed a table definition. */
 void hg_store_schema_changed(hg_store *s);
 /* Turn the last SQLite error into an InternalServerError. */
 int hg_store_fail(hg_store *s, hg_err *err, const char *what);
+
+/* After a request: give back whatever this thread still holds (NULL = this
+ * thread's handle). Returns how many holds were leaked — a bug in the
+ * caller, which the server logs. */
+int hg_store_release_all(hg_store *s);
 
 #endif

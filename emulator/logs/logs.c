@@ -8,8 +8,10 @@
  *      invocation's tail costs a malloc and a memcpy.
  *   2. The queue is written by whoever holds flush_mutex — the writer thread
  *      every FLUSH_INTERVAL_MS, or an API request before it runs — in one
- *      write transaction per batch of blocks, in the order they were put, so
- *      the eid order of events matches the order logs_put saw them.
+ *      write transaction per batch of blocks. Blocks of one stream are
+ *      appended together (one stream lookup and one summary update per
+ *      stream, not per invocation), in the order they were put, so within
+ *      a stream the eid order of events matches the order logs_put saw them.
  *   3. If the writer is not running (tests, shutdown) or the queue has grown
  *      past QUEUE_MAX_BYTES, logs_put writes inline instead: memory stays bounded.
  *   4. Paging tokens name a position (ts, eid) in a stream or group, so they
@@ -60,6 +62,7 @@ typedef struct put_block {
     struct put_block *next;
     const char *region, *group, *stream;
     int n;
+    int written;                /* write_blocks: already appended with an earlier block of its stream */
     size_t bytes;
     logs_store_event ev[];
 } put_block;
@@ -107,24 +110,61 @@ static int ensure_stream(hg_store *s, const char *region, const char *group, con
     return 0;
 }
 
-/* Write the blocks in one transaction; frees them. Caller holds flush_mutex. */
+#define GROUP_WINDOW 256    /* blocks searched for more of one stream: bounds the quadratic scan */
+
+static int same_stream(const put_block *a, const put_block *b)
+{
+    return strcmp(a->stream, b->stream) == 0 && strcmp(a->group, b->group) == 0 &&
+           strcmp(a->region, b->region) == 0;
+}
+
+/* Write the blocks in one transaction; frees them. Caller holds flush_mutex.
+ * Each block's stream is looked up once per window of GROUP_WINDOW blocks,
+ * and the window's events of that stream go in one append, in put order. */
 static int write_blocks(put_block *list, hg_err *err)
 {
     if (!list) return 0;
     int rc = -1;
+    logs_store_event *evs = NULL;
+    size_t cap = 0;
     hg_store *s = hg_store_get(err);
     if (!s || hg_store_begin_write(s, err) != 0) goto out;
     int64_t now = now_ms();
-    for (put_block *b = list; b; b = b->next) {
-        int64_t sid;
-        if (ensure_stream(s, b->region, b->group, b->stream, now, &sid, err) != 0 ||
-            logs_store_append(s, sid, b->ev, b->n, now, err) != 0) {
-            hg_store_rollback(s);
-            goto out;
+    for (put_block *window = list; window; ) {
+        put_block *end = window;
+        for (int i = 0; end && i < GROUP_WINDOW; i++) end = end->next;
+        for (put_block *b = window; b != end; b = b->next) {
+            if (b->written) continue;
+            size_t n = 0;
+            for (put_block *o = b; o != end; o = o->next)
+                if (!o->written && (o == b || same_stream(o, b))) n += (size_t)o->n;
+            if (n > cap) {
+                logs_store_event *more = realloc(evs, n * sizeof *evs);
+                if (!more) { hg_err_internal(err, "out of memory"); hg_store_rollback(s); goto out; }
+                evs = more;
+                cap = n;
+            }
+            n = 0;
+            for (put_block *o = b; o != end; o = o->next) {
+                if (o->written || (o != b && !same_stream(o, b))) continue;
+                memcpy(evs + n, o->ev, (size_t)o->n * sizeof *evs);
+                n += (size_t)o->n;
+                o->written = 1;
+            }
+            int64_t sid;
+            if (n > INT32_MAX ||
+                ensure_stream(s, b->region, b->group, b->stream, now, &sid, err) != 0 ||
+                logs_store_append(s, sid, evs, (int)n, now, err) != 0) {
+                if (!hg_err_isset(err)) hg_err_internal(err, "too many log events in one batch");
+                hg_store_rollback(s);
+                goto out;
+            }
         }
+        window = end;
     }
     rc = hg_store_commit(s, err);
 out:
+    free(evs);
     blocks_free(list);
     return rc;
 }
@@ -198,6 +238,7 @@ int logs_put(const char *region, const char *group, const char *stream,
     char *p = (char *)&b->ev[n];
     b->next = NULL;
     b->n = n;
+    b->written = 0;
     b->bytes = size;
     memcpy(p, region, lr); b->region = p; p += lr;
     memcpy(p, group, lg);  b->group = p;  p += lg;

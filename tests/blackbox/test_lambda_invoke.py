@@ -391,6 +391,56 @@ def test_concurrent_invokes_run_in_parallel_in_separate_environments(wide):
     assert item["n"] == {"N": "0"}
 
 
+def test_parallel_invocations_keep_each_streams_lines_in_order(wide):
+    # Invocations in two or more environments put their lines into different
+    # streams at once; the logs writer batches them by stream. Every stream
+    # must still read START, the handler's line, END, REPORT per invocation,
+    # one invocation after another, and no line may be lost.
+    lam = make_client(wide.endpoint, service="lambda")
+    logs = make_client(wide.endpoint, service="logs")
+    # each invocation lasts a while, so the clients' invocations overlap
+    slow_print = ('local M = {}\nfunction M.handler(event)\n  print("hello from the handler", event.tag)\n'
+                  '  local t = os.clock()\n  while os.clock() - t < 0.02 do end\n  return "printed"\nend\nreturn M\n')
+    name = create_function(lam, files={"main.lua": slow_print}, Timeout=10)
+    clients, each = 6, 10
+
+    def many(k):
+        c = make_client(wide.endpoint, service="lambda")
+        rids = []
+        for i in range(each):
+            r, out = invoke(c, name, {"action": "print", "tag": f"c{k}-{i}"})
+            assert out == "printed", out
+            rids.append(r["ResponseMetadata"]["RequestId"])
+        return rids
+
+    with concurrent.futures.ThreadPoolExecutor(clients) as ex:
+        rids = [rid for batch in ex.map(many, range(clients)) for rid in batch]
+    group = f"/aws/lambda/{name}"
+    streams = [s["logStreamName"] for s in logs.describe_log_streams(logGroupName=group)["logStreams"]]
+    seen = []
+    for stream in streams:
+        lines, token = [], None
+        while True:
+            kw = {"nextToken": token} if token else {}
+            page = logs.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True, **kw)
+            lines += [e["message"].rstrip("\n") for e in page["events"]]
+            if page["nextForwardToken"] == token:
+                break
+            token = page["nextForwardToken"]
+        assert len(lines) % 4 == 0, lines
+        for j in range(0, len(lines), 4):
+            start, printed, end, report = lines[j:j + 4]
+            m = re.fullmatch(r"START RequestId: (\S+) Version: \$LATEST", start)
+            assert m, lines[j:j + 4]
+            rid = m.group(1)
+            assert printed.startswith("hello from the handler\tc"), printed
+            assert end == f"END RequestId: {rid}"
+            assert report.startswith(f"REPORT RequestId: {rid}\t")
+            seen.append(rid)
+    assert len(streams) >= 2, streams
+    assert sorted(seen) == sorted(rids)
+
+
 def test_reserved_concurrency_bounds_parallel_invokes(wide):
     lam = make_client(wide.endpoint, service="lambda")
     name = create_function(lam, Timeout=10)

@@ -1,6 +1,7 @@
 /* ddb_store.c — DynamoDB's SQL; see ddb_store.h for the model. */
 #include "ddb_store.h"
 #include "hg_time.h"
+#include "keycodec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,12 @@ static char *dup_text(sqlite3_stmt *st, int col)
     if (n) memcpy(p, t, (size_t)n);
     p[n] = '\0';
     return p;
+}
+
+/* The partition hash items are keyed by (see migration 6 in store.c). */
+static int64_t hash_of(ddb_blob hk)
+{
+    return keycodec_hash(hk.n ? (const unsigned char *)hk.p : (const unsigned char *)"", hk.n);
 }
 
 static void bind_blob(sqlite3_stmt *st, int i, ddb_blob b)
@@ -164,7 +171,7 @@ int ddb_store_table_stats(hg_store *s, int64_t tid, int64_t iid, int64_t *items,
     const char *sql = iid == 0
         ? "SELECT count(*), coalesce(sum(size),0) FROM ddb_items WHERE tid=?1"
         : "SELECT count(*), coalesce(sum(i.size),0) FROM ddb_index_items x JOIN ddb_items i"
-          " ON i.tid=x.tid AND i.hk=x.hk AND i.rk=x.rk WHERE x.tid=?1 AND x.iid=?2";
+          " ON i.tid=x.tid AND i.hh=hg_hh(x.hk) AND i.hk=x.hk AND i.rk=x.rk WHERE x.tid=?1 AND x.iid=?2";
     sqlite3_stmt *st = hg_store_stmt(s, sql, err);
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, tid);
@@ -182,11 +189,12 @@ int ddb_store_table_stats(hg_store *s, int64_t tid, int64_t iid, int64_t *items,
 
 int ddb_store_item_get(hg_store *s, int64_t tid, ddb_blob hk, ddb_blob rk, char **json, hg_err *err)
 {
-    sqlite3_stmt *st = hg_store_stmt(s, "SELECT item FROM ddb_items WHERE tid=? AND hk=? AND rk=?", err);
+    sqlite3_stmt *st = hg_store_stmt(s, "SELECT item FROM ddb_items WHERE tid=? AND hh=? AND hk=? AND rk=?", err);
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, tid);
-    bind_blob(st, 2, hk);
-    bind_blob(st, 3, rk);
+    sqlite3_bind_int64(st, 2, hash_of(hk));
+    bind_blob(st, 3, hk);
+    bind_blob(st, 4, rk);
     int rc = sqlite3_step(st), ret = 1;
     if (rc == SQLITE_ROW) {
         ret = 0;
@@ -215,11 +223,12 @@ int ddb_store_item_put(hg_store *s, int64_t tid, ddb_blob hk, ddb_blob rk, uint3
 
 int ddb_store_item_delete(hg_store *s, int64_t tid, ddb_blob hk, ddb_blob rk, hg_err *err)
 {
-    sqlite3_stmt *st = hg_store_stmt(s, "DELETE FROM ddb_items WHERE tid=? AND hk=? AND rk=?", err);
+    sqlite3_stmt *st = hg_store_stmt(s, "DELETE FROM ddb_items WHERE tid=? AND hh=? AND hk=? AND rk=?", err);
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, tid);
-    bind_blob(st, 2, hk);
-    bind_blob(st, 3, rk);
+    sqlite3_bind_int64(st, 2, hash_of(hk));
+    bind_blob(st, 3, hk);
+    bind_blob(st, 4, rk);
     return run(s, st, err, "delete item");
 }
 
@@ -279,14 +288,15 @@ int ddb_store_cursor_open(hg_store *s, const ddb_range *r, ddb_cursor **out, hg_
     int n;
     if (idx)
         n = snprintf(sql, sizeof sql,
-                     "SELECT i.item FROM ddb_index_items x JOIN ddb_items i ON i.tid=x.tid AND i.hk=x.hk AND i.rk=x.rk"
+                     "SELECT i.item FROM ddb_index_items x JOIN ddb_items i"
+                     " ON i.tid=x.tid AND i.hh=hg_hh(x.hk) AND i.hk=x.hk AND i.rk=x.rk"
                      " WHERE x.tid=:tid AND x.iid=:iid");
     else
         n = snprintf(sql, sizeof sql, "SELECT i.item FROM ddb_items i WHERE i.tid=:tid");
     char *p = sql + n;
     size_t left = sizeof sql - (size_t)n;
 #define ADD(...) do { int m_ = snprintf(p, left, __VA_ARGS__); p += m_; left -= (size_t)m_; } while (0)
-    if (r->has_hk) ADD(" AND %s=:hk", idx ? "x.ihk" : "i.hk");
+    if (r->has_hk) ADD(idx ? " AND x.ihk=:hk" : " AND i.hh=:hkh AND i.hk=:hk");
     if (r->has_lo) ADD(" AND %s %s :lo", k, r->lo_incl ? ">=" : ">");
     if (r->has_hi) ADD(" AND %s %s :hi", k, r->hi_incl ? "<=" : "<");
     if (r->has_hh) ADD(" AND %s BETWEEN :hhlo AND :hhhi", idx ? "x.ihh" : "i.hh");
@@ -316,6 +326,7 @@ int ddb_store_cursor_open(hg_store *s, const ddb_range *r, ddb_cursor **out, hg_
     BIND_INT(":tid", r->tid);
     BIND_INT(":iid", r->iid);
     BIND_BLOB(":hk", r->hk);
+    BIND_INT(":hkh", r->has_hk ? hash_of(r->hk) : 0);
     BIND_BLOB(":lo", r->lo);
     BIND_BLOB(":hi", r->hi);
     BIND_INT(":hhlo", r->hh_lo);

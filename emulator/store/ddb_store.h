@@ -3,7 +3,8 @@
  *
  * A table is a row of ddb_tables (region, name, and its description as JSON
  * text, owned by the dynamodb module) with a numeric tid; items are rows of
- * ddb_items keyed by (tid, hk, rk) — keycodec encodings — holding the item as
+ * ddb_items keyed by (tid, hh, hk, rk) — hh the partition hash of hk, the
+ * rest keycodec encodings, so key order is scan order — holding the item as
  * JSON text; secondary indexes are rows of ddb_index_items (tid, iid, ihk,
  * irk, hk, rk) pointing back at the item. The dynamodb module decides what
  * goes into an index; this module only stores and orders.

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "hg_log.h"
+#include "keycodec.h"
 
 /* One connection for the whole process, serialized by conn_mutex (see
  * store.h, invariant 2). Its page cache is never invalidated by another
@@ -111,6 +112,15 @@ static const char *const migrations[] = {
     /* 5: IAM roles (global, not regional) as JSON documents: the Role as
      *   GetRole returns it, plus its inline policies and attached policy ARNs. */
     "CREATE TABLE iam_roles(name TEXT PRIMARY KEY COLLATE NOCASE, doc TEXT NOT NULL);",
+    /* 6: ddb_items keyed by (tid, hh, hk, rk). hh is a function of hk, so the
+     *   key stays unique, and the key order is the scan order: the separate
+     *   scan index (a second b-tree insert on every write, ~4 us of SQLite's
+     *   ~12 us per PutItem) goes away. */
+    "CREATE TABLE ddb_items_v6(tid INTEGER NOT NULL, hh INTEGER NOT NULL, hk BLOB NOT NULL, rk BLOB NOT NULL,"
+    "  size INTEGER NOT NULL, item TEXT NOT NULL, PRIMARY KEY(tid, hh, hk, rk)) WITHOUT ROWID;"
+    "INSERT INTO ddb_items_v6(tid, hh, hk, rk, size, item) SELECT tid, hh, hk, rk, size, item FROM ddb_items;"
+    "DROP TABLE ddb_items;"
+    "ALTER TABLE ddb_items_v6 RENAME TO ddb_items;",
 };
 
 int hg_store_fail(hg_store *s, hg_err *err, const char *what)
@@ -132,6 +142,14 @@ static int exec(sqlite3 *db, const char *sql, hg_err *err)
     return 0;
 }
 
+static void sql_hh(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const unsigned char *p = sqlite3_value_blob(argv[0]);
+    int n = sqlite3_value_bytes(argv[0]);
+    sqlite3_result_int64(ctx, keycodec_hash(p ? p : (const unsigned char *)"", (size_t)n));
+}
+
 static int open_conn(sqlite3 **out, hg_err *err)
 {
     sqlite3 *db = NULL;
@@ -145,6 +163,14 @@ static int open_conn(sqlite3 **out, hg_err *err)
         return -1;
     }
     sqlite3_busy_timeout(db, 10000);
+    /* hg_hh(hk): the partition hash the DynamoDB store keys items by, for
+     * joins from index entries (which keep hk, not its hash). */
+    if (sqlite3_create_function_v2(db, "hg_hh", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                   NULL, sql_hh, NULL, NULL, NULL) != SQLITE_OK) {
+        hg_err_internal(err, "cannot open %s: %s", path, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return -1;
+    }
     const char *pragmas = persistent
         ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;"
           "PRAGMA cache_size=-65536; PRAGMA mmap_size=1073741824;"

@@ -57,3 +57,53 @@ def test_without_data_restart_is_empty(emulator_factory):
     emu2 = emulator_factory()
     ddb = make_client(emu2.endpoint)
     assert ddb.list_tables()["TableNames"] == []
+
+
+def test_a_database_from_schema_5_is_migrated_with_its_items(emulator_factory, tmp_data_dir):
+    """Schema 6 re-keys ddb_items by (tid, hh, hk, rk). A data directory
+    written before it (ddb_items keyed by (tid, hk, rk) plus a scan index,
+    user_version 5) must open with every item reachable by GetItem, Query,
+    Scan and its GSI."""
+    import os
+    import sqlite3
+    emu = emulator_factory(data_dir=tmp_data_dir)
+    ddb = make_client(emu.endpoint)
+    t = create_table(ddb, hash_key=("pk", "S"), range_key=("sk", "N"),
+                     gsis=[{"name": "byG", "hash": ("g", "S")}])
+    for p in range(5):
+        for s in range(4):
+            ddb.put_item(TableName=t, Item={"pk": {"S": f"p{p}"}, "sk": {"N": str(s)}, "g": {"S": f"g{s}"}})
+    emu.stop()
+
+    # Put the file back into schema 5's layout, as an older hangar left it.
+    db = sqlite3.connect(os.path.join(tmp_data_dir, "hangar.db"))
+    assert db.execute("PRAGMA user_version").fetchone()[0] >= 6
+    db.executescript(
+        "CREATE TABLE old_items(tid INTEGER NOT NULL, hk BLOB NOT NULL, rk BLOB NOT NULL,"
+        "  hh INTEGER NOT NULL, size INTEGER NOT NULL, item TEXT NOT NULL,"
+        "  PRIMARY KEY(tid, hk, rk)) WITHOUT ROWID;"
+        "INSERT INTO old_items SELECT tid, hk, rk, hh, size, item FROM ddb_items;"
+        "DROP TABLE ddb_items;"
+        "ALTER TABLE old_items RENAME TO ddb_items;"
+        "CREATE INDEX ddb_items_scan ON ddb_items(tid, hh, hk, rk);"
+        "PRAGMA user_version=5;")
+    db.commit()
+    assert db.execute("SELECT count(*) FROM ddb_items").fetchone()[0] == 20
+    db.close()
+
+    emu2 = emulator_factory(data_dir=tmp_data_dir)
+    ddb = make_client(emu2.endpoint)
+    got = ddb.get_item(TableName=t, Key={"pk": {"S": "p3"}, "sk": {"N": "2"}}, ConsistentRead=True)
+    assert got["Item"]["g"] == {"S": "g2"}
+    q = ddb.query(TableName=t, KeyConditionExpression="pk = :p AND sk >= :s",
+                  ExpressionAttributeValues={":p": {"S": "p1"}, ":s": {"N": "1"}})
+    assert [i["sk"]["N"] for i in q["Items"]] == ["1", "2", "3"]
+    assert ddb.scan(TableName=t, ConsistentRead=True)["Count"] == 20
+    g = ddb.query(TableName=t, IndexName="byG", KeyConditionExpression="g = :g",
+                  ExpressionAttributeValues={":g": {"S": "g0"}})
+    assert sorted(i["pk"]["S"] for i in g["Items"]) == ["p0", "p1", "p2", "p3", "p4"]
+    emu2.stop()
+    db = sqlite3.connect(os.path.join(tmp_data_dir, "hangar.db"))
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 6
+    assert db.execute("SELECT count(*) FROM sqlite_master WHERE name='ddb_items_scan'").fetchone()[0] == 0
+    db.close()

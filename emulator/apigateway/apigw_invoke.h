@@ -24,6 +24,10 @@
 
 #define APIGW_MAX_SEGMENTS 128       /* deeper paths match nothing */
 #define APIGW_DEFAULT_TIMEOUT_MS 29000
+/* Bodies up to this size reach Lambda as an event tree: even base64'd (4/3)
+ * with the largest headers the server accepts, the event stays under
+ * Lambda's 6 MB request limit. Larger ones go as text, checked exactly. */
+#define APIGW_TREE_EVENT_MAX_BODY (4 * 1024 * 1024)
 
 /* ---- deploy.c: what a stage serves, shared ----------------------------------- */
 

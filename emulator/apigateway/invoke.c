@@ -188,18 +188,26 @@ static void lambda_proxy(invocation *iv, const cJSON *integ, hg_response *resp)
         .domain_name = host ? host : "localhost", .now = epoch_now(),
     };
     cJSON *event = apigw_event_new(&call);
-    char *payload = event ? cJSON_PrintUnformatted(event) : NULL;
-    cJSON_Delete(event);
-    if (!payload) { internal_error(resp, 500); return; }
+    /* The tree goes to the handler as it is; only a body that could bring
+     * the event near Lambda's 6 MB request limit goes as text, where that
+     * limit is checked exactly. */
+    char *payload = event && iv->req->body_len > APIGW_TREE_EVENT_MAX_BODY ? cJSON_PrintUnformatted(event) : NULL;
+    if (!event || (!payload && iv->req->body_len > APIGW_TREE_EVENT_MAX_BODY)) {
+        cJSON_Delete(event);
+        internal_error(resp, 500);
+        return;
+    }
 
     const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(integ, "timeoutInMillis");
     double timeout_ms = cJSON_IsNumber(tmo) && tmo->valuedouble > 0 ? tmo->valuedouble : APIGW_DEFAULT_TIMEOUT_MS;
     lambda_invoke_result res = {0};
     double t0 = mono_ms();
-    int rc = lambda_invoke_within(fn_region, fn, "RequestResponse", payload, strlen(payload), false,
-                                  timeout_ms / 1000.0, &res, &err);
+    int rc = payload ? lambda_invoke_within(fn_region, fn, "RequestResponse", payload, strlen(payload), false,
+                                            timeout_ms / 1000.0, &res, &err)
+                     : lambda_invoke_event(fn_region, fn, event, timeout_ms / 1000.0, &res, &err);
     double took = mono_ms() - t0;
     cJSON_free(payload);
+    cJSON_Delete(event);
 
     /* the handler is stopped at the integration's timeout (lambda_invoke_within),
      * so the client has its answer on time */

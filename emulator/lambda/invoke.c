@@ -144,7 +144,7 @@ static char *dup_text(const char *s, size_t *len)
 
 /* Run f once with payload (valid JSON text). 0 with *out filled (a function
  * error is a success of the invoke), -1 with err (throttled, internal). */
-static int run_once(hg_store *s, const lambda_fn *f, const char *request_id,
+static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, const cJSON *event,
                     const char *payload, size_t len, double max_s, hg_buf *log, run_result *out, hg_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -170,7 +170,7 @@ static int run_once(hg_store *s, const lambda_fn *f, const char *request_id,
         /* the caller's limit (API Gateway's integration timeout) may be shorter */
         double limit = max_s > 0 && max_s < f->timeout_s ? max_s : f->timeout_s;
         hlua_invocation inv = {
-            .request_id = request_id, .payload = payload, .payload_len = len,
+            .request_id = request_id, .payload = payload, .payload_len = len, .event = event,
             .deadline = t0 + limit, .timeout_s = limit, .log = log,
         };
         if (hlua_env_invoke(lambda_lease_env(lease), &inv, &res, err) != 0) {
@@ -416,7 +416,7 @@ static void async_run(async_item *it)
     hg_buf_init(&log, LOG_CAP);
     run_result rr;
     int failed;
-    if (run_once(s, f, it->request_id, it->len ? it->payload : "{}", it->len ? it->len : 2, 0, &log, &rr, &err) != 0) {
+    if (run_once(s, f, it->request_id, NULL, it->len ? it->payload : "{}", it->len ? it->len : 2, 0, &log, &rr, &err) != 0) {
         failed = 1;
         hg_log(HG_LOG_INFO, "lambda %s: event attempt %d failed: %s", it->name, it->attempt + 1, err.message);
     } else {
@@ -510,8 +510,10 @@ void lambda_async_shutdown(void)
 
 /* ---- lambda_invoke ------------------------------------------------------ */
 
+/* payload is JSON text, or event (when not NULL) the event as a tree
+ * (RequestResponse only; payload is then ignored). */
 static int invoke(const char *region, const char *function, const char *invocation_type,
-                  const char *request_id, const char *payload, size_t len, bool want_tail,
+                  const char *request_id, const cJSON *event, const char *payload, size_t len, bool want_tail,
                   double max_s, lambda_invoke_result *out, hg_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -526,7 +528,12 @@ static int invoke(const char *region, const char *function, const char *invocati
     lambda_fn *f = NULL;
     if (lambda_fn_load(s, region, function, &f, err) != 0) return -1;   /* only $LATEST exists */
     int rc = -1;
-    if (check_payload(payload, len, err) != 0) goto done;
+    if (event) {                       /* a tree is JSON by construction */
+        payload = "{}";
+        len = 2;
+    } else if (check_payload(payload, len, err) != 0) {
+        goto done;
+    }
     if (type == INV_DRYRUN) {
         out->status = 204;
         rc = 0;
@@ -562,7 +569,7 @@ static int invoke(const char *region, const char *function, const char *invocati
     hg_buf log;
     hg_buf_init(&log, LOG_CAP);
     run_result rr;
-    if (run_once(s, f, request_id, len ? payload : "{}", len ? len : 2, max_s, &log, &rr, err) == 0) {
+    if (run_once(s, f, request_id, event, len ? payload : "{}", len ? len : 2, max_s, &log, &rr, err) == 0) {
         out->status = 200;
         out->payload = rr.payload;
         out->payload_len = rr.payload_len;
@@ -582,8 +589,17 @@ int lambda_invoke_within(const char *region, const char *function, const char *i
 {
     char request_id[37];
     make_request_id(request_id);
-    return invoke(region, function, invocation_type, request_id, payload ? payload : "", payload ? len : 0,
+    return invoke(region, function, invocation_type, request_id, NULL, payload ? payload : "", payload ? len : 0,
                   log_tail, max_seconds, out, err);
+}
+
+int lambda_invoke_event(const char *region, const char *function, const cJSON *event, double max_seconds,
+                        lambda_invoke_result *out, hg_err *err)
+{
+    if (!event) return lambda_invoke_within(region, function, "RequestResponse", NULL, 0, false, max_seconds, out, err);
+    char request_id[37];
+    make_request_id(request_id);
+    return invoke(region, function, "RequestResponse", request_id, event, NULL, 0, false, max_seconds, out, err);
 }
 
 int lambda_invoke(const char *region, const char *function, const char *invocation_type,
@@ -638,7 +654,7 @@ int lambda_op_invoke(lambda_req *r, hg_response *resp, hg_err *err)
     bool tail = log_type && strcmp(log_type, "Tail") == 0;
 
     lambda_invoke_result res;
-    if (invoke(r->region, function, type, r->http->request_id, r->http->body ? r->http->body : "",
+    if (invoke(r->region, function, type, r->http->request_id, NULL, r->http->body ? r->http->body : "",
                r->http->body ? r->http->body_len : 0, tail, 0, &res, err) != 0) {
         if (err->status == 429) {
             reply_throttled(resp, err);

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <cjson/cJSON.h>
 #include "hg_error.h"
 
 typedef struct lambda_invoke_result {
@@ -31,6 +32,12 @@ int  lambda_invoke(const char *region, const char *function, const char *invocat
 int  lambda_invoke_within(const char *region, const char *function, const char *invocation_type,
                           const char *payload, size_t len, bool log_tail, double max_seconds,
                           lambda_invoke_result *out, hg_err *err);
+/* A RequestResponse invoke of an event the caller holds as a tree (API
+ * Gateway's proxy event): the handler gets it without a detour through JSON
+ * text. The caller keeps owning event, and answers for its size (the 6 MB
+ * request limit is checked on text only). */
+int  lambda_invoke_event(const char *region, const char *function, const cJSON *event, double max_seconds,
+                         lambda_invoke_result *out, hg_err *err);
 void lambda_invoke_result_release(lambda_invoke_result *r);
 
 /* Does the function's resource policy (AddPermission statements) let

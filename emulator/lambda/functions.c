@@ -38,6 +38,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include "auth.h"
 #include "hg_json.h"
 #include "hlua.h"
 #include "lambda_store.h"
@@ -247,6 +248,18 @@ static int reply(hg_response *resp, int status, const cJSON *o, hg_err *err)
 }
 
 /* ---- configuration: validate a request's settings into a config ------- */
+
+/* A request that hands Lambda a role is a second request to IAM: the
+ * caller must also be allowed iam:PassRole on that role's ARN, or anyone
+ * allowed lambda:CreateFunction could run code with any role's rights.
+ * Asked after the shape checks (the Role is then a valid role ARN) and
+ * before anything is stored. With --auth off hg_authorize always allows. */
+static int authorize_pass_role(const lambda_req *r, const cJSON *body, hg_err *err)
+{
+    const cJSON *role = cJSON_GetObjectItemCaseSensitive(body, "Role");
+    if (!cJSON_IsString(role)) return 0;   /* no role handed over: nothing to pass */
+    return hg_authorize(r->http, "iam:PassRole", role->valuestring, err);
+}
 
 /* The runtime-independent settings shared by Create and
  * UpdateFunctionConfiguration: validated in full first, then applied, so a
@@ -603,7 +616,7 @@ int lambda_op_create_function(lambda_req *r, hg_response *resp, hg_err *err)
     snprintf(group, sizeof group, "/aws/lambda/%s", name);
     cJSON_AddStringToObject(logging, "LogGroup", group);
 
-    if (apply_settings(config, body, 1, err) != 0) goto out;
+    if (apply_settings(config, body, 1, err) != 0 || authorize_pass_role(r, body, err) != 0) goto out;
     const cJSON *tags;
     if (opt_string_map(body, "Tags", &tags, err) < 0 || validate_tags(tags, 0, err) != 0) goto out;
     int publish = 0;
@@ -814,7 +827,8 @@ int lambda_op_update_function_configuration(lambda_req *r, hg_response *resp, hg
     lambda_fn *f;
     if (begin_change(r, &s, &f, err) != 0) return -1;
     int rc = -1;
-    if (check_revision(f, revision, err) != 0 || apply_settings(f->config, body, 0, err) != 0) {
+    if (check_revision(f, revision, err) != 0 || apply_settings(f->config, body, 0, err) != 0 ||
+        authorize_pass_role(r, body, err) != 0) {
         hg_store_rollback(s);
         goto out;
     }

@@ -32,6 +32,7 @@ REGION = "us-east-1"
 
 LEAD = ("AKIALEAD0000000001", "lead-secret")
 DEV = ("AKIADEV00000000001", "dev-secret")
+PASSER = ("AKIAPASSER00000001", "passer-secret")
 
 IAM_FILE = {
     "users": [
@@ -47,6 +48,12 @@ IAM_FILE = {
                                             "dynamodb:ListTagsOfResource"],
               "Resource": f"arn:aws:dynamodb:*:{ACCOUNT}:table/dev-*"},
              {"Effect": "Deny", "Action": "lambda:DeleteFunction", "Resource": "*"}]}]},
+        # may run Lambda, and hand it only the passable-* roles
+        {"name": "passer", "accessKeys": [{"accessKeyId": PASSER[0], "secretAccessKey": PASSER[1]}],
+         "policies": [{"Version": "2012-10-17", "Statement": [
+             {"Effect": "Allow", "Action": "lambda:*", "Resource": "*"},
+             {"Effect": "Allow", "Action": "iam:PassRole",
+              "Resource": f"arn:aws:iam::{ACCOUNT}:role/passable-*"}]}]},
     ]
 }
 
@@ -333,3 +340,117 @@ def test_lambda_role_not_checked_with_auth_off():
     finally:
         e.stop()
         check_and_cleanup(e)
+
+
+# ---- iam:PassRole: handing Lambda a role is a second permission --------------------------------
+
+def role_arn(name):
+    return f"arn:aws:iam::{ACCOUNT}:role/{name}"
+
+
+def pass_role_denied(user, role):
+    return (f"User: arn:aws:iam::{ACCOUNT}:user/{user} is not authorized to perform: iam:PassRole on resource: "
+            f"{role_arn(role)} because no identity-based policy allows the iam:PassRole action")
+
+
+def create_fn(lam, name, role):
+    return lam.create_function(FunctionName=name, Runtime="lua5.4", Role=role_arn(role), Handler="index.handler",
+                               Code={"ZipFile": role_zip()})
+
+
+def test_create_function_needs_pass_role_on_the_role(emu):
+    lead = client(emu, "lambda", LEAD)
+    # developer: lambda:* but no iam:PassRole at all
+    with pytest.raises(ClientError) as e:
+        create_fn(client(emu, "lambda", DEV), "pass-dev-fn", "passable-a")
+    assert code_of(e) == ("AccessDeniedException", pass_role_denied("developer", "passable-a"), 403)
+    # passer: iam:PassRole on passable-* only
+    passer = client(emu, "lambda", PASSER)
+    with pytest.raises(ClientError) as e:
+        create_fn(passer, "pass-admin-fn", "admin")
+    assert code_of(e) == ("AccessDeniedException", pass_role_denied("passer", "admin"), 403)
+    # neither denied call created anything
+    for name in ("pass-dev-fn", "pass-admin-fn"):
+        with pytest.raises(ClientError) as e:
+            lead.get_function(FunctionName=name)
+        assert code_of(e)[0] == "ResourceNotFoundException"
+
+    made = create_fn(passer, "pass-fn", "passable-a")
+    assert made["Role"] == role_arn("passable-a")
+    assert lead.get_function_configuration(FunctionName="pass-fn")["Role"] == role_arn("passable-a")
+
+
+def test_update_function_configuration_needs_pass_role_when_role_given(emu):
+    lead = client(emu, "lambda", LEAD)
+    passer = client(emu, "lambda", PASSER)
+    dev = client(emu, "lambda", DEV)
+    create_fn(passer, "pass-upd-fn", "passable-a")
+    before = lead.get_function_configuration(FunctionName="pass-upd-fn")
+
+    with pytest.raises(ClientError) as e:
+        passer.update_function_configuration(FunctionName="pass-upd-fn", Role=role_arn("admin"), Timeout=9)
+    assert code_of(e) == ("AccessDeniedException", pass_role_denied("passer", "admin"), 403)
+    with pytest.raises(ClientError) as e:
+        dev.update_function_configuration(FunctionName="pass-upd-fn", Role=role_arn("passable-b"))
+    assert code_of(e) == ("AccessDeniedException", pass_role_denied("developer", "passable-b"), 403)
+    # the denied updates changed nothing, not even the settings sent with the role
+    after = lead.get_function_configuration(FunctionName="pass-upd-fn")
+    assert (after["Role"], after["Timeout"], after["RevisionId"]) == \
+        (before["Role"], before["Timeout"], before["RevisionId"])
+
+    # no Role in the request: nothing is passed, lambda:* is enough
+    assert dev.update_function_configuration(FunctionName="pass-upd-fn", Timeout=7)["Timeout"] == 7
+    out = passer.update_function_configuration(FunctionName="pass-upd-fn", Role=role_arn("passable-b"))
+    assert out["Role"] == role_arn("passable-b")
+    assert lead.get_function_configuration(FunctionName="pass-upd-fn")["Role"] == role_arn("passable-b")
+
+
+# ---- a handler under AWS's managed read-only policy -------------------------------------------
+
+READONLY_HANDLER = """
+local aws = require("aws")
+local json = require("json")
+local ddb = aws.dynamodb
+function handler(event, context)
+  local got, gerr = ddb.get_item{TableName = event.table, Key = {pk = {S = "seed"}}}
+  local q, qerr = ddb.query{TableName = event.table, KeyConditionExpression = "pk = :p",
+                            ExpressionAttributeValues = {[":p"] = {S = "seed"}}}
+  local put, perr = ddb.put_item{TableName = event.table, Item = {pk = {S = "by-handler"}}}
+  return {get_item = got and got.Item or json.null, get_err = gerr and gerr.code or json.null,
+          query_count = q and q.Count or json.null, query_err = qerr and qerr.code or json.null,
+          put_ok = put ~= nil, put_code = perr and perr.code or json.null,
+          put_message = perr and perr.message or json.null}
+end
+"""
+
+
+def test_lambda_role_with_dynamodb_read_only_access(emu):
+    """AttachRolePolicy of AWS's AmazonDynamoDBReadOnlyAccess: the handler
+    reads (GetItem, Query) and is refused PutItem as its assumed role."""
+    import io
+    import zipfile
+    iam = client(emu, "iam", LEAD)
+    ddb = client(emu, "dynamodb", LEAD)
+    lam = client(emu, "lambda", LEAD)
+    make_table(ddb, "ro-notes")
+    ddb.put_item(TableName="ro-notes", Item={"pk": {"S": "seed"}, "n": {"N": "1"}})
+    role = iam.create_role(RoleName="table-reader", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]
+    iam.attach_role_policy(RoleName="table-reader",
+                           PolicyArn="arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess")
+    assert [p["PolicyName"] for p in iam.list_attached_role_policies(RoleName="table-reader")
+            ["AttachedPolicies"]] == ["AmazonDynamoDBReadOnlyAccess"]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("index.lua", READONLY_HANDLER)
+    lam.create_function(FunctionName="ro-fn", Runtime="lua5.4", Role=role["Arn"], Handler="index.handler",
+                        Code={"ZipFile": buf.getvalue()})
+
+    out = invoke_json(lam, "ro-fn", {"table": "ro-notes"})
+    assert out["get_err"] is None and out["get_item"] == {"pk": {"S": "seed"}, "n": {"N": "1"}}
+    assert out["query_err"] is None and out["query_count"] == 1
+    assert out["put_ok"] is False and out["put_code"] == "AccessDeniedException"
+    assert out["put_message"] == (
+        f"User: arn:aws:sts::{ACCOUNT}:assumed-role/table-reader/ro-fn is not authorized to perform: "
+        f"dynamodb:PutItem on resource: arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/ro-notes because no "
+        f"identity-based policy allows the dynamodb:PutItem action")
+    assert "Item" not in ddb.get_item(TableName="ro-notes", Key={"pk": {"S": "by-handler"}})

@@ -11,7 +11,10 @@
  *            soon as its dependencies are done; deletes in reverse dependency
  *            order; write state after every step (state.h invariant 1); a
  *            failed step stops its dependents, independent branches finish,
- *            and the run ends non-zero naming the AWS error code and message;
+ *            except that a step refused for lack of permission (AccessDenied)
+ *            stops the whole run: no further step starts, steps in flight
+ *            finish (exec.c); either way the run ends non-zero naming the AWS
+ *            error code and message;
  *            `protect` blocks deletion/replacement with a clear message;
  *   report:  Pulumi-style lines (+ create, ~ update, +- replace, - delete),
  *            a "Resources:" summary and the duration; or JSON events.

@@ -73,4 +73,31 @@ int apigw_put_read(const apigw_put_kind *k, prov_ctx *ctx, const cJSON *in, cJSO
 int apigw_put_update(const apigw_put_kind *k, prov_ctx *ctx, const cJSON *news, cJSON **outputs, hg_err *err);
 int apigw_put_remove(const apigw_put_kind *k, prov_ctx *ctx, const cJSON *in, hg_err *err);
 
+/* The provider operations of a put kind: defines static put_create,
+ * put_read, put_update and put_remove with the vtable's signatures, each
+ * passing &K (a static apigw_put_kind) on. The id is not read: the object
+ * is found by its inputs, and an update writes the new inputs whole. */
+#define APIGW_PUT_OPERATIONS(K)                                                                            \
+    static int put_create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg_err *err)        \
+    {                                                                                                      \
+        return apigw_put_create(&(K), ctx, in, id, outputs, err);                                         \
+    }                                                                                                      \
+    static int put_read(prov_ctx *ctx, const char *id, const cJSON *in, cJSON **outputs, hg_err *err)     \
+    {                                                                                                      \
+        (void)id;                                                                                          \
+        return apigw_put_read(&(K), ctx, in, outputs, err);                                               \
+    }                                                                                                      \
+    static int put_update(prov_ctx *ctx, const char *id, const cJSON *olds, const cJSON *news,            \
+                          cJSON **outputs, hg_err *err)                                                    \
+    {                                                                                                      \
+        (void)id;                                                                                          \
+        (void)olds;                                                                                        \
+        return apigw_put_update(&(K), ctx, news, outputs, err);                                           \
+    }                                                                                                      \
+    static int put_remove(prov_ctx *ctx, const char *id, const cJSON *in, hg_err *err)                    \
+    {                                                                                                      \
+        (void)id;                                                                                          \
+        return apigw_put_remove(&(K), ctx, in, err);                                                      \
+    }
+
 #endif

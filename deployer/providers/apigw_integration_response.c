@@ -68,37 +68,14 @@ static const apigw_put_kind kind = {
     .path = response_path, .body = put_body, .id_prefix = "agir", .with_status = true, .delete_before_put = false,
 };
 
-static int create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg_err *err)
-{
-    return apigw_put_create(&kind, ctx, in, id, outputs, err);
-}
-
-static int read_response(prov_ctx *ctx, const char *id, const cJSON *in, cJSON **outputs, hg_err *err)
-{
-    (void)id;
-    return apigw_put_read(&kind, ctx, in, outputs, err);
-}
-
-static int update(prov_ctx *ctx, const char *id, const cJSON *olds, const cJSON *news, cJSON **outputs,
-                  hg_err *err)
-{
-    (void)id;
-    (void)olds;
-    return apigw_put_update(&kind, ctx, news, outputs, err);
-}
-
-static int remove_response(prov_ctx *ctx, const char *id, const cJSON *in, hg_err *err)
-{
-    (void)id;
-    return apigw_put_remove(&kind, ctx, in, err);
-}
+APIGW_PUT_OPERATIONS(kind)
 
 const provider prov_apigw_integration_response = {
     .type = T,
     .props = props,
     .check = check,
-    .create = create,
-    .read = read_response,
-    .update = update,
-    .remove = remove_response,
+    .create = put_create,
+    .read = put_read,
+    .update = put_update,
+    .remove = put_remove,
 };

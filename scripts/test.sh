@@ -2,10 +2,12 @@
 # Runs every test: installs dependencies, configures and builds, then runs the
 # whole suite (cmocka unit tests and black-box tests against the real binary)
 # through ctest — once on a normal build and once on an ASan+UBSan build —
-# then a short fuzzing pass.
+# then the unit tests under valgrind memcheck (scripts/valgrind-unit.sh), then
+# a short fuzzing pass.
 # Exits non-zero on any failure.
 #
 #   HANGAR_SANITIZE=0 scripts/test.sh   skip the sanitizer pass
+#   HANGAR_VALGRIND=0                    skip the valgrind pass over the unit tests
 #   HANGAR_FUZZ_RUNS=0                   skip the short fuzzing pass (default 2000 inputs per target)
 #   HANGAR_BUILD_DIR=DIR                build directory (default: build/)
 set -euo pipefail
@@ -31,6 +33,12 @@ if [ "${HANGAR_SANITIZE:-1}" != "0" ]; then
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
   run_suite "$BUILD/sanitize" -DCMAKE_BUILD_TYPE=Debug -DHANGAR_SANITIZE=ON
+fi
+# The unit tests under valgrind: it sees what ASan cannot (reads of
+# uninitialised memory) in a plain build.
+if [ "${HANGAR_VALGRIND:-1}" != "0" ]; then
+  echo "== unit tests under valgrind ($BUILD/valgrind)"
+  HANGAR_VALGRIND_BUILD_DIR="$BUILD/valgrind" scripts/valgrind-unit.sh
 fi
 # A short, deterministic fuzzing pass (fixed seed and input count) over the
 # libFuzzer targets; scripts/fuzz.sh with a time budget fuzzes for longer.

@@ -45,10 +45,17 @@ static int start_emulator(void **state)
     close(fds[1]);
     FILE *f = fdopen(fds[0], "r");
     char line[512] = "";
-    if (!f || !fgets(line, sizeof line, f)) return -1;
+    if (!f || !fgets(line, sizeof line, f)) {
+        fprintf(stderr, "the emulator %s printed no URL (not executable, or it exited)\n", bin);
+        if (f) fclose(f);
+        return -1;
+    }
     fclose(f);
     const char *u = strstr(line, "http://");
-    if (!u) return -1;
+    if (!u) {
+        fprintf(stderr, "the emulator's first line has no URL: %s\n", line);
+        return -1;
+    }
     snprintf(emu_url, sizeof emu_url, "%s", u);
     emu_url[strcspn(emu_url, "\r\n")] = '\0';
     aws_config cfg = { .endpoint = emu_url, .region = "us-east-1", .max_retries = 2 };

@@ -124,48 +124,40 @@ static int sub_ls(const stack_args *a, const stack_target *unused)
     if (project) hangar_stack_pick(&a->g, a->stack, &selected);
     char **names; int n;
     if (state_stack_list(db, &names, &n, &err) < 0) { free(project); state_close(db); return hangar_error("%s", err.message); }
-    if (a->json) {
-        cJSON *arr = cJSON_CreateArray();
-        for (int i = 0; i < n; i++) {
-            char org[256], proj[256], stk[256];
-            if (sscanf(names[i], "%255[^/]/%255[^/]/%255s", org, proj, stk) != 3) continue;
-            if (project && strcmp(proj, project)) continue;
-            state_stack *s = NULL;
-            if (state_stack_get(db, org, proj, stk, &s, &err) != 0) continue;
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "name", project ? stk : names[i]);
-            cJSON_AddBoolToObject(o, "current", selected && project && !strcmp(selected, stk));
-            cJSON_AddNumberToObject(o, "resourceCount", s->nres);
-            if (s->updated) {
-                char when[32]; time_t t = (time_t)s->updated; struct tm tm; gmtime_r(&t, &tm);
-                strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-                cJSON_AddStringToObject(o, "lastUpdate", when);
-            }
-            cJSON_AddItemToArray(arr, o);
-            state_stack_free(s);
+    cJSON *arr = a->json ? cJSON_CreateArray() : NULL;
+    if (!a->json) printf("%-40s %-22s %s\n", "NAME", "LAST UPDATE", "RESOURCE COUNT");
+    for (int i = 0; i < n; i++) {
+        char org[256], proj[256], stk[256];
+        if (sscanf(names[i], "%255[^/]/%255[^/]/%255s", org, proj, stk) != 3) continue;
+        if (project && strcmp(proj, project)) continue;
+        state_stack *s = NULL;
+        if (state_stack_get(db, org, proj, stk, &s, &err) != 0) continue;
+        const char *name = project ? stk : names[i];
+        bool current = selected && project && !strcmp(selected, stk);
+        char when[32] = "n/a";
+        if (s->updated) {
+            time_t t = (time_t)s->updated; struct tm tm; gmtime_r(&t, &tm);
+            strftime(when, sizeof when, a->json ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S", &tm);
         }
+        if (a->json) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "name", name);
+            cJSON_AddBoolToObject(o, "current", current);
+            cJSON_AddNumberToObject(o, "resourceCount", s->nres);
+            if (s->updated) cJSON_AddStringToObject(o, "lastUpdate", when);
+            cJSON_AddItemToArray(arr, o);
+        } else {
+            char label[300];
+            snprintf(label, sizeof label, "%s%s", name, current ? "*" : "");
+            printf("%-40s %-22s %d\n", label, when, s->nres);
+        }
+        state_stack_free(s);
+    }
+    if (a->json) {
         char *txt = cJSON_Print(arr);
         puts(txt);
         free(txt);
         cJSON_Delete(arr);
-    } else {
-        printf("%-40s %-22s %s\n", "NAME", "LAST UPDATE", "RESOURCE COUNT");
-        for (int i = 0; i < n; i++) {
-            char org[256], proj[256], stk[256];
-            if (sscanf(names[i], "%255[^/]/%255[^/]/%255s", org, proj, stk) != 3) continue;
-            if (project && strcmp(proj, project)) continue;
-            state_stack *s = NULL;
-            if (state_stack_get(db, org, proj, stk, &s, &err) != 0) continue;
-            char when[32] = "n/a", label[300];
-            if (s->updated) {
-                time_t t = (time_t)s->updated; struct tm tm; gmtime_r(&t, &tm);
-                strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-            }
-            snprintf(label, sizeof label, "%s%s", project ? stk : names[i],
-                     selected && project && !strcmp(selected, stk) ? "*" : "");
-            printf("%-40s %-22s %d\n", label, when, s->nres);
-            state_stack_free(s);
-        }
     }
     for (int i = 0; i < n; i++) free(names[i]);
     free(names);

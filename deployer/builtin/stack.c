@@ -218,7 +218,10 @@ static int sub_export(const stack_args *a, const stack_target *t)
     cJSON *doc = NULL;
     char *text = NULL;
     int ret = 1;
-    if (state_export(t->db, ORG, t->project, t->stack, &doc, &err) < 0) { ret = hangar_error("%s", err.message); goto out; }
+    if (state_export(t->db, ORG, t->project, t->stack, &doc, &err) < 0) {
+        ret = hangar_error("%s", err.message);
+        goto out;
+    }
     if (a->show_secrets && state_unseal(t->db, ORG, t->project, t->stack, doc, &err) < 0) {
         ret = hangar_error("%s", err.message);
         goto out;
@@ -302,7 +305,8 @@ out:
 static int sub_unlock(const stack_args *a, const stack_target *t)
 {
     hg_err err = {0};
-    if (state_force_unlock(t->db, ORG, t->project, t->stack, a->force, &err) < 0) return hangar_error("%s", err.message);
+    if (state_force_unlock(t->db, ORG, t->project, t->stack, a->force, &err) < 0)
+        return hangar_error("%s", err.message);
     printf("Stack '%s' unlocked.\n", t->stack);
     return 0;
 }

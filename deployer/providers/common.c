@@ -87,6 +87,15 @@ const char *prov_ref_id(const cJSON *in, const char *name)
     return cJSON_GetStringValue(prov_unwrap(cJSON_GetObjectItemCaseSensitive(v, "id")));
 }
 
+const char *prov_role_name(const cJSON *in)
+{
+    const cJSON *v = prov_get(in, "role");
+    const char *s = cJSON_IsString(v) ? v->valuestring : hg_json_str(v, "name");
+    if (!s) s = prov_ref_id(in, "role");
+    if (s && strncmp(s, "arn:", 4) == 0 && strrchr(s, '/')) s = strrchr(s, '/') + 1;
+    return s;
+}
+
 void prov_patch(cJSON *ops, const char *op, const char *path, const char *value)
 {
     cJSON *o = cJSON_CreateObject();

@@ -17,20 +17,11 @@ static const prov_prop props[] = {
     { NULL, 0 },
 };
 
-/* The role's name: a string (name or ARN: the part after the last '/') or a Role's outputs. */
-static const char *role_name(const cJSON *in)
-{
-    const cJSON *v = prov_get(in, "role");
-    const char *s = cJSON_IsString(v) ? v->valuestring : hg_json_str(v, "name");
-    if (!s) s = prov_ref_id(in, "role");
-    if (s && strncmp(s, "arn:", 4) == 0 && strrchr(s, '/')) s = strrchr(s, '/') + 1;
-    return s;
-}
-
 static int check(prov_ctx *ctx, const cJSON *olds, cJSON *news, hg_err *err)
 {
     if (prov_autoname_prop(ctx, olds, news, "name", 128, T, err) < 0) return -1;
-    if (!role_name(news) || !*role_name(news)) return hg_err_validation(err, T ": missing required property 'role'");
+    if (!prov_role_name(news) || !*prov_role_name(news))
+        return hg_err_validation(err, T ": missing required property 'role'");
     const cJSON *doc = prov_get(news, "policy");
     if (!doc) return hg_err_validation(err, T ": missing required property 'policy'");
     if (prog_has_unknown(doc)) {
@@ -49,10 +40,10 @@ static int check(prov_ctx *ctx, const cJSON *olds, cJSON *news, hg_err *err)
 static cJSON *outputs_of(const cJSON *in)
 {
     cJSON *o = prov_outputs_base(in);
-    char *id = prov_fmt("%s:%s", role_name(in), prov_str(in, "name"));
+    char *id = prov_fmt("%s:%s", prov_role_name(in), prov_str(in, "name"));
     char *doc = prov_json_doc(in, "policy");
     prov_set_str(o, "id", id);
-    prov_set_str(o, "role", role_name(in));
+    prov_set_str(o, "role", prov_role_name(in));
     prov_set_str(o, "policy", doc);
     free(id);
     free(doc);
@@ -63,7 +54,8 @@ static int put(prov_ctx *ctx, const cJSON *in, hg_err *err)
 {
     if (!prov_iam_enabled()) return 0;
     char *doc = prov_json_doc(in, "policy");
-    const char *params[] = { "RoleName", role_name(in), "PolicyName", prov_str(in, "name"), "PolicyDocument", doc, NULL };
+    const char *params[] = { "RoleName", prov_role_name(in), "PolicyName", prov_str(in, "name"),
+                             "PolicyDocument", doc, NULL };
     char *xml = NULL;
     int rc = aws_query_call(ctx->aws, "iam", "PutRolePolicy", "2010-05-08", params, &xml, err);
     free(doc);
@@ -87,7 +79,7 @@ static int read_policy(prov_ctx *ctx, const char *id, const cJSON *in, cJSON **o
     (void)id;
     *outputs = NULL;
     if (prov_iam_enabled()) {
-        const char *params[] = { "RoleName", role_name(in), "PolicyName", prov_str(in, "name"), NULL };
+        const char *params[] = { "RoleName", prov_role_name(in), "PolicyName", prov_str(in, "name"), NULL };
         char *xml = NULL;
         int rc = aws_query_call(ctx->aws, "iam", "GetRolePolicy", "2010-05-08", params, &xml, err);
         free(xml);
@@ -118,7 +110,7 @@ static int remove_policy(prov_ctx *ctx, const char *id, const cJSON *in, hg_err 
 {
     (void)id;
     if (!prov_iam_enabled()) return 0;
-    const char *params[] = { "RoleName", role_name(in), "PolicyName", prov_str(in, "name"), NULL };
+    const char *params[] = { "RoleName", prov_role_name(in), "PolicyName", prov_str(in, "name"), NULL };
     char *xml = NULL;
     int rc = aws_query_call(ctx->aws, "iam", "DeleteRolePolicy", "2010-05-08", params, &xml, err);
     free(xml);

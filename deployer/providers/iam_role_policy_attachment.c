@@ -18,20 +18,12 @@ static const prov_prop props[] = {
     { NULL, 0 },
 };
 
-static const char *role_name(const cJSON *in)
-{
-    const cJSON *v = prov_get(in, "role");
-    const char *s = cJSON_IsString(v) ? v->valuestring : hg_json_str(v, "name");
-    if (!s) s = prov_ref_id(in, "role");
-    if (s && strncmp(s, "arn:", 4) == 0 && strrchr(s, '/')) s = strrchr(s, '/') + 1;
-    return s;
-}
-
 static int check(prov_ctx *ctx, const cJSON *olds, cJSON *news, hg_err *err)
 {
     (void)ctx;
     (void)olds;
-    if (!role_name(news) || !*role_name(news)) return hg_err_validation(err, T ": missing required property 'role'");
+    if (!prov_role_name(news) || !*prov_role_name(news))
+        return hg_err_validation(err, T ": missing required property 'role'");
     if (prov_check_string(news, "policyArn", true, T, err) < 0) return -1;
     if (strncmp(prov_str(news, "policyArn"), "arn:", 4) != 0)
         return hg_err_validation(err, T ": property 'policyArn' must be an ARN (got %s)", prov_str(news, "policyArn"));
@@ -41,7 +33,7 @@ static int check(prov_ctx *ctx, const cJSON *olds, cJSON *news, hg_err *err)
 static int call(prov_ctx *ctx, const char *action, const cJSON *in, hg_err *err)
 {
     if (!prov_iam_enabled()) return 0;
-    const char *params[] = { "RoleName", role_name(in), "PolicyArn", prov_str(in, "policyArn"), NULL };
+    const char *params[] = { "RoleName", prov_role_name(in), "PolicyArn", prov_str(in, "policyArn"), NULL };
     char *xml = NULL;
     int rc = aws_query_call(ctx->aws, "iam", action, "2010-05-08", params, &xml, err);
     free(xml);
@@ -53,7 +45,7 @@ static cJSON *outputs_of(const char *id, const cJSON *in)
 {
     cJSON *o = prov_outputs_base(in);
     prov_set_str(o, "id", id);
-    prov_set_str(o, "role", role_name(in));
+    prov_set_str(o, "role", prov_role_name(in));
     return o;
 }
 
@@ -62,7 +54,7 @@ static cJSON *outputs_of(const char *id, const cJSON *in)
  * 0 attached, 1 not, -1 error. */
 static int attached(prov_ctx *ctx, const cJSON *in, hg_err *err)
 {
-    const char *params[] = { "RoleName", role_name(in), "MaxItems", "1000", NULL };
+    const char *params[] = { "RoleName", prov_role_name(in), "MaxItems", "1000", NULL };
     char *xml = NULL;
     if (aws_query_call(ctx->aws, "iam", "ListAttachedRolePolicies", "2010-05-08", params, &xml, err) < 0) {
         if (prov_not_found(err) || strcmp(err->code, "NoSuchEntity") == 0) {
@@ -83,7 +75,7 @@ static int create(prov_ctx *ctx, const cJSON *in, char **id, cJSON **outputs, hg
     *id = NULL;
     *outputs = NULL;
     if (call(ctx, "AttachRolePolicy", in, err) < 0) return -1;
-    *id = prov_autoname(role_name(in));
+    *id = prov_autoname(prov_role_name(in));
     if (!*id) return hg_err_internal(err, "out of memory");
     *outputs = outputs_of(*id, in);
     return 0;

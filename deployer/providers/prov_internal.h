@@ -79,6 +79,10 @@ cJSON *prov_tags_list(const cJSON *tags);
 /* A reference to another resource: its id string, or the id member of its
  * outputs object (restApi: ${api} as well as ${api.id}). Borrowed. */
 const char *prov_ref_id(const cJSON *in, const char *name);
+/* The role an IAM attachment names in its "role" input (RolePolicy,
+ * RolePolicyAttachment): a role name, a role ARN (the part after the last
+ * '/'), or a Role's outputs. Borrowed from in; NULL when it names none. */
+const char *prov_role_name(const cJSON *in);
 /* Append {"op":op,"path":path,"value":value} (value NULL: none) to a patch list. */
 void prov_patch(cJSON *ops, const char *op, const char *path, const char *value);
 /* A JSON document property (string kept, object/array printed): new string. */

@@ -454,3 +454,19 @@ def test_lambda_role_with_dynamodb_read_only_access(emu):
         f"dynamodb:PutItem on resource: arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/ro-notes because no "
         f"identity-based policy allows the dynamodb:PutItem action")
     assert "Item" not in ddb.get_item(TableName="ro-notes", Key={"pk": {"S": "by-handler"}})
+
+
+def test_loopback_by_default_and_a_warning_elsewhere(emulator_factory):
+    """The emulator listens on loopback unless told otherwise; binding to
+    every interface works but says, once, that anyone who can reach it may
+    use it (and whether --auth protects it)."""
+    quiet = emulator_factory()
+    assert quiet.endpoint.startswith("http://127.0.0.1:"), quiet.endpoint
+    assert "not loopback" not in quiet.stderr_text()
+    quiet.stop()
+
+    exposed = emulator_factory(args=("--host", "0.0.0.0"))
+    assert exposed.endpoint.startswith("http://0.0.0.0:"), exposed.endpoint
+    warning = [l for l in exposed.stderr_text().splitlines() if "not loopback" in l]
+    assert len(warning) == 1 and "--auth is off" in warning[0], exposed.stderr_text()
+    exposed.stop()

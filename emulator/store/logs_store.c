@@ -250,15 +250,24 @@ int logs_store_append(hg_store *s, int64_t sid, const logs_store_event *ev, int 
                       int64_t ingest_ms, hg_err *err)
 {
     if (n <= 0) return 0;
-    sqlite3_stmt *st = hg_store_stmt(s, "INSERT INTO logs_events(gid, sid, ts, ingest, msg)"
-                                        " SELECT gid, ?1, ?2, ?3, ?4 FROM logs_streams WHERE sid=?1", err);
+    /* the stream's group once, not a lookup per event (a batch holds many) */
+    sqlite3_stmt *st = hg_store_stmt(s, "SELECT gid FROM logs_streams WHERE sid=?1", err);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, sid);
+    int found = sqlite3_step(st);
+    int64_t gid = found == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    hg_store_done(st);
+    if (found == SQLITE_DONE) return 0;              /* no such stream: nothing to append to */
+    if (found != SQLITE_ROW) return hg_store_fail(s, err, "find log stream");
+    st = hg_store_stmt(s, "INSERT INTO logs_events(gid, sid, ts, ingest, msg) VALUES (?1, ?2, ?3, ?4, ?5)", err);
     if (!st) return -1;
     int64_t lo = ev[0].ts, hi = ev[0].ts, bytes = 0;
     for (int i = 0; i < n; i++) {
-        sqlite3_bind_int64(st, 1, sid);
-        sqlite3_bind_int64(st, 2, ev[i].ts);
-        sqlite3_bind_int64(st, 3, ingest_ms);
-        sqlite3_bind_text(st, 4, ev[i].len ? ev[i].msg : "", (int)ev[i].len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 1, gid);
+        sqlite3_bind_int64(st, 2, sid);
+        sqlite3_bind_int64(st, 3, ev[i].ts);
+        sqlite3_bind_int64(st, 4, ingest_ms);
+        sqlite3_bind_text(st, 5, ev[i].len ? ev[i].msg : "", (int)ev[i].len, SQLITE_STATIC);
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE) { hg_store_done(st); return hg_store_fail(s, err, "append log events"); }

@@ -191,6 +191,10 @@ class Emulator:
 
 
 def check_and_cleanup(emu):
+    """Stop emu if it still runs (so no test leaves one behind), then fail on
+    any crash it had."""
+    if emu.proc is not None and emu.proc.poll() is None:
+        emu.stop()
     report = emu.crash_report()
     if report is None:
         emu.cleanup_files()

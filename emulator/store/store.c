@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include "hg_log.h"
 #include "keycodec.h"
 
@@ -31,7 +30,6 @@ static int ncache, acache;
  * (read after the connection may already serve another thread). */
 struct hg_store {
     int holds;                    /* conn_mutex held while > 0 */
-    int in_write;
     int in_txn;
     int schema_dirty;             /* this transaction changed a table definition */
     int64_t changes, last_rowid;
@@ -342,26 +340,24 @@ static int run_control(hg_store *s, const char *sql, hg_err *err)
     return 0;
 }
 
-static int begin(hg_store *s, const char *sql, int write, hg_err *err)
+static int begin(hg_store *s, const char *sql, hg_err *err)
 {
     hold(s);
     if (run_control(s, sql, err) != 0) {
         release(s);
         return -1;
     }
-    s->in_write = write;
     s->in_txn = 1;
     return 0;
 }
 
-int hg_store_begin_read(hg_store *s, hg_err *err) { return begin(s, "BEGIN", 0, err); }
+int hg_store_begin_read(hg_store *s, hg_err *err) { return begin(s, "BEGIN", err); }
 
-int hg_store_begin_write(hg_store *s, hg_err *err) { return begin(s, "BEGIN IMMEDIATE", 1, err); }
+int hg_store_begin_write(hg_store *s, hg_err *err) { return begin(s, "BEGIN IMMEDIATE", err); }
 
 static void end_txn(hg_store *s)
 {
     s->in_txn = 0;
-    s->in_write = 0;
     /* Bump again once the change is visible (or undone): a reader that
      * cached the old definition between the first bump and the commit
      * must not keep it. */

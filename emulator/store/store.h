@@ -40,7 +40,7 @@ void hg_store_shutdown(void);
 /* A short description of where state lives, for the start-up line. */
 const char *hg_store_location(void);
 
-/* This thread's connection, opened on first use; NULL (with err) on failure. */
+/* This thread's handle on the one connection, made on first use; NULL (with err) on failure. */
 hg_store *hg_store_get(hg_err *err);
 
 /* Transactions. A read transaction gives a consistent snapshot for
@@ -49,6 +49,11 @@ int  hg_store_begin_read(hg_store *s, hg_err *err);
 int  hg_store_begin_write(hg_store *s, hg_err *err);
 int  hg_store_commit(hg_store *s, hg_err *err);
 void hg_store_rollback(hg_store *s);   /* safe to call when no transaction is open */
+
+/* After a request: give back whatever this thread still holds (NULL = this
+ * thread's handle). Returns how many holds were leaked — a bug in the
+ * caller, which the server logs. */
+int hg_store_release_all(hg_store *s);
 
 /* Schema generation: a counter bumped whenever any table definition changes
  * (and again when the changing transaction ends), so per-thread caches of
@@ -69,10 +74,5 @@ int  hg_store_in_txn(hg_store *s);
 void hg_store_schema_changed(hg_store *s);
 /* Turn the last SQLite error into an InternalServerError. */
 int hg_store_fail(hg_store *s, hg_err *err, const char *what);
-
-/* After a request: give back whatever this thread still holds (NULL = this
- * thread's handle). Returns how many holds were leaked — a bug in the
- * caller, which the server logs. */
-int hg_store_release_all(hg_store *s);
 
 #endif

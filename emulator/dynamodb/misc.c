@@ -120,6 +120,57 @@ int ddb_check_tag(const cJSON *t, int i, hg_err *err)
     return 0;
 }
 
+/* TagResource and UntagResource: change the tag list of the table at arn
+ * inside one write transaction; edit gets the list (owned by the table's
+ * description) and the request's tags or keys. */
+typedef int (*tag_edit)(cJSON *kept, const cJSON *arg, hg_err *err);
+
+static int edit_tags(ddb_ctx *ctx, const char *arn, tag_edit edit, const cJSON *arg, hg_err *err)
+{
+    if (hg_store_begin_write(ctx->store, err) != 0) return -1;
+    ddb_table *tab = NULL;
+    if (open_by_arn(ctx, arn, &tab, err) != 0 || edit(tag_list(tab->desc), arg, err) != 0 ||
+        ddb_table_save(ctx, tab, err) != 0 || hg_store_commit(ctx->store, err) != 0) {
+        hg_store_rollback(ctx->store);
+        ddb_table_free(tab);
+        return -1;
+    }
+    ddb_table_free(tab);
+    return 0;
+}
+
+static int add_tags(cJSON *kept, const cJSON *tags, hg_err *err)
+{
+    const cJSON *t;
+    cJSON_ArrayForEach(t, tags) {
+        const char *k = hg_json_str(t, "Key"), *v = hg_json_str(t, "Value");
+        cJSON *have = find_tag(kept, k);
+        if (have) {
+            hg_json_set(have, "Value", cJSON_CreateString(v));
+        } else {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "Key", k);
+            cJSON_AddStringToObject(o, "Value", v);
+            cJSON_AddItemToArray(kept, o);
+        }
+    }
+    if (cJSON_GetArraySize(kept) > MAX_TAGS)
+        return hg_err_validation(err, "One or more parameter values were invalid: The number of tags exceeds the limit "
+                                 "of %d per resource", MAX_TAGS);
+    return 0;
+}
+
+static int remove_tags(cJSON *kept, const cJSON *keys, hg_err *err)
+{
+    (void)err;
+    const cJSON *k;
+    cJSON_ArrayForEach(k, keys) {
+        cJSON *have = find_tag(kept, k->valuestring);
+        if (have) cJSON_Delete(cJSON_DetachItemViaPointer(kept, have));   /* absent keys are no error, as AWS */
+    }
+    return 0;
+}
+
 int ddb_op_tag_resource(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err)
 {
     (void)out;
@@ -134,34 +185,7 @@ int ddb_op_tag_resource(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err)
     cJSON_ArrayForEach(t, tags)
         if (ddb_check_tag(t, ++i, err) != 0) return -1;
 
-    if (hg_store_begin_write(ctx->store, err) != 0) return -1;
-    ddb_table *tab = NULL;
-    if (open_by_arn(ctx, arn, &tab, err) != 0) goto fail;
-    cJSON *kept = tag_list(tab->desc);
-    cJSON_ArrayForEach(t, tags) {
-        const char *k = hg_json_str(t, "Key"), *v = hg_json_str(t, "Value");
-        cJSON *have = find_tag(kept, k);
-        if (have) {
-            hg_json_set(have, "Value", cJSON_CreateString(v));
-        } else {
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddStringToObject(o, "Key", k);
-            cJSON_AddStringToObject(o, "Value", v);
-            cJSON_AddItemToArray(kept, o);
-        }
-    }
-    if (cJSON_GetArraySize(kept) > MAX_TAGS) {
-        hg_err_validation(err, "One or more parameter values were invalid: The number of tags exceeds the limit of %d "
-                          "per resource", MAX_TAGS);
-        goto fail;
-    }
-    if (ddb_table_save(ctx, tab, err) != 0 || hg_store_commit(ctx->store, err) != 0) goto fail;
-    ddb_table_free(tab);
-    return 0;
-fail:
-    hg_store_rollback(ctx->store);
-    ddb_table_free(tab);
-    return -1;
+    return edit_tags(ctx, arn, add_tags, tags, err);
 }
 
 int ddb_op_untag_resource(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err)
@@ -187,21 +211,7 @@ int ddb_op_untag_resource(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err)
                                      kl < 1 ? "greater than or equal to 1" : "less than or equal to 128");
     }
 
-    if (hg_store_begin_write(ctx->store, err) != 0) return -1;
-    ddb_table *tab = NULL;
-    if (open_by_arn(ctx, arn, &tab, err) != 0) goto fail;
-    cJSON *kept = tag_list(tab->desc);
-    cJSON_ArrayForEach(k, keys) {
-        cJSON *have = find_tag(kept, k->valuestring);
-        if (have) cJSON_Delete(cJSON_DetachItemViaPointer(kept, have));   /* absent keys are no error, as AWS */
-    }
-    if (ddb_table_save(ctx, tab, err) != 0 || hg_store_commit(ctx->store, err) != 0) goto fail;
-    ddb_table_free(tab);
-    return 0;
-fail:
-    hg_store_rollback(ctx->store);
-    ddb_table_free(tab);
-    return -1;
+    return edit_tags(ctx, arn, remove_tags, keys, err);
 }
 
 int ddb_op_list_tags_of_resource(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err)

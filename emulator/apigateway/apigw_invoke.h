@@ -118,6 +118,8 @@ bool apigw_valid_utf8(const char *s, size_t len);
  * caller answers 502 and resp must be reset. */
 int apigw_map_proxy_response(const char *payload, size_t len, hg_response *resp,
                              char *why, size_t why_cap);
+/* The same for a result the function handed back as a tree (borrowed). */
+int apigw_map_proxy_tree(const cJSON *result, hg_response *resp, char *why, size_t why_cap);
 
 /* Serve a MOCK integration: the request template's statusCode selects the
  * integration response (selectionPattern, else the default), which gives

@@ -224,7 +224,8 @@ static void lambda_proxy(invocation *iv, const cJSON *integ, hg_response *resp)
         hg_log(HG_LOG_WARN, "apigateway %s/%s %s %s: Lambda function %s failed: %.500s", iv->t.api_id,
                iv->t.stage, iv->req->method, rpath, fn, res.payload ? res.payload : "");
         internal_error(resp, 502);
-    } else if (apigw_map_proxy_response(res.payload, res.payload_len, resp, iv->why, sizeof iv->why) != 0) {
+    } else if ((res.tree ? apigw_map_proxy_tree(res.tree, resp, iv->why, sizeof iv->why)
+                         : apigw_map_proxy_response(res.payload, res.payload_len, resp, iv->why, sizeof iv->why)) != 0) {
         hg_log(HG_LOG_WARN, "apigateway %s/%s %s %s: Execution failed due to configuration error: "
                "Malformed Lambda proxy response: %s", iv->t.api_id, iv->t.stage, iv->req->method, rpath, iv->why);
         internal_error(resp, 502);

@@ -112,8 +112,15 @@ static int decode_base64(const char *in, hg_buf *out)
 
 int apigw_map_proxy_response(const char *payload, size_t len, hg_response *resp, char *why, size_t why_cap)
 {
-    static const char *const allowed[] = { "statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded" };
     cJSON *r = payload ? cJSON_ParseWithLength(payload, len) : NULL;
+    int rc = apigw_map_proxy_tree(r, resp, why, why_cap);
+    cJSON_Delete(r);
+    return rc;
+}
+
+int apigw_map_proxy_tree(const cJSON *r, hg_response *resp, char *why, size_t why_cap)
+{
+    static const char *const allowed[] = { "statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded" };
     int rc = -1;
     if (!cJSON_IsObject(r)) { fail(why, why_cap, "%s", "the result is not a JSON object"); goto out; }
     const cJSON *m;
@@ -198,7 +205,6 @@ int apigw_map_proxy_response(const char *payload, size_t len, hg_response *resp,
     }
     rc = 0;
 out:
-    cJSON_Delete(r);
     return rc;
 }
 

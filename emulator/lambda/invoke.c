@@ -128,7 +128,8 @@ static char *log_tail_b64(const hg_buf *log)
 /* ---- one invocation ----------------------------------------------------- */
 
 typedef struct run_result {
-    char  *payload;            /* malloc'd JSON */
+    char  *payload;            /* malloc'd JSON, or NULL with tree */
+    cJSON *tree;               /* the result as a tree, when asked for and so shaped */
     size_t payload_len;
     bool   function_error;
 } run_result;
@@ -145,7 +146,8 @@ static char *dup_text(const char *s, size_t *len)
 /* Run f once with payload (valid JSON text). 0 with *out filled (a function
  * error is a success of the invoke), -1 with err (throttled, internal). */
 static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, const cJSON *event,
-                    const char *payload, size_t len, double max_s, hg_buf *log, run_result *out, hg_err *err)
+                    const char *payload, size_t len, double max_s, bool want_tree, hg_buf *log, run_result *out,
+                    hg_err *err)
 {
     memset(out, 0, sizeof *out);
     lambda_lease *lease = NULL;
@@ -171,7 +173,7 @@ static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, con
         double limit = max_s > 0 && max_s < f->timeout_s ? max_s : f->timeout_s;
         hlua_invocation inv = {
             .request_id = request_id, .payload = payload, .payload_len = len, .event = event,
-            .deadline = t0 + limit, .timeout_s = limit, .log = log,
+            .deadline = t0 + limit, .timeout_s = limit, .log = log, .result_tree = want_tree,
         };
         if (hlua_env_invoke(lambda_lease_env(lease), &inv, &res, err) != 0) {
             lambda_pool_return(lease);
@@ -186,17 +188,18 @@ static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, con
             hg_buf_printf(log, "%s\t%s\tERROR\tInvoke Error \t%.*s\n", when, request_id,
                           (int)(res.payload_len > 2048 ? 2048 : res.payload_len), res.payload ? res.payload : "");
         if (res.status == HLUA_OK && res.payload_len > LAMBDA_MAX_PAYLOAD) {
-            free(res.payload);
-            res.payload = NULL;
+            hlua_result_release(&res);
             out->payload = dup_text("{\"errorMessage\":\"Response payload size exceeded maximum allowed "
                                     "payload size (6291556 bytes).\",\"errorType\":\"Function.ResponseSizeTooLarge\"}",
                                     &out->payload_len);
             out->function_error = true;
         } else {
             out->payload = res.payload;
+            out->tree = res.tree;
             out->payload_len = res.payload_len;
             out->function_error = res.status != HLUA_OK;
             res.payload = NULL;
+            res.tree = NULL;
         }
     }
     double ms = (mono_now() - t0) * 1000.0;
@@ -214,7 +217,7 @@ static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, con
     ship_log(f, lambda_lease_stream(lease), log);
     lambda_pool_return(lease);
     hlua_result_release(&res);
-    if (!out->payload) return hg_err_internal(err, "out of memory");
+    if (!out->payload && !out->tree) return hg_err_internal(err, "out of memory");
     return 0;
 }
 
@@ -416,7 +419,7 @@ static void async_run(async_item *it)
     hg_buf_init(&log, LOG_CAP);
     run_result rr;
     int failed;
-    if (run_once(s, f, it->request_id, NULL, it->len ? it->payload : "{}", it->len ? it->len : 2, 0, &log, &rr, &err) != 0) {
+    if (run_once(s, f, it->request_id, NULL, it->len ? it->payload : "{}", it->len ? it->len : 2, 0, false, &log, &rr, &err) != 0) {
         failed = 1;
         hg_log(HG_LOG_INFO, "lambda %s: event attempt %d failed: %s", it->name, it->attempt + 1, err.message);
     } else {
@@ -569,9 +572,11 @@ static int invoke(const char *region, const char *function, const char *invocati
     hg_buf log;
     hg_buf_init(&log, LOG_CAP);
     run_result rr;
-    if (run_once(s, f, request_id, event, len ? payload : "{}", len ? len : 2, max_s, &log, &rr, err) == 0) {
+    if (run_once(s, f, request_id, event, len ? payload : "{}", len ? len : 2, max_s, event != NULL, &log, &rr,
+                 err) == 0) {
         out->status = 200;
         out->payload = rr.payload;
+        out->tree = rr.tree;
         out->payload_len = rr.payload_len;
         out->function_error = rr.function_error;
         if (want_tail) out->log_tail = log_tail_b64(&log);
@@ -614,7 +619,9 @@ void lambda_invoke_result_release(lambda_invoke_result *r)
     if (!r) return;
     free(r->payload);
     free(r->log_tail);
+    cJSON_Delete(r->tree);
     r->payload = r->log_tail = NULL;
+    r->tree = NULL;
 }
 
 /* ---- the REST route: POST /2015-03-31/functions/{FunctionName}/invocations */

@@ -13,7 +13,9 @@
 
 typedef struct lambda_invoke_result {
     int    status;            /* 200 RequestResponse, 202 Event, 204 DryRun */
-    char  *payload;           /* malloc'd JSON (may be NULL for 202/204) */
+    char  *payload;           /* malloc'd JSON (may be NULL for 202/204, or when tree is set) */
+    cJSON *tree;              /* lambda_invoke_event only: a successful result as a tree instead of
+                                 text, when it is made of scalars and flat objects (owned) */
     size_t payload_len;
     bool   function_error;    /* X-Amz-Function-Error: Unhandled */
     char  *log_tail;          /* malloc'd base64 of the last 4 KB of the log, when asked; else NULL */
@@ -35,7 +37,9 @@ int  lambda_invoke_within(const char *region, const char *function, const char *
 /* A RequestResponse invoke of an event the caller holds as a tree (API
  * Gateway's proxy event): the handler gets it without a detour through JSON
  * text. The caller keeps owning event, and answers for its size (the 6 MB
- * request limit is checked on text only). */
+ * request limit is checked on text only). A result shaped like a proxy
+ * response comes back the same way, in out->tree (payload NULL); the 6 MB
+ * response limit still holds exactly. */
 int  lambda_invoke_event(const char *region, const char *function, const cJSON *event, double max_seconds,
                          lambda_invoke_result *out, hg_err *err);
 void lambda_invoke_result_release(lambda_invoke_result *r);

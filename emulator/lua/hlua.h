@@ -100,12 +100,15 @@ typedef struct hlua_invocation {
     double      deadline;           /* CLOCK_MONOTONIC seconds at which it times out */
     double      timeout_s;          /* the function's Timeout, for the message */
     hg_buf     *log;                /* print / context.log lines are appended (capped buffer) */
+    bool        result_tree;        /* the caller takes a result of scalars and flat objects as a
+                                       tree (hlua_result.tree) instead of JSON text */
 } hlua_invocation;
 
 typedef struct hlua_result {
     hlua_status status;
-    char   *payload;                /* malloc'd JSON text */
-    size_t  payload_len;
+    char   *payload;                /* malloc'd JSON text, or NULL when tree is set */
+    cJSON  *tree;                   /* HLUA_OK with result_tree: the result itself (owned) */
+    size_t  payload_len;            /* the text's length (for a tree: what the text would be) */
     size_t  peak_memory;            /* bytes, for REPORT's Max Memory Used */
 } hlua_result;
 

@@ -689,6 +689,40 @@ static size_t format_float(double d, char *buf, size_t cap)
     return strlen(buf);
 }
 
+/* Length of s as the encoder writes it, or 0 when decoding that text would
+ * not give s back byte for byte (invalid UTF-8 becomes U+FFFD; a NUL ends a
+ * C string): the caller then has to go through the text. */
+size_t hlua_json_string_size(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    size_t size = 2;
+    while (p < end) {
+        unsigned char c = *p;
+        if (c >= 0x20 && c < 0x80) { size += c == '"' || c == '\\' ? 2 : 1; p++; continue; }
+        if (c == 0) return 0;
+        if (c < 0x20) {
+            size += c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f' ? 2 : 6;
+            p++;
+            continue;
+        }
+        size_t len = utf8_valid(p, (size_t)(end - p));
+        if (!len) return 0;
+        size += len;
+        p += len;
+    }
+    return size;
+}
+
+/* Length of the number at idx as the encoder writes it; 0 for NaN and infinity. */
+size_t hlua_json_number_size(lua_State *L, int idx)
+{
+    char buf[64];
+    if (lua_isinteger(L, idx)) return (size_t)snprintf(buf, sizeof buf, "%lld", (long long)lua_tointeger(L, idx));
+    double d = lua_tonumber(L, idx);
+    if (isnan(d) || isinf(d)) return 0;
+    return format_float(d, buf, sizeof buf);
+}
+
 static void enumber(jemit *e, int idx)
 {
     char buf[64];

@@ -69,6 +69,11 @@ int  hlua_push_json(lua_State *L, const cJSON *v, int max_depth);
  * message in msg. Never raises: safe to hold C memory across. Integers
  * outside int32 range become raw numerals so no digit is lost. */
 cJSON *hlua_to_json(lua_State *L, int idx, int max_depth, char *msg, size_t msgcap);
+/* Sizes as hlua_json_encode writes them, for a result handed on as a tree
+ * whose JSON size must still be known: 0 when the value has no exact tree
+ * form (a string that is not valid UTF-8 or holds a NUL; NaN, infinity). */
+size_t hlua_json_string_size(const char *s, size_t n);
+size_t hlua_json_number_size(lua_State *L, int idx);
 
 /* Push a copy of s (len bytes) then free(s), raising afterwards on failure:
  * the way a C function hands malloc'd text to Lua without leaking it. */

@@ -1074,6 +1074,74 @@ static int encode_result(lua_State *L)
     return 1;
 }
 
+/* ---- the result as a tree ------------------------------------------------
+ * A proxy response ({statusCode, headers, body}) printed as JSON only to be
+ * parsed again by API Gateway's mapper costs both ways; a result made of
+ * scalars and flat tables of scalars goes over as a cJSON tree instead,
+ * with its size counted as the encoder would write it (Lambda's 6 MB
+ * response limit stays exact). Anything else (arrays, deeper tables, keys
+ * that are not strings, text that would not come back byte for byte)
+ * returns NULL and takes the text path. Never raises: lua_next over a table
+ * nobody changes, type checks and rawequal do not allocate. */
+
+static cJSON *scalar_tree(lua_State *L, int idx, size_t *size)
+{
+    size_t n, len;
+    const char *s;
+    switch (lua_type(L, idx)) {
+    case LUA_TBOOLEAN:
+        *size += lua_toboolean(L, idx) ? 4 : 5;
+        return cJSON_CreateBool(lua_toboolean(L, idx));
+    case LUA_TNUMBER:
+        if (!(n = hlua_json_number_size(L, idx))) return NULL;
+        *size += n;
+        return cJSON_CreateNumber(lua_isinteger(L, idx) ? (double)lua_tointeger(L, idx) : lua_tonumber(L, idx));
+    case LUA_TSTRING:
+        s = lua_tolstring(L, idx, &len);
+        if (!(n = hlua_json_string_size(s, len))) return NULL;
+        *size += n;
+        return cJSON_CreateString(s);
+    case LUA_TLIGHTUSERDATA:
+        if (!hlua_is_null(L, idx)) return NULL;
+        *size += 4;
+        return cJSON_CreateNull();
+    default:
+        return NULL;
+    }
+}
+
+/* The table at idx as an object whose values are scalars, or (levels > 1)
+ * scalars and such objects. */
+static cJSON *object_tree(lua_State *L, int idx, int levels, size_t *size)
+{
+    idx = lua_absindex(L, idx);
+    if (hlua_table_mark(L, idx) == 1 || !lua_checkstack(L, 3)) return NULL;
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    size_t count = 0;
+    *size += 2;                                       /* {} */
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        size_t klen, kn;
+        const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &klen) : NULL;
+        cJSON *v = NULL;
+        if (key && (kn = hlua_json_string_size(key, klen))) {
+            *size += kn + 1 + (count ? 1 : 0);        /* "key": and the comma before it */
+            v = lua_type(L, -1) == LUA_TTABLE ? (levels > 1 ? object_tree(L, -1, levels - 1, size) : NULL)
+                                               : scalar_tree(L, -1, size);
+        }
+        if (!v || !cJSON_AddItemToObject(o, key, v)) {
+            cJSON_Delete(v);
+            cJSON_Delete(o);
+            lua_pop(L, 2);
+            return NULL;
+        }
+        count++;
+        lua_pop(L, 1);
+    }
+    return o;
+}
+
 /* handler(event, context): argument 1 is the env, 2 the decoded event. */
 static int invoke_body(lua_State *L)
 {
@@ -1100,7 +1168,7 @@ static int invoke_body(lua_State *L)
 }
 
 /* A protected step of the invocation failed: its status. */
-typedef enum step_end { STEP_OK, STEP_LIMIT, STEP_ERROR } step_end;
+typedef enum step_end { STEP_OK, STEP_LIMIT, STEP_ERROR, STEP_DONE /* result out as a tree */ } step_end;
 
 static step_end step_status(hlua_env *env, int st)
 {
@@ -1158,6 +1226,14 @@ int hlua_env_invoke(hlua_env *env, const hlua_invocation *inv, hlua_result *out,
             payload = error_payload(L, "Error", NULL);
         }
     }
+    if (end == STEP_OK && inv->result_tree && lua_type(L, -1) == LUA_TTABLE) {
+        size_t size = 0;
+        if ((out->tree = object_tree(L, -1, 2, &size))) {
+            out->status = HLUA_OK;
+            out->payload_len = size;
+            end = STEP_DONE;
+        }
+    }
     if (end == STEP_OK) {
         lua_pushcfunction(L, encode_result);
         lua_insert(L, -2);
@@ -1195,14 +1271,14 @@ int hlua_env_invoke(hlua_env *env, const hlua_invocation *inv, hlua_result *out,
             out->payload[text_len] = '\0';
             out->payload_len = text_len;
         }
-    } else {
+    } else if (!out->tree) {
         out->payload = take_text(payload, &out->payload_len);
     }
     lua_settop(L, 0);
     env->inv = NULL;
     env->log = NULL;
     out->peak_memory = env->peak < env->limit ? env->peak : env->limit;
-    if (!out->payload) return hg_err_internal(err, "out of memory writing the invocation's result");
+    if (!out->payload && !out->tree) return hg_err_internal(err, "out of memory writing the invocation's result");
     return 0;
 }
 
@@ -1210,6 +1286,8 @@ void hlua_result_release(hlua_result *r)
 {
     if (!r) return;
     free(r->payload);
+    cJSON_Delete(r->tree);
     r->payload = NULL;
+    r->tree = NULL;
     r->payload_len = 0;
 }

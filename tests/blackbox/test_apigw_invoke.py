@@ -67,6 +67,16 @@ function M.handler(event, context)
     return {statusCode = 200, body = "slept"}
   elseif mode == "fn" then
     return {statusCode = 200, body = context.function_name}
+  elseif mode == "sized" then
+    -- in the JSON text each '"' takes 2 bytes, each "\1" 6 (\u0001), each "a" 1
+    local function n(k) return tonumber(q(event, k) or "0") end
+    return {statusCode = 200,
+            body = string.rep('"', n("quotes")) .. string.rep("\1", n("ctl")) .. string.rep("a", n("plain"))}
+  elseif mode == "bytes" then
+    return {statusCode = 200, body = "\xc3\xa9\xffz"}
+  elseif mode == "scalars" then
+    return {statusCode = 201.0, headers = {["X-N"] = 7, ["X-F"] = 1.5, ["X-B"] = true, ["X-Null"] = json.null},
+            body = "s"}
   end
   return {statusCode = 418, body = "unknown mode"}
 end
@@ -476,6 +486,36 @@ def test_missing_status_means_200(endpoint, api):
     st, hdrs, body = invoke(endpoint, api.id, "/echo?mode=nostatus")
     assert (st, body) == (200, b"fine")
     assert hdrs["Content-Type"] == "application/json"
+
+
+def test_scalar_status_and_headers_are_taken_as_text(endpoint, api):
+    st, hdrs, body = invoke(endpoint, api.id, "/echo?mode=scalars")
+    assert (st, body) == (201, b"s")
+    assert (hdrs["X-N"], hdrs["X-F"], hdrs["X-B"]) == ("7", "1.5", "true")
+    assert "X-Null" not in hdrs
+
+
+def test_invalid_utf8_in_the_body_becomes_the_replacement_character(endpoint, api):
+    st, _, body = invoke(endpoint, api.id, "/echo?mode=bytes")
+    assert (st, body) == (200, "\u00e9\ufffdz".encode())
+
+
+LAMBDA_MAX_RESPONSE = 6 * 1024 * 1024
+SIZED_FRAME = len('{"statusCode":200,"body":""}')
+
+
+@pytest.mark.parametrize("over", [0, 1])
+def test_response_limit_counts_the_json_text_exactly(endpoint, api, over):
+    """A result exactly at Lambda's 6 MB (as JSON text, escapes counted) passes; one byte more is 502."""
+    quotes, ctl = 1000, 10
+    plain = LAMBDA_MAX_RESPONSE - SIZED_FRAME - 2 * quotes - 6 * ctl + over
+    st, _, body = invoke(endpoint, api.id, f"/echo?mode=sized&quotes={quotes}&ctl={ctl}&plain={plain}")
+    if over:
+        assert st == 502
+        assert json.loads(body) == {"message": "Internal server error"}
+    else:
+        assert st == 200
+        assert body == b'"' * quotes + b"\x01" * ctl + b"a" * plain
 
 
 @pytest.mark.parametrize("mode", ["plain", "unknownkey", "badmulti", "numbody"])

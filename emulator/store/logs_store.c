@@ -246,6 +246,22 @@ int logs_store_stream_list(hg_store *s, int64_t gid, int by_last_event, int desc
     return visit_streams(s, st, fn, ctx, err, &seen);
 }
 
+/* INSERTs of 1..APPEND_ROWS events: ?1 gid, ?2 sid, ?3 ingest; row r's ts and msg are ?(4+2r), ?(5+2r). */
+#define APPEND_ROWS 8
+#define APPEND_HEAD "INSERT INTO logs_events(gid, sid, ts, ingest, msg) VALUES "
+#define APPEND_ROW(ts, msg) "(?1, ?2, ?" #ts ", ?3, ?" #msg ")"
+#define APPEND_1 APPEND_HEAD APPEND_ROW(4, 5)
+#define APPEND_2 APPEND_1 "," APPEND_ROW(6, 7)
+#define APPEND_3 APPEND_2 "," APPEND_ROW(8, 9)
+#define APPEND_4 APPEND_3 "," APPEND_ROW(10, 11)
+#define APPEND_5 APPEND_4 "," APPEND_ROW(12, 13)
+#define APPEND_6 APPEND_5 "," APPEND_ROW(14, 15)
+#define APPEND_7 APPEND_6 "," APPEND_ROW(16, 17)
+#define APPEND_8 APPEND_7 "," APPEND_ROW(18, 19)
+static const char *const append_sql[APPEND_ROWS] = {
+    APPEND_1, APPEND_2, APPEND_3, APPEND_4, APPEND_5, APPEND_6, APPEND_7, APPEND_8,
+};
+
 int logs_store_append(hg_store *s, int64_t sid, const logs_store_event *ev, int n,
                       int64_t ingest_ms, hg_err *err)
 {
@@ -259,23 +275,28 @@ int logs_store_append(hg_store *s, int64_t sid, const logs_store_event *ev, int 
     hg_store_done(st);
     if (found == SQLITE_DONE) return 0;              /* no such stream: nothing to append to */
     if (found != SQLITE_ROW) return hg_store_fail(s, err, "find log stream");
-    st = hg_store_stmt(s, "INSERT INTO logs_events(gid, sid, ts, ingest, msg) VALUES (?1, ?2, ?3, ?4, ?5)", err);
-    if (!st) return -1;
+    /* Up to APPEND_ROWS rows per statement: one invocation's START, output,
+     * END and REPORT lines go in one step instead of one each. Rows are
+     * inserted in VALUES order, so eids keep the events' order. */
     int64_t lo = ev[0].ts, hi = ev[0].ts, bytes = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n;) {
+        int k = n - i < APPEND_ROWS ? n - i : APPEND_ROWS;
+        st = hg_store_stmt(s, append_sql[k - 1], err);
+        if (!st) return -1;
         sqlite3_bind_int64(st, 1, gid);
         sqlite3_bind_int64(st, 2, sid);
-        sqlite3_bind_int64(st, 3, ev[i].ts);
-        sqlite3_bind_int64(st, 4, ingest_ms);
-        sqlite3_bind_text(st, 5, ev[i].len ? ev[i].msg : "", (int)ev[i].len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, ingest_ms);
+        for (int r = 0; r < k; r++, i++) {
+            sqlite3_bind_int64(st, 4 + 2 * r, ev[i].ts);
+            sqlite3_bind_text(st, 5 + 2 * r, ev[i].len ? ev[i].msg : "", (int)ev[i].len, SQLITE_STATIC);
+            if (ev[i].ts < lo) lo = ev[i].ts;
+            if (ev[i].ts > hi) hi = ev[i].ts;
+            bytes += (int64_t)ev[i].len;
+        }
         int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) { hg_store_done(st); return hg_store_fail(s, err, "append log events"); }
-        if (ev[i].ts < lo) lo = ev[i].ts;
-        if (ev[i].ts > hi) hi = ev[i].ts;
-        bytes += (int64_t)ev[i].len;
+        hg_store_done(st);
+        if (rc != SQLITE_DONE) return hg_store_fail(s, err, "append log events");
     }
-    hg_store_done(st);
     st = hg_store_stmt(s, "UPDATE logs_streams SET first_ts = min(coalesce(first_ts, ?2), ?2),"
                           " last_ts = max(coalesce(last_ts, ?3), ?3), last_ingest = ?4,"
                           " bytes = bytes + ?5, seq = seq + 1 WHERE sid=?1", err);

@@ -100,7 +100,8 @@ typedef struct apigw_call {
     double       now;               /* epoch seconds */
 } apigw_call;
 
-/* The v1 proxy event. NULL on out of memory. */
+/* The v1 proxy event. NULL on out of memory. It borrows strings from c (the
+ * request, its body, the resource, the names): delete it before they go. */
 cJSON *apigw_event_new(const apigw_call *c);
 
 /* "28/Nov/2026:08:00:00 +0000" for epoch seconds t. */

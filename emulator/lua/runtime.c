@@ -968,7 +968,6 @@ int hlua_env_new(const hlua_env_config *cfg, hg_buf *log, hlua_env **out, char *
     }
     env->L = L;
     env->running = L;
-    lua_gc(L, LUA_GCGEN, 0, 0);
     *(hlua_env **)lua_getextraspace(L) = env;
     double init_timeout = cfg->init_timeout_s > 0 ? cfg->init_timeout_s : DEFAULT_INIT_TIMEOUT;
     env->deadline = now_mono() + init_timeout;

@@ -8,7 +8,10 @@
  *      invocation's tail costs a malloc and a memcpy.
  *   2. The queue is written by whoever holds flush_mutex — the writer thread
  *      every FLUSH_INTERVAL_MS, or an API request before it runs — in one
- *      write transaction per batch of blocks. Blocks of one stream are
+ *      write transaction per window of GROUP_WINDOW blocks: the store's one
+ *      connection is held for a short window at a time, so the requests
+ *      waiting for it (a handler's GetItem) are not stalled behind a whole
+ *      50 ms batch. Within a window, blocks of one stream are
  *      appended together (one stream lookup and one summary update per
  *      stream, not per invocation), in the order they were put, so within
  *      a stream the eid order of events matches the order logs_put saw them.
@@ -27,6 +30,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,7 +114,9 @@ static int ensure_stream(hg_store *s, const char *region, const char *group, con
     return 0;
 }
 
-#define GROUP_WINDOW 256    /* blocks searched for more of one stream: bounds the quadratic scan */
+/* Blocks written per transaction: bounds the quadratic scan for blocks of
+ * the same stream and how long the store is held (~100 events). */
+#define GROUP_WINDOW 32
 
 static int same_stream(const put_block *a, const put_block *b)
 {
@@ -118,9 +124,10 @@ static int same_stream(const put_block *a, const put_block *b)
            strcmp(a->region, b->region) == 0;
 }
 
-/* Write the blocks in one transaction; frees them. Caller holds flush_mutex.
- * Each block's stream is looked up once per window of GROUP_WINDOW blocks,
- * and the window's events of that stream go in one append, in put order. */
+/* Write the blocks, one transaction per window of GROUP_WINDOW blocks; frees
+ * them. Caller holds flush_mutex. Each block's stream is looked up once per
+ * window, and the window's events of that stream go in one append, in put
+ * order. A failure drops the blocks not yet committed. */
 static int write_blocks(put_block *list, hg_err *err)
 {
     if (!list) return 0;
@@ -128,9 +135,11 @@ static int write_blocks(put_block *list, hg_err *err)
     logs_store_event *evs = NULL;
     size_t cap = 0;
     hg_store *s = hg_store_get(err);
-    if (!s || hg_store_begin_write(s, err) != 0) goto out;
+    if (!s) goto out;
     int64_t now = now_ms();
     for (put_block *window = list; window; ) {
+        if (window != list) sched_yield();   /* let a waiting request take the store first */
+        if (hg_store_begin_write(s, err) != 0) goto out;
         put_block *end = window;
         for (int i = 0; end && i < GROUP_WINDOW; i++) end = end->next;
         for (put_block *b = window; b != end; b = b->next) {
@@ -160,9 +169,10 @@ static int write_blocks(put_block *list, hg_err *err)
                 goto out;
             }
         }
+        if (hg_store_commit(s, err) != 0) goto out;
         window = end;
     }
-    rc = hg_store_commit(s, err);
+    rc = 0;
 out:
     free(evs);
     blocks_free(list);

@@ -103,6 +103,12 @@ bool apigw_valid_status(const char *s)
            s[2] <= '9';
 }
 
+void apigw_body_maps(cJSON *b, const cJSON *in, const char *const *names)
+{
+    for (int i = 0; names[i]; i++)
+        if (prov_get(in, names[i])) cJSON_AddItemToObject(b, names[i], prov_outputs_base(prov_get(in, names[i])));
+}
+
 cJSON *apigw_keyed_outputs(const cJSON *in, const char *prefix, bool with_status)
 {
     cJSON *o = prov_outputs_base(in);

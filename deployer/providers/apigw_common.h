@@ -55,6 +55,9 @@ bool apigw_valid_status(const char *s);
  * resources: "<prefix>-<api>-<resource>-<METHOD>", plus "-<status>" when
  * with_status. */
 cJSON *apigw_keyed_outputs(const cJSON *in, const char *prefix, bool with_status);
+/* Copy each named map-valued input that is set (names ends with NULL) into
+ * the PUT body b, resolved from outputs to plain values. */
+void apigw_body_maps(cJSON *b, const cJSON *in, const char *const *names);
 
 /* A method-level object that one PUT writes whole and that has no id of
  * its own (Integration, IntegrationResponse, MethodResponse): the four

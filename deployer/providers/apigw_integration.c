@@ -85,8 +85,7 @@ static cJSON *put_body(const cJSON *in)
     if (prov_get(in, "timeoutMilliseconds"))
         cJSON_AddNumberToObject(b, "timeoutInMillis", prov_num(in, "timeoutMilliseconds", 29000));
     static const char *const objs[] = { "requestTemplates", "requestParameters", "cacheKeyParameters", NULL };
-    for (int i = 0; objs[i]; i++)
-        if (prov_get(in, objs[i])) cJSON_AddItemToObject(b, objs[i], prov_outputs_base(prov_get(in, objs[i])));
+    apigw_body_maps(b, in, objs);
     return b;
 }
 

@@ -59,8 +59,7 @@ static cJSON *put_body(const cJSON *in)
     for (int i = 0; strs[i]; i++)
         if (prov_str(in, strs[i])) cJSON_AddStringToObject(b, strs[i], prov_str(in, strs[i]));
     static const char *const objs[] = { "responseParameters", "responseTemplates", NULL };
-    for (int i = 0; objs[i]; i++)
-        if (prov_get(in, objs[i])) cJSON_AddItemToObject(b, objs[i], prov_outputs_base(prov_get(in, objs[i])));
+    apigw_body_maps(b, in, objs);
     return b;
 }
 

@@ -55,10 +55,8 @@ static char *response_path(const cJSON *in)
 static cJSON *put_body(const cJSON *in)
 {
     cJSON *b = cJSON_CreateObject();
-    if (prov_get(in, "responseParameters"))
-        cJSON_AddItemToObject(b, "responseParameters", prov_outputs_base(prov_get(in, "responseParameters")));
-    if (prov_get(in, "responseModels"))
-        cJSON_AddItemToObject(b, "responseModels", prov_outputs_base(prov_get(in, "responseModels")));
+    static const char *const objs[] = { "responseParameters", "responseModels", NULL };
+    apigw_body_maps(b, in, objs);
     return b;
 }
 

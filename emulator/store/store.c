@@ -271,8 +271,6 @@ void hg_store_shutdown(void)
     conn = NULL;
 }
 
-sqlite3 *hg_store_db(hg_store *s) { (void)s; return conn; }
-
 int64_t hg_store_changes(hg_store *s) { return s->holds > 0 ? sqlite3_changes(conn) : s->changes; }
 
 int64_t hg_store_last_rowid(hg_store *s) { return s->holds > 0 ? sqlite3_last_insert_rowid(conn) : s->last_rowid; }

@@ -65,7 +65,6 @@ uint64_t hg_store_schema_gen(void);
  * hand it back with hg_store_done(). */
 sqlite3_stmt *hg_store_stmt(hg_store *s, const char *sql, hg_err *err);
 void hg_store_done(sqlite3_stmt *st);
-sqlite3 *hg_store_db(hg_store *s);
 /* What the last statement this thread handed back changed / inserted. */
 int64_t hg_store_changes(hg_store *s);
 int64_t hg_store_last_rowid(hg_store *s);

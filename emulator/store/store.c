@@ -212,6 +212,10 @@ int hg_store_init(const char *data_dir, hg_err *err)
      * statistics would take a global mutex on every malloc. */
     sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    /* Without it every commit after a b-tree split walks the whole cache,
+     * which in memory mode is the whole database (pagecache.c). Too late
+     * only when SQLite already runs in this process (some unit tests). */
+    hg_pagecache_install();
     if (data_dir) {
         if (mkdir(data_dir, 0755) != 0 && errno != EEXIST)
             return hg_err_internal(err, "cannot create --data directory %s: %s", data_dir, strerror(errno));

@@ -74,4 +74,10 @@ void hg_store_schema_changed(hg_store *s);
 /* Turn the last SQLite error into an InternalServerError. */
 int hg_store_fail(hg_store *s, hg_err *err, const char *what);
 
+/* pagecache.c: SQLite's default page cache without the truncates that would
+ * drop nothing (see there). Install before SQLite initializes; -1 if it is
+ * too late. hg_pagecache_skipped counts the truncates it saved. */
+int hg_pagecache_install(void);
+unsigned long long hg_pagecache_skipped(void);
+
 #endif

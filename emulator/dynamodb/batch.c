@@ -178,7 +178,9 @@ int ddb_op_batch_write_item(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err)
         }
     }
 
-    /* 2. apply all in one write transaction */
+    /* 2. apply all in one write transaction (old items are read only where
+     *    a condition, an index or the ConsumedCapacity needs them) */
+    for (int i = 0; i < nprepared; i++) bws[i].w.count_units = cap != DDB_CAP_NONE;
     if (hg_store_begin_write(ctx->store, err) != 0) goto done;
     for (int i = 0; i < nprepared; i++)
         if (ddb_write_apply(ctx, &bws[i].w, NULL, NULL, err) != 0) {

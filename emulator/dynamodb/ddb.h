@@ -215,6 +215,9 @@ typedef struct ddb_write {
     ddb_expr    *cond;         /* ConditionExpression or NULL */
     ddb_expr    *update;       /* UPDATE: UpdateExpression (NULL = only ensure the item exists) */
     bool         return_old_on_fail;   /* ReturnValuesOnConditionCheckFailure = ALL_OLD */
+    bool         count_units;  /* table_units must count the old item too (true after prepare;
+                                  callers that report no ConsumedCapacity clear it) */
+    bool         blind;        /* set by apply: a PUT that never read the old item */
     double      *index_units;  /* owned, table->nindexes entries */
     double       table_units;  /* write units consumed on the table by apply */
 } ddb_write;
@@ -227,9 +230,15 @@ int  ddb_write_prepare(ddb_ctx *ctx, ddb_write_kind kind, cJSON *part, const cha
                        ddb_write *w, hg_err *err);
 /* *old_item / *new_item (either may be NULL to not ask) receive new objects,
  * or NULL when there was no item / the item was deleted. On a failed
- * condition with return_old_on_fail, ctx->err_extra gets {"Item": old}. */
+ * condition with return_old_on_fail, ctx->err_extra gets {"Item": old}.
+ * A PUT with no condition on a table without indexes, whose old item
+ * nobody asked for and whose units nobody counts, does not read the old
+ * item (ddb_write_is_blind). */
 int  ddb_write_apply(ddb_ctx *ctx, ddb_write *w, cJSON **old_item, cJSON **new_item, hg_err *err);
 void ddb_write_release(ddb_write *w);
+/* True when apply would not read the old item: the write is then one
+ * statement, atomic without a transaction of its own. */
+bool ddb_write_is_blind(const ddb_write *w, bool wants_old);
 
 /* ---- the TTL sweeper (ttl.c) -------------------------------------------- */
 int  ddb_ttl_start(double interval_s, hg_err *err);

@@ -236,6 +236,84 @@ static void legacy_becomes_expressions(void **state)
                          NULL, NULL, NULL, NULL, &err), 0);
 }
 
+/* A put that nobody needs the old item of does not read it; everything that
+ * does need it (a condition, an index to keep, the old item or the units
+ * asked for) still reads it — and units then count the larger item. */
+static void plain_put_skips_the_old_item(void **state)
+{
+    (void)state;
+    ddb_ctx ctx = ctx_get();
+    hg_err err;
+    int64_t tid;
+    hg_err_clear(&err);
+    if (ddb_store_table_create(ctx.store, REGION, "plain",
+            "{\"TableName\":\"plain\",\"KeySchema\":[{\"AttributeName\":\"pk\",\"KeyType\":\"HASH\"}],"
+            "\"AttributeDefinitions\":[{\"AttributeName\":\"pk\",\"AttributeType\":\"S\"}]}", &tid, &err) != 0)
+        fail_msg("create: %s", err.message);
+    char big[4200];
+    snprintf(big, sizeof big, "{\"TableName\":\"plain\",\"Item\":{\"pk\":{\"S\":\"b\"},\"s\":{\"S\":\"%03000d\"}}}", 7);
+    const char *small = "{\"TableName\":\"plain\",\"Item\":{\"pk\":{\"S\":\"b\"},\"n\":{\"N\":\"1\"}}}";
+    ddb_write w;
+    cJSON *old;
+
+    /* Nothing wanted: blind, and the small item replaces the big one. */
+    assert_int_equal(run(&ctx, DDB_WRITE_PUT, big, NULL, NULL, NULL, NULL, &err), 0);
+    cJSON *part = J(small);
+    assert_int_equal(ddb_write_prepare(&ctx, DDB_WRITE_PUT, part, NULL, &w, &err), 0);
+    assert_true(w.count_units);                       /* the default counts them */
+    w.count_units = false;
+    assert_true(ddb_write_is_blind(&w, false));
+    assert_false(ddb_write_is_blind(&w, true));
+    assert_int_equal(ddb_write_apply(&ctx, &w, NULL, NULL, &err), 0);   /* no transaction: one statement */
+    assert_true(w.blind);
+    ddb_write_release(&w);
+    cJSON_Delete(part);
+    ddb_key key;
+    ddb_key_init(&key);
+    ddb_table *t;
+    assert_int_equal(ddb_table_open(&ctx, "plain", true, &t, &err), 0);
+    cJSON *k = J("{\"pk\":{\"S\":\"b\"}}");
+    assert_int_equal(ddb_key_from_keyparam(t, k, &key, &err), 0);
+    cJSON *now;
+    assert_int_equal(ddb_item_read(&ctx, t, &key, &now, &err), 0);
+    assert_json(now, "{\"pk\":{\"S\":\"b\"},\"n\":{\"N\":\"1\"}}");
+    cJSON_Delete(now);
+    cJSON_Delete(k);
+    ddb_key_release(&key);
+    ddb_table_free(t);
+
+    /* Units counted: the old (3 KB) item is read and charged. */
+    assert_int_equal(run(&ctx, DDB_WRITE_PUT, big, NULL, NULL, NULL, NULL, &err), 0);
+    assert_int_equal(run(&ctx, DDB_WRITE_PUT, small, NULL, NULL, NULL, &w, &err), 0);
+    assert_false(w.blind);
+    assert_true(w.table_units == 3.0);
+    ddb_write_release(&w);
+
+    /* The old item asked for: read and handed back. */
+    assert_int_equal(run(&ctx, DDB_WRITE_PUT, small, NULL, &old, NULL, &w, &err), 0);
+    assert_false(w.blind);
+    assert_json(old, "{\"pk\":{\"S\":\"b\"},\"n\":{\"N\":\"1\"}}");
+    cJSON_Delete(old);
+    ddb_write_release(&w);
+
+    /* A condition needs the old item: attribute_not_exists fails on it. */
+    part = J("{\"TableName\":\"plain\",\"Item\":{\"pk\":{\"S\":\"b\"}},"
+             "\"ConditionExpression\":\"attribute_not_exists(pk)\"}");
+    assert_int_equal(ddb_write_prepare(&ctx, DDB_WRITE_PUT, part, NULL, &w, &err), 0);
+    w.count_units = false;
+    assert_false(ddb_write_is_blind(&w, false));
+    ddb_write_release(&w);
+    cJSON_Delete(part);
+
+    /* A table with an index keeps its entries from the old item. */
+    part = J("{\"TableName\":\"wtab\",\"Item\":{\"pk\":{\"S\":\"b\"}}}");
+    assert_int_equal(ddb_write_prepare(&ctx, DDB_WRITE_PUT, part, NULL, &w, &err), 0);
+    w.count_units = false;
+    assert_false(ddb_write_is_blind(&w, false));
+    ddb_write_release(&w);
+    cJSON_Delete(part);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +322,7 @@ int main(void)
         cmocka_unit_test(validation),
         cmocka_unit_test(index_units),
         cmocka_unit_test(legacy_becomes_expressions),
+        cmocka_unit_test(plain_put_skips_the_old_item),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -202,8 +202,14 @@ static int add_param(cJSON *o, const char *name, size_t nlen, const char *value,
 int apigw_match_route(const cJSON *resources, const char *method, const char *path, apigw_match *m)
 {
     memset(m, 0, sizeof *m);
-    walk *w = calloc(1, sizeof *w);
-    if (!w) return -1;
+    /* On the stack, and only the head initialized: a 6 KB calloc per
+     * request was 4 % of a gateway GET (zeroing and malloc consolidation).
+     * descend() sets name[d] at every depth it visits. */
+    walk wk;
+    walk *w = &wk;
+    w->nseg = 0;
+    w->proxy_name = w->proxy_value = NULL;
+    w->proxy_name_len = 0;
     w->resources = resources;
     w->path = path;
     w->proxy_depth = -1;
@@ -212,21 +218,21 @@ int apigw_match_route(const cJSON *resources, const char *method, const char *pa
         if (!*p) break;
         const char *e = strchr(p, '/');
         size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (w->nseg == APIGW_MAX_SEGMENTS) { free(w); return 1; }
+        if (w->nseg == APIGW_MAX_SEGMENTS) return 1;
         w->seg[w->nseg++] = (span){ p, n };
         p += n;
     }
     const cJSON *root = root_of(resources);
     const cJSON *root_id = root ? cJSON_GetObjectItemCaseSensitive(root, "id") : NULL;
     const cJSON *res = cJSON_IsString(root_id) ? descend(w, root_id->valuestring, 0) : NULL;
-    if (!res) { free(w); return 1; }
+    if (!res) return 1;
 
     int bound_to = w->proxy_depth >= 0 ? w->proxy_depth : w->nseg;
     int any = w->proxy_depth >= 0;
     for (int i = 0; i < bound_to; i++) any |= w->name[i].s != NULL;
     if (any) {
         m->path_params = cJSON_CreateObject();
-        if (!m->path_params) { free(w); return -1; }
+        if (!m->path_params) return -1;
         for (int i = 0; i < bound_to; i++)
             if (w->name[i].s && add_param(m->path_params, w->name[i].s, w->name[i].n,
                                           w->value[i].s, w->value[i].n) != 0) goto oom;
@@ -234,7 +240,6 @@ int apigw_match_route(const cJSON *resources, const char *method, const char *pa
             add_param(m->path_params, w->proxy_name, w->proxy_name_len, w->proxy_value,
                       strlen(w->proxy_value)) != 0) goto oom;
     }
-    free(w);
     m->resource = res;
     const cJSON *methods = cJSON_GetObjectItemCaseSensitive(res, "resourceMethods");
     const cJSON *meth = cJSON_GetObjectItemCaseSensitive(methods, method);
@@ -243,7 +248,6 @@ int apigw_match_route(const cJSON *resources, const char *method, const char *pa
     m->method = meth;
     return 0;
 oom:
-    free(w);
     apigw_match_release(m);
     return -1;
 }

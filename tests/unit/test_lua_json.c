@@ -144,6 +144,15 @@ static void depth_bound(void **state)
     run(L, "local t = {} local c = t for i = 1, 199 do c[1] = {} c = c[1] end assert(json.encode(t))");
     run_fails(L, "local t = {} local c = t for i = 1, 300 do c[1] = {} c = c[1] end json.encode(t)", "nested");
     run_fails(L, "local t = {} t.self = t json.encode(t)", "nested");
+    /* the path of tables being written outgrows its first 32 places */
+    run(L, "local t = {} local c = t for i = 1, 40 do c.k = {} c = c.k end "
+           "assert(json.encode(t) == ('{\"k\":'):rep(40) .. '{}' .. ('}'):rep(40))");
+    run_fails(L, "local t = {} local c = t for i = 1, 40 do c.k = {} c = c.k end c.k = t json.encode(t)",
+              "a cycle");
+    run_fails(L, "local t = {} local c = t for i = 1, 10 do c.k = {} c = c.k end c.k = c json.encode(t)",
+              "a cycle");
+    run(L, "local t = {} local c = t for i = 1, 150 do c[1] = {} c = c[1] end "
+           "assert(json.encode(t) == ('['):rep(150) .. '{}' .. (']'):rep(150))");
     run(L, "assert(json.decode(('['):rep(200) .. (']'):rep(200)))");
     run_fails(L, "json.decode(('['):rep(201) .. (']'):rep(201))", "nesting deeper than 200");
     run_fails(L, "json.decode(('['):rep(5000) .. (']'):rep(5000))", "invalid JSON");

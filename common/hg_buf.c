@@ -55,10 +55,23 @@ int hg_buf_putc(hg_buf *b, char c) { return hg_buf_append(b, &c, 1); }
 
 int hg_buf_printf(hg_buf *b, const char *fmt, ...)
 {
+    /* Format straight into the free space; only text that does not fit is
+     * formatted a second time (measuring first cost two passes every time). */
     va_list ap;
+    if (!b->data || b->alloc - b->len < 256) (void)grow(b, 255);   /* room for a typical line; may be capped */
+    size_t avail = b->data ? b->alloc - b->len : 0;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(avail ? b->data + b->len : NULL, avail, fmt, ap);
     va_end(ap);
+    if (n >= 0 && (size_t)n < avail) {
+        if ((size_t)n > b->cap || b->len > b->cap - (size_t)n) {
+            b->data[b->len] = '\0';               /* over the cap: leave b as it was */
+            return -1;
+        }
+        b->len += (size_t)n;
+        return 0;
+    }
+    if (avail) b->data[b->len] = '\0';
     if (n < 0 || grow(b, (size_t)n) != 0) return -1;
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);

@@ -37,6 +37,32 @@ static void buf_printf_grows(void **state)
     assert_int_equal(b.len, 4000);
     assert_memory_equal(b.data + 3996, "0999", 4);
     hg_buf_release(&b);
+
+    /* Text that fits the allocation but not the cap is refused, and what
+     * was written into the spare room does not show. */
+    hg_buf_init(&b, 8);
+    assert_int_equal(hg_buf_puts(&b, "123456"), 0);
+    assert_true(b.alloc > 16);
+    assert_int_equal(hg_buf_printf(&b, "%s", "abc"), -1);
+    assert_int_equal(b.len, 6);
+    assert_string_equal(hg_buf_cstr(&b), "123456");
+    assert_int_equal(hg_buf_printf(&b, "%d", 78), 0);
+    assert_string_equal(hg_buf_cstr(&b), "12345678");
+    hg_buf_release(&b);
+
+    /* Text longer than the spare room: cut off there, then written whole. */
+    hg_buf_init(&b, 0);
+    assert_int_equal(hg_buf_puts(&b, "head:"), 0);
+    size_t room = b.alloc - b.len;
+    char big[300];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_true(room < sizeof big);
+    assert_int_equal(hg_buf_printf(&b, "%s|%d", big, 42), 0);
+    assert_int_equal(b.len, 5 + 299 + 3);
+    assert_memory_equal(b.data, "head:xxx", 8);
+    assert_string_equal(b.data + 5 + 299, "|42");
+    hg_buf_release(&b);
 }
 
 static void parse_u64_bounds(void **state)

@@ -157,6 +157,9 @@ int ddb_index_key(const ddb_index *ix, const cJSON *item, hg_buf *ihk, hg_buf *i
 
 /* Read the item at key: *item is a new object (caller frees) or NULL if missing. */
 int ddb_item_read(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, cJSON **item, hg_err *err);
+/* The item as stored: JSON text exactly as a write printed it (caller
+ * frees), or NULL when there is none. For answers that show it whole. */
+int ddb_item_read_text(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, char **text, hg_err *err);
 /* Write the item at key (new_item NULL = delete), keeping every secondary
  * index in step. old_item is what is there now (NULL if nothing). Call
  * inside hg_store_begin_write. If index_units is non-NULL (t->nindexes

@@ -187,6 +187,20 @@ int ddb_op_get_item(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err)
 
     if (ddb_table_open(ctx, name, true, &t, err) != 0) goto done;
     if (ddb_key_from_keyparam(t, key, &k, err) != 0) goto done;
+    if (!proj && !to_get && cap == DDB_CAP_NONE) {
+        /* The whole item and nothing else: the stored text goes out as it
+         * is (a raw node), not parsed only to be printed again. */
+        char *text;
+        if (ddb_item_read_text(ctx, t, &k, &text, err) != 0) goto done;
+        if (text) {
+            cJSON *raw = cJSON_CreateRaw(text);
+            free(text);
+            if (!raw) { hg_err_internal(err, "out of memory"); goto done; }
+            cJSON_AddItemToObject(out, "Item", raw);
+        }
+        rc = 0;
+        goto done;
+    }
     if (ddb_item_read(ctx, t, &k, &item, err) != 0) goto done;
 
     /* A read is charged on the whole item, whatever the projection keeps. */

@@ -462,6 +462,13 @@ int ddb_item_read(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, cJSON **
     return 0;
 }
 
+int ddb_item_read_text(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, char **text, hg_err *err)
+{
+    *text = NULL;
+    int rc = ddb_store_item_get(ctx->store, t->tid, ddb_key_hk(key), ddb_key_rk(key), text, err);
+    return rc < 0 ? -1 : 0;
+}
+
 int ddb_item_write(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, const cJSON *old_item,
                    const cJSON *new_item, double *index_units, hg_err *err)
 {

@@ -120,8 +120,11 @@ void hlua_push_json_raw(lua_State *L, const cJSON *v, int max_depth)
     } else if (cJSON_IsString(v)) {
         lua_pushstring(L, v->valuestring);
     } else if (cJSON_IsRaw(v)) {
-        if (!v->valuestring || lua_stringtonumber(L, v->valuestring) == 0)
-            lua_pushstring(L, v->valuestring ? v->valuestring : "");
+        /* Raw text is a numeral too long for a double, or a stored
+         * DynamoDB item passed through unparsed (an object): decode it. */
+        const char *t = v->valuestring ? v->valuestring : "";
+        if (*t == '{' || *t == '[') hlua_json_decode(L, t, strlen(t), max_depth, "stored JSON");
+        else if (lua_stringtonumber(L, t) == 0) lua_pushstring(L, t);
     } else if (cJSON_IsArray(v)) {
         lua_createtable(L, cJSON_GetArraySize(v), 0);
         hlua_mark_array(L, -1);

@@ -198,6 +198,16 @@ static void c_bridge(void **state)
     run(L, "assert(U.d == 'x' and U.a[3] == json.null and #U.b == 0 and json.is_array(U.b))");
     free(text);
     cJSON_Delete(v);
+    /* Raw nodes: a long numeral stays a number; raw JSON text (a stored
+     * DynamoDB item GetItem passes through unparsed) becomes tables. */
+    v = cJSON_CreateObject();
+    cJSON_AddItemToObject(v, "n", cJSON_CreateRaw("9223372036854775807"));
+    cJSON_AddItemToObject(v, "Item", cJSON_CreateRaw("{\"id\":{\"S\":\"a\\u00e9\"},\"l\":{\"L\":[]},\"ok\":{\"BOOL\":true}}"));
+    assert_int_equal(hlua_push_json(L, v, HLUA_JSON_MAX_DEPTH), LUA_OK);
+    lua_setglobal(L, "R");
+    run(L, "assert(R.n == math.maxinteger and R.Item.id.S == 'a\\u{e9}' and R.Item.ok.BOOL == true)");
+    run(L, "assert(json.is_array(R.Item.l.L) and json.encode(R.Item.l) == '{\"L\":[]}')");
+    cJSON_Delete(v);
     lua_settop(L, 0);
     lua_pushcfunction(L, luaopen_base);
     v = hlua_to_json(L, -1, HLUA_JSON_MAX_DEPTH, msg, sizeof msg);

@@ -98,6 +98,9 @@ typedef struct apigw_call {
     const char  *account, *region;
     const char  *domain_name;       /* Host header, or "localhost" */
     double       now;               /* epoch seconds */
+    /* An AWS_IAM method's signer (else NULL): the access key of the
+     * signature, and the caller's ARN and principal id. */
+    const char  *iam_access_key, *iam_user_arn, *iam_user_id;
 } apigw_call;
 
 /* The v1 proxy event. NULL on out of memory. It borrows strings from c (the

@@ -164,6 +164,14 @@ static cJSON *identity(const apigw_call *c)
     cJSON *id = cJSON_CreateObject();
     if (!id) return NULL;
     for (size_t i = 0; i < sizeof unset / sizeof unset[0]; i++) put(id, unset[i], cJSON_CreateNull());
+    if (c->iam_access_key) {
+        /* what API Gateway fills for a SigV4-signed call to an AWS_IAM method */
+        cJSON_ReplaceItemInObjectCaseSensitive(id, "accountId", cJSON_CreateString(c->account));
+        cJSON_ReplaceItemInObjectCaseSensitive(id, "caller", cJSON_CreateString(c->iam_user_id));
+        cJSON_ReplaceItemInObjectCaseSensitive(id, "accessKey", cJSON_CreateString(c->iam_access_key));
+        cJSON_ReplaceItemInObjectCaseSensitive(id, "userArn", cJSON_CreateString(c->iam_user_arn));
+        cJSON_ReplaceItemInObjectCaseSensitive(id, "user", cJSON_CreateString(c->iam_user_id));
+    }
     char ip[64] = "127.0.0.1";
     if (c->req->peer_ip && c->req->peer_ip(c->req, ip, sizeof ip) != 0) strcpy(ip, "127.0.0.1");
     put_copy(id, "sourceIp", ip);

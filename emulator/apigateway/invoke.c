@@ -127,6 +127,7 @@ typedef struct invocation {
     cJSON         *path_params;     /* borrowed from the match */
     const cJSON   *stage_vars;      /* borrowed */
     const cJSON   *binary_types;    /* borrowed: the API's binaryMediaTypes or NULL */
+    char           iam_key[129];    /* an AWS_IAM method's signing access key, else "" */
     char           why[1024];
 } invocation;
 
@@ -187,6 +188,10 @@ static void lambda_proxy(invocation *iv, const cJSON *integ, hg_response *resp)
         .binary_media_types = iv->binary_types, .account = hg_cfg.account_id, .region = iv->region,
         .domain_name = host ? host : "localhost", .now = epoch_now(),
     };
+    if (iv->iam_key[0]) {
+        call.iam_access_key = iv->iam_key;
+        hg_auth_caller(iv->req, &call.iam_user_arn, &call.iam_user_id);
+    }
     cJSON *event = apigw_event_new(&call);
     /* The tree goes to the handler as it is; only a body that could bring
      * the event near Lambda's 6 MB request limit goes as text, where that
@@ -261,6 +266,7 @@ static int iam_authorized(invocation *iv, hg_response *resp)
         apigw_error(resp, 403, "InvalidSignatureException", "Credential should be scoped to correct service: 'execute-api'. ");
         return 0;
     }
+    snprintf(iv->iam_key, sizeof iv->iam_key, "%s", cred.access_key);
     if (!hg_cfg.auth_enforce) return 1;
 
     hg_err err = {0};

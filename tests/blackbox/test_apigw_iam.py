@@ -12,10 +12,12 @@ authorizationType NONE stay open in both modes.
 """
 
 import http.client
+import io
 import json
 import os
 import tempfile
 import urllib.parse
+import zipfile
 
 import boto3
 import botocore.auth
@@ -96,6 +98,22 @@ def make_api(endpoint):
         c.put_method_response(restApiId=api, resourceId=rid, httpMethod=method, statusCode="200")
         c.put_integration_response(restApiId=api, resourceId=rid, httpMethod=method, statusCode="200",
                                    responseTemplates={"application/json": '{"ok": true}'})
+    # /whoami: AWS_IAM in front of a Lua function answering the event's requestContext.identity
+    lam = boto3.client("lambda", endpoint_url=endpoint, region_name=REGION, aws_access_key_id=LEAD[0],
+                       aws_secret_access_key=LEAD[1])
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("main.lua", 'local json = require("json")\n'
+                   'return {handler = function(event) return {statusCode = 200, '
+                   'body = json.encode(event.requestContext.identity)} end}\n')
+    fn = lam.create_function(FunctionName="whoami", Runtime="lua5.4", Handler="main.handler",
+                             Role=f"arn:aws:iam::{ACCOUNT}:role/whoami", Code={"ZipFile": buf.getvalue()})
+    lam.add_permission(FunctionName="whoami", StatementId="apigw", Action="lambda:InvokeFunction",
+                       Principal="apigateway.amazonaws.com")
+    who = c.create_resource(restApiId=api, parentId=items, pathPart="whoami")["id"]
+    c.put_method(restApiId=api, resourceId=who, httpMethod="GET", authorizationType="AWS_IAM")
+    c.put_integration(restApiId=api, resourceId=who, httpMethod="GET", type="AWS_PROXY", integrationHttpMethod="POST",
+                      uri=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{fn['FunctionArn']}/invocations")
     c.create_deployment(restApiId=api, stageName=STAGE)
     return api
 
@@ -201,6 +219,20 @@ def test_methods_without_iam_stay_open(enforce, enforce_api):
     assert (st, json.loads(body)) == (200, {"ok": True})
 
 
+def test_the_handler_sees_who_signed(enforce, enforce_api):
+    """requestContext.identity carries the signer, as API Gateway fills it for AWS_IAM methods."""
+    st, _, body = signed(url_of(enforce.endpoint, enforce_api, "/items/whoami"), INVOKER)
+    assert st == 200, body
+    who = json.loads(body)
+    sts = boto3.client("sts", endpoint_url=enforce.endpoint, region_name=REGION, aws_access_key_id=INVOKER[0],
+                       aws_secret_access_key=INVOKER[1]).get_caller_identity()
+    assert who["accessKey"] == INVOKER[0]
+    assert who["accountId"] == ACCOUNT
+    assert who["userArn"] == f"arn:aws:iam::{ACCOUNT}:user/invoker" == sts["Arn"]
+    assert who["caller"] == who["user"] == sts["UserId"]
+    assert who["cognitoIdentityId"] is None and who["sourceIp"] == "127.0.0.1"
+
+
 # ---- --auth off: a signature must be there, any one will do -----------------------------------
 
 def test_auth_off_needs_a_signature_but_accepts_any(off, off_api):
@@ -214,3 +246,9 @@ def test_auth_off_needs_a_signature_but_accepts_any(off, off_api):
     assert st == 403 and json.loads(body)["message"] != "Missing Authentication Token", body
     st, _, body = send(url_of(off.endpoint, off_api, "/public"))
     assert st == 200
+    # no caller is verified: the key is the signature's, the principal the account's root
+    st, _, body = signed(url_of(off.endpoint, off_api, "/items/whoami"), ("AKIAANYONE00000001", "whatever"))
+    who = json.loads(body)
+    assert st == 200, body
+    assert (who["accessKey"], who["userArn"], who["caller"]) == \
+        ("AKIAANYONE00000001", f"arn:aws:iam::{ACCOUNT}:root", ACCOUNT)

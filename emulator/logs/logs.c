@@ -134,7 +134,7 @@ static int write_blocks(put_block *list, hg_err *err)
     int rc = -1;
     logs_store_event *evs = NULL;
     size_t cap = 0;
-    hg_store *s = hg_store_get(err);
+    hg_store *s = hg_store_get_logs(err);
     if (!s) goto out;
     int64_t now = now_ms();
     for (put_block *window = list; window; ) {
@@ -1159,7 +1159,7 @@ int logs_call(const char *region, const char *operation, const cJSON *in, cJSON 
     const logs_op *op = bsearch(operation, logs_ops, sizeof logs_ops / sizeof logs_ops[0], sizeof logs_ops[0], cmp_op);
     if (!op) return hg_err_set(err, 400, "UnknownOperationException", "Unknown operation: %.100s", operation);
     if (logs_flush(err) != 0) return -1;     /* reads see everything logs_put was given */
-    logs_ctx c = { .region = region, .store = hg_store_get(err) };
+    logs_ctx c = { .region = region, .store = hg_store_get_logs(err) };
     if (!c.store) return -1;
     if ((op->writes ? hg_store_begin_write(c.store, err) : hg_store_begin_read(c.store, err)) != 0) return -1;
     if (op->fn(&c, in, out, err) != 0) {

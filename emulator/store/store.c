@@ -12,24 +12,29 @@
 #include "hg_log.h"
 #include "keycodec.h"
 
-/* One connection for the whole process, serialized by conn_mutex (see
+/* A database and its one connection, serialized by its mutex (see
  * store.h, invariant 2). Its page cache is never invalidated by another
  * connection's commit and no file lock is taken per transaction, which is
  * what per-thread WAL connections spent most of a write on. */
-static sqlite3 *conn;
-static pthread_mutex_t conn_mutex = PTHREAD_MUTEX_INITIALIZER;
+typedef struct store_db {
+    const char *file;             /* in the --data directory */
+    const char *const *migrations;
+    int nmigrations;
+    sqlite3 *conn;
+    pthread_mutex_t mutex;
+    /* Prepared statements by SQL text. Grows, never evicts: a statement may
+     * be in use by an open cursor, and the services build a bounded number
+     * of query shapes, so the cache stays small. */
+    struct cached_stmt { char *sql; sqlite3_stmt *st; } *cache;
+    int ncache, acache;
+} store_db;
 
-/* Prepared statements by SQL text, of the one connection. Grows, never
- * evicts: a statement may be in use by an open cursor, and the services
- * build a bounded number of query shapes, so the cache stays small. */
-static struct cached_stmt { char *sql; sqlite3_stmt *st; } *cache;
-static int ncache, acache;
-
-/* Per-thread handle: how deep this thread holds the connection, its
- * transaction, and what the last statement it handed back left behind
- * (read after the connection may already serve another thread). */
+/* Per-thread handle on one database: how deep this thread holds its
+ * connection, its transaction, and what the last statement it handed back
+ * left behind (read after the connection may already serve another thread). */
 struct hg_store {
-    int holds;                    /* conn_mutex held while > 0 */
+    store_db *db;
+    int holds;                    /* db->mutex held while > 0 */
     int in_txn;
     int schema_dirty;             /* this transaction changed a table definition */
     int64_t changes, last_rowid;
@@ -37,12 +42,11 @@ struct hg_store {
     hg_store *next;               /* registry, for shutdown */
 };
 
-static char db_path[PATH_MAX];
+static char data_path[PATH_MAX];
 static char location[PATH_MAX + 64];
 static int persistent;
 static pthread_mutex_t registry_mutex = PTHREAD_MUTEX_INITIALIZER;
 static hg_store *registry;
-static _Thread_local hg_store *tls_store;
 static _Atomic uint64_t schema_gen = 1;
 
 uint64_t hg_store_schema_gen(void) { return schema_gen; }
@@ -55,12 +59,12 @@ void hg_store_schema_changed(hg_store *s)
 
 static void hold(hg_store *s)
 {
-    if (s->holds++ == 0) pthread_mutex_lock(&conn_mutex);
+    if (s->holds++ == 0) pthread_mutex_lock(&s->db->mutex);
 }
 
 static void release(hg_store *s)
 {
-    if (s->holds > 0 && --s->holds == 0) pthread_mutex_unlock(&conn_mutex);
+    if (s->holds > 0 && --s->holds == 0) pthread_mutex_unlock(&s->db->mutex);
 }
 
 /* Schema migrations: entry i moves the database from user_version i to i+1.
@@ -119,13 +123,46 @@ static const char *const migrations[] = {
     "INSERT INTO ddb_items_v6(tid, hh, hk, rk, size, item) SELECT tid, hh, hk, rk, size, item FROM ddb_items;"
     "DROP TABLE ddb_items;"
     "ALTER TABLE ddb_items_v6 RENAME TO ddb_items;",
+    /* 7: CloudWatch Logs moved to their own database (logs_migrations, which
+     *   copied any events of an older file before this step runs). */
+    "DROP TABLE IF EXISTS logs_events; DROP TABLE IF EXISTS logs_streams; DROP TABLE IF EXISTS logs_groups;",
 };
+
+/* The CloudWatch Logs database (DIR/logs.db, or a second in-memory one):
+ * a Lambda invocation writes three log events, and on the service
+ * database's connection those writes held DynamoDB requests up (a gateway
+ * GET spent a third of its time on them). Own connection, own mutex.
+ * Groups, streams (with the summaries DescribeLogStreams shows) and events;
+ * eid orders events that share a timestamp; the (sid, ts) and (gid, ts)
+ * indexes (eid rides along as the rowid) serve GetLogEvents and
+ * interleaved FilterLogEvents in (ts, eid) order. */
+#define LOGS_SCHEMA \
+    "CREATE TABLE logs_groups(gid INTEGER PRIMARY KEY, region TEXT NOT NULL, name TEXT NOT NULL," \
+    "  created INTEGER NOT NULL, retention INTEGER NOT NULL, tags TEXT NOT NULL, UNIQUE(region, name));" \
+    "CREATE TABLE logs_streams(sid INTEGER PRIMARY KEY, gid INTEGER NOT NULL, name TEXT NOT NULL," \
+    "  created INTEGER NOT NULL, first_ts INTEGER, last_ts INTEGER, last_ingest INTEGER," \
+    "  bytes INTEGER NOT NULL, seq INTEGER NOT NULL, UNIQUE(gid, name));" \
+    "CREATE TABLE logs_events(eid INTEGER PRIMARY KEY, gid INTEGER NOT NULL, sid INTEGER NOT NULL," \
+    "  ts INTEGER NOT NULL, ingest INTEGER NOT NULL, msg TEXT NOT NULL);" \
+    "CREATE INDEX logs_events_stream ON logs_events(sid, ts);" \
+    "CREATE INDEX logs_events_group ON logs_events(gid, ts);"
+static const char *const logs_migrations[] = {
+    /* 1: the schema; a --data directory from before brings its events along
+     *   (copy_old_logs, run first). */
+    LOGS_SCHEMA,
+};
+
+static store_db main_db = { "hangar.db", migrations, (int)(sizeof migrations / sizeof migrations[0]),
+                            NULL, PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0 };
+static store_db logs_db = { "logs.db", logs_migrations, (int)(sizeof logs_migrations / sizeof logs_migrations[0]),
+                            NULL, PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0 };
+static _Thread_local hg_store *tls_main, *tls_logs;
 
 int hg_store_fail(hg_store *s, hg_err *err, const char *what)
 {
     /* Once the statement is handed back the connection may serve another
      * thread: the message hg_store_done saved is this thread's. */
-    const char *msg = !conn ? "no database" : s && s->holds == 0 ? s->last_error : sqlite3_errmsg(conn);
+    const char *msg = !s || !s->db->conn ? "no database" : s->holds == 0 ? s->last_error : sqlite3_errmsg(s->db->conn);
     return hg_err_internal(err, "storage error (%s): %s", what, msg[0] ? msg : "unknown error");
 }
 
@@ -148,12 +185,14 @@ static void sql_hh(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_int64(ctx, keycodec_hash(p ? p : (const unsigned char *)"", (size_t)n));
 }
 
-static int open_conn(sqlite3 **out, hg_err *err)
+static int open_conn(const store_db *d, sqlite3 **out, hg_err *err)
 {
     sqlite3 *db = NULL;
     /* In memory mode the database is SQLite's own in-memory one: nothing
      * touches a file, and it vanishes with the process. */
-    const char *path = persistent ? db_path : ":memory:";
+    char file[PATH_MAX + 16];
+    snprintf(file, sizeof file, "%s/%s", data_path, d->file);
+    const char *path = persistent ? file : ":memory:";
     int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         hg_err_internal(err, "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -182,7 +221,7 @@ static int open_conn(sqlite3 **out, hg_err *err)
     return 0;
 }
 
-static int migrate(sqlite3 *db, hg_err *err)
+static int migrate(sqlite3 *db, const char *const *migrations, int target, hg_err *err)
 {
     sqlite3_stmt *st;
     int version = 0;
@@ -190,7 +229,6 @@ static int migrate(sqlite3 *db, hg_err *err)
         if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
         sqlite3_finalize(st);
     }
-    int target = (int)(sizeof migrations / sizeof migrations[0]);
     if (version > target)
         return hg_err_internal(err, "database schema version %d is newer than this emulator (%d)", version, target);
     for (int v = version; v < target; v++) {
@@ -206,9 +244,64 @@ static int migrate(sqlite3 *db, hg_err *err)
     return 0;
 }
 
+static int user_version(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int version = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    return version;
+}
+
+/* A --data directory from before logs.db (hangar.db at versions 3..6 holds
+ * the events): make the logs schema and copy them in one transaction, so a
+ * crash leaves either nothing done or everything. */
+static int copy_old_logs(sqlite3 *logs, hg_err *err)
+{
+    char main_file[PATH_MAX + 16];
+    snprintf(main_file, sizeof main_file, "%s/%s", data_path, main_db.file);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(logs, "ATTACH DATABASE ?1 AS old", -1, &st, NULL) != SQLITE_OK)
+        return hg_err_internal(err, "storage error: %s", sqlite3_errmsg(logs));
+    sqlite3_bind_text(st, 1, main_file, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return hg_err_internal(err, "storage error: %s", sqlite3_errmsg(logs));
+    int ok = exec(logs, "BEGIN IMMEDIATE", err) == 0;
+    if (ok && (exec(logs, LOGS_SCHEMA
+                   "INSERT INTO main.logs_groups(gid, region, name, created, retention, tags)"
+                   "  SELECT gid, region, name, created, retention, tags FROM old.logs_groups;"
+                   "INSERT INTO main.logs_streams(sid, gid, name, created, first_ts, last_ts, last_ingest, bytes, seq)"
+                   "  SELECT sid, gid, name, created, first_ts, last_ts, last_ingest, bytes, seq FROM old.logs_streams;"
+                   "INSERT INTO main.logs_events(eid, gid, sid, ts, ingest, msg)"
+                   "  SELECT eid, gid, sid, ts, ingest, msg FROM old.logs_events;"
+                   "PRAGMA main.user_version=1;", err) != 0 ||
+               exec(logs, "COMMIT", err) != 0)) {
+        exec(logs, "ROLLBACK", NULL);
+        ok = 0;
+    }
+    exec(logs, "DETACH DATABASE old", NULL);
+    return ok ? 0 : -1;
+}
+
+static void close_db(store_db *d)
+{
+    for (int i = 0; i < d->ncache; i++) {
+        sqlite3_finalize(d->cache[i].st);
+        free(d->cache[i].sql);
+    }
+    free(d->cache);
+    d->cache = NULL;
+    d->ncache = d->acache = 0;
+    if (d->conn) sqlite3_close(d->conn);
+    d->conn = NULL;
+}
+
 int hg_store_init(const char *data_dir, hg_err *err)
 {
-    /* The connection is only ever used under conn_mutex, and the allocator
+    /* A connection is only ever used under its mutex, and the allocator
      * statistics would take a global mutex on every malloc. */
     sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
@@ -219,18 +312,27 @@ int hg_store_init(const char *data_dir, hg_err *err)
     if (data_dir) {
         if (mkdir(data_dir, 0755) != 0 && errno != EEXIST)
             return hg_err_internal(err, "cannot create --data directory %s: %s", data_dir, strerror(errno));
-        if ((size_t)snprintf(db_path, sizeof db_path, "%s/hangar.db", data_dir) >= sizeof db_path)
+        if ((size_t)snprintf(data_path, sizeof data_path, "%s", data_dir) >= sizeof data_path - 16)
             return hg_err_internal(err, "--data path too long");
         persistent = 1;
-        snprintf(location, sizeof location, "persistent, SQLite file %s", db_path);
+        snprintf(location, sizeof location, "persistent, SQLite files %s/%s and %s", data_path, main_db.file,
+                 logs_db.file);
     } else {
         persistent = 0;
         snprintf(location, sizeof location, "in memory (not persisted; use --data DIR to keep state)");
     }
-    if (open_conn(&conn, err) != 0) return -1;
-    if (migrate(conn, err) != 0) {
-        sqlite3_close(conn);
-        conn = NULL;
+    if (open_conn(&main_db, &main_db.conn, err) != 0) return -1;
+    if (open_conn(&logs_db, &logs_db.conn, err) != 0) { close_db(&main_db); return -1; }
+    /* Logs first: their step 1 may copy events out of hangar.db, whose
+     * step 7 then drops them there. */
+    int main_version = user_version(main_db.conn);
+    int rc = persistent && user_version(logs_db.conn) == 0 && main_version >= 3 && main_version <= 6
+        ? copy_old_logs(logs_db.conn, err) : 0;
+    if (rc == 0) rc = migrate(logs_db.conn, logs_db.migrations, logs_db.nmigrations, err);
+    if (rc == 0) rc = migrate(main_db.conn, main_db.migrations, main_db.nmigrations, err);
+    if (rc != 0) {
+        close_db(&logs_db);
+        close_db(&main_db);
         return -1;
     }
     return 0;
@@ -238,19 +340,24 @@ int hg_store_init(const char *data_dir, hg_err *err)
 
 const char *hg_store_location(void) { return location; }
 
-hg_store *hg_store_get(hg_err *err)
+static hg_store *handle_of(store_db *d, hg_store **tls, hg_err *err)
 {
-    if (tls_store) return tls_store;
-    if (!conn) { hg_err_internal(err, "storage is not open"); return NULL; }
+    if (*tls) return *tls;
+    if (!d->conn) { hg_err_internal(err, "storage is not open"); return NULL; }
     hg_store *s = calloc(1, sizeof *s);
     if (!s) { hg_err_internal(err, "out of memory"); return NULL; }
+    s->db = d;
     pthread_mutex_lock(&registry_mutex);
     s->next = registry;
     registry = s;
     pthread_mutex_unlock(&registry_mutex);
-    tls_store = s;
+    *tls = s;
     return s;
 }
+
+hg_store *hg_store_get(hg_err *err) { return handle_of(&main_db, &tls_main, err); }
+
+hg_store *hg_store_get_logs(hg_err *err) { return handle_of(&logs_db, &tls_logs, err); }
 
 void hg_store_shutdown(void)
 {
@@ -263,52 +370,48 @@ void hg_store_shutdown(void)
         free(s);
         s = next;
     }
-    tls_store = NULL;
-    for (int i = 0; i < ncache; i++) {
-        sqlite3_finalize(cache[i].st);
-        free(cache[i].sql);
-    }
-    free(cache);
-    cache = NULL;
-    ncache = acache = 0;
-    if (conn) sqlite3_close(conn);
-    conn = NULL;
+    tls_main = tls_logs = NULL;
+    close_db(&logs_db);
+    close_db(&main_db);
 }
 
-int64_t hg_store_changes(hg_store *s) { return s->holds > 0 ? sqlite3_changes(conn) : s->changes; }
+int64_t hg_store_changes(hg_store *s) { return s->holds > 0 ? sqlite3_changes(s->db->conn) : s->changes; }
 
-int64_t hg_store_last_rowid(hg_store *s) { return s->holds > 0 ? sqlite3_last_insert_rowid(conn) : s->last_rowid; }
+int64_t hg_store_last_rowid(hg_store *s)
+{
+    return s->holds > 0 ? sqlite3_last_insert_rowid(s->db->conn) : s->last_rowid;
+}
 
 int hg_store_in_txn(hg_store *s) { return s->in_txn; }
 
-static sqlite3_stmt *cached(const char *sql, hg_err *err)
+static sqlite3_stmt *cached(store_db *d, const char *sql, hg_err *err)
 {
-    for (int i = 0; i < ncache; i++)
-        if (strcmp(cache[i].sql, sql) == 0) return cache[i].st;
-    if (ncache == acache) {
-        int n = acache ? acache * 2 : 32;
-        struct cached_stmt *c = realloc(cache, (size_t)n * sizeof *c);
+    for (int i = 0; i < d->ncache; i++)
+        if (strcmp(d->cache[i].sql, sql) == 0) return d->cache[i].st;
+    if (d->ncache == d->acache) {
+        int n = d->acache ? d->acache * 2 : 32;
+        struct cached_stmt *c = realloc(d->cache, (size_t)n * sizeof *c);
         if (!c) { hg_err_internal(err, "out of memory"); return NULL; }
-        cache = c;
-        acache = n;
+        d->cache = c;
+        d->acache = n;
     }
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v3(conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-        hg_err_internal(err, "storage error (prepare): %s", sqlite3_errmsg(conn));
+    if (sqlite3_prepare_v3(d->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        hg_err_internal(err, "storage error (prepare): %s", sqlite3_errmsg(d->conn));
         return NULL;
     }
     char *copy = strdup(sql);
     if (!copy) { sqlite3_finalize(st); hg_err_internal(err, "out of memory"); return NULL; }
-    cache[ncache].sql = copy;
-    cache[ncache].st = st;
-    ncache++;
+    d->cache[d->ncache].sql = copy;
+    d->cache[d->ncache].st = st;
+    d->ncache++;
     return st;
 }
 
 sqlite3_stmt *hg_store_stmt(hg_store *s, const char *sql, hg_err *err)
 {
     hold(s);
-    sqlite3_stmt *st = cached(sql, err);
+    sqlite3_stmt *st = cached(s->db, sql, err);
     if (!st) release(s);
     return st;
 }
@@ -316,7 +419,8 @@ sqlite3_stmt *hg_store_stmt(hg_store *s, const char *sql, hg_err *err)
 void hg_store_done(sqlite3_stmt *st)
 {
     if (!st) return;
-    hg_store *s = tls_store;
+    sqlite3 *conn = sqlite3_db_handle(st);
+    hg_store *s = conn == logs_db.conn ? tls_logs : tls_main;
     int rc = sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (!s) return;
@@ -330,12 +434,12 @@ void hg_store_done(sqlite3_stmt *st)
 /* BEGIN/COMMIT/ROLLBACK as cached statements: they run on every request. */
 static int run_control(hg_store *s, const char *sql, hg_err *err)
 {
-    sqlite3_stmt *st = cached(sql, err);
+    sqlite3_stmt *st = cached(s->db, sql, err);
     if (!st) return -1;
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
-        snprintf(s->last_error, sizeof s->last_error, "%s", sqlite3_errmsg(conn));
+        snprintf(s->last_error, sizeof s->last_error, "%s", sqlite3_errmsg(s->db->conn));
         if (err) hg_err_internal(err, "storage error: %s", s->last_error);
         return -1;
     }
@@ -374,7 +478,7 @@ int hg_store_commit(hg_store *s, hg_err *err)
 {
     if (!s->in_txn) return 0;
     int rc = run_control(s, "COMMIT", err);
-    if (rc != 0 && !sqlite3_get_autocommit(conn)) run_control(s, "ROLLBACK", NULL);
+    if (rc != 0 && !sqlite3_get_autocommit(s->db->conn)) run_control(s, "ROLLBACK", NULL);
     end_txn(s);
     return rc;
 }
@@ -382,19 +486,24 @@ int hg_store_commit(hg_store *s, hg_err *err)
 void hg_store_rollback(hg_store *s)
 {
     if (!s->in_txn) return;
-    if (!sqlite3_get_autocommit(conn)) run_control(s, "ROLLBACK", NULL);
+    if (!sqlite3_get_autocommit(s->db->conn)) run_control(s, "ROLLBACK", NULL);
     end_txn(s);
 }
 
-int hg_store_release_all(hg_store *s)
+static int release_one(hg_store *s)
 {
-    if (!s) s = tls_store;
     if (!s || (s->holds == 0 && !s->in_txn)) return 0;
     int leaked = s->holds;
     if (s->in_txn) hg_store_rollback(s);
     if (s->holds > 0) {
         s->holds = 0;
-        pthread_mutex_unlock(&conn_mutex);
+        pthread_mutex_unlock(&s->db->mutex);
     }
     return leaked;
+}
+
+int hg_store_release_all(hg_store *s)
+{
+    if (s) return release_one(s);
+    return release_one(tls_main) + release_one(tls_logs);
 }

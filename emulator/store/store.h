@@ -2,18 +2,21 @@
  * store.h — SQLite storage: the only module that speaks SQL.
  *
  * Invariants:
- *   1. One database for the whole process: DIR/hangar.db with --data, else
- *      SQLite's own in-memory database, gone with the process.
- *   2. One connection for the whole process, serialized by a mutex. A thread
+ *   1. Two databases for the whole process: the services' (DIR/hangar.db)
+ *      and CloudWatch Logs' (DIR/logs.db) with --data, else two of SQLite's
+ *      own in-memory databases, gone with the process. Logs have their own
+ *      so that writing every invocation's log lines never holds up a request.
+ *   2. One connection per database, serialized by its mutex. A thread
  *      holds it from hg_store_stmt to hg_store_done and from begin to
  *      commit/rollback (nesting counts per thread, so a thread may take
  *      statements inside its own transaction). SQL runs for microseconds;
  *      parsing, expressions and JSON run outside the mutex, in parallel.
  *      One connection means a warm page cache that no other connection's
  *      commit invalidates, and no file lock per transaction.
- *   3. Holding the connection is never combined with waiting for another
+ *   3. Holding a connection is never combined with waiting for another
  *      thread: a thread in a transaction or between stmt and done does not
- *      block on anything but SQLite.
+ *      block on anything but SQLite (and, holding the services' database,
+ *      on the logs' one — never the other way round).
  *   4. A write transaction is BEGIN IMMEDIATE under that mutex, so a
  *      read-check-write sequence is atomic.
  *   5. With --data: journal mode WAL, synchronous=NORMAL: a write
@@ -40,8 +43,10 @@ void hg_store_shutdown(void);
 /* A short description of where state lives, for the start-up line. */
 const char *hg_store_location(void);
 
-/* This thread's handle on the one connection, made on first use; NULL (with err) on failure. */
+/* This thread's handle on the services' database / the logs' database,
+ * made on first use; NULL (with err) on failure. */
 hg_store *hg_store_get(hg_err *err);
+hg_store *hg_store_get_logs(hg_err *err);
 
 /* Transactions. A read transaction gives a consistent snapshot for
  * multi-statement reads (Query pages, BatchGet, TransactGet). */
@@ -50,8 +55,8 @@ int  hg_store_begin_write(hg_store *s, hg_err *err);
 int  hg_store_commit(hg_store *s, hg_err *err);
 void hg_store_rollback(hg_store *s);   /* safe to call when no transaction is open */
 
-/* After a request: give back whatever this thread still holds (NULL = this
- * thread's handle). Returns how many holds were leaked — a bug in the
+/* After a request: give back whatever this thread still holds (NULL = both
+ * of this thread's handles). Returns how many holds were leaked — a bug in the
  * caller, which the server logs. */
 int hg_store_release_all(hg_store *s);
 

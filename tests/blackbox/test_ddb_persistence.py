@@ -104,6 +104,63 @@ def test_a_database_from_schema_5_is_migrated_with_its_items(emulator_factory, t
     assert sorted(i["pk"]["S"] for i in g["Items"]) == ["p0", "p1", "p2", "p3", "p4"]
     emu2.stop()
     db = sqlite3.connect(os.path.join(tmp_data_dir, "hangar.db"))
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 6
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 7
     assert db.execute("SELECT count(*) FROM sqlite_master WHERE name='ddb_items_scan'").fetchone()[0] == 0
+    db.close()
+
+
+def test_logs_of_an_older_data_directory_move_to_logs_db(emulator_factory, tmp_data_dir):
+    """CloudWatch Logs live in DIR/logs.db since schema 7. A data directory
+    from before (the logs tables inside hangar.db, user_version 6, no
+    logs.db) must open with its log groups, streams and events, copied once."""
+    import os
+    import sqlite3
+    import time
+    emu = emulator_factory(data_dir=tmp_data_dir)
+    logs = make_client(emu.endpoint, service="logs")
+    logs.create_log_group(logGroupName="/old/group")
+    logs.create_log_stream(logGroupName="/old/group", logStreamName="s1")
+    logs.put_log_events(logGroupName="/old/group", logStreamName="s1",
+                        logEvents=[{"timestamp": int(time.time() * 1000) - 10 + i, "message": f"line {i}"}
+                                   for i in range(3)])
+    assert len(logs.get_log_events(logGroupName="/old/group", logStreamName="s1")["events"]) == 3
+    emu.stop()
+
+    # Put the logs back inside hangar.db at user_version 6, as an older hangar left them.
+    new = sqlite3.connect(os.path.join(tmp_data_dir, "logs.db"))
+    tables = {name: (sql, new.execute(f"SELECT * FROM {name}").fetchall())
+              for name, sql in new.execute("SELECT name, sql FROM sqlite_master WHERE type='table'")}
+    indexes = [sql for (sql,) in new.execute("SELECT sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL")]
+    new.close()
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(os.path.join(tmp_data_dir, "logs.db" + suffix)):
+            os.unlink(os.path.join(tmp_data_dir, "logs.db" + suffix))
+    db = sqlite3.connect(os.path.join(tmp_data_dir, "hangar.db"))
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 7
+    for name, (sql, rows) in tables.items():
+        db.execute(sql)
+        if rows:
+            db.executemany(f"INSERT INTO {name} VALUES ({','.join('?' * len(rows[0]))})", rows)
+    for sql in indexes:
+        db.execute(sql)
+    db.execute("PRAGMA user_version=6")
+    db.commit()
+    assert db.execute("SELECT count(*) FROM logs_events").fetchone()[0] == 3
+    db.close()
+
+    for _ in range(2):                      # the second start finds them moved already
+        emu2 = emulator_factory(data_dir=tmp_data_dir)
+        logs = make_client(emu2.endpoint, service="logs")
+        got = logs.get_log_events(logGroupName="/old/group", logStreamName="s1", startFromHead=True)
+        assert [e["message"] for e in got["events"]] == ["line 0", "line 1", "line 2"]
+        streams = logs.describe_log_streams(logGroupName="/old/group")["logStreams"]
+        assert [s["logStreamName"] for s in streams] == ["s1"]
+        emu2.stop()
+    db = sqlite3.connect(os.path.join(tmp_data_dir, "hangar.db"))
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 7
+    assert db.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'logs_%'").fetchone()[0] == 0
+    db.close()
+    db = sqlite3.connect(os.path.join(tmp_data_dir, "logs.db"))
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert db.execute("SELECT count(*) FROM logs_events").fetchone()[0] == 3
     db.close()

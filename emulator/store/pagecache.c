@@ -9,8 +9,8 @@
  * pages) while it reorders sibling pages, so after most leaf splits the
  * next commit walks every page in the cache. In an in-memory database the
  * cache IS the database, so each write paid for the size of everything
- * stored — half of SQLite's time per PutItem at 300 k items, and more with
- * the CloudWatch Logs lines that share the database.
+ * stored: a third of SQLite's time per PutItem at 300 k items, growing
+ * with the database.
  *
  * This cache forwards every call to the default one and keeps just enough
  * to know when a truncate would drop nothing:

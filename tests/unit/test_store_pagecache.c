@@ -52,23 +52,25 @@ static void assert_intact(int64_t rows)
     assert_int_equal(scalar("SELECT count(*) FROM t"), rows);
 }
 
-/* n rows with random keys in transactions of `per` rows: leaf splits in
- * key order park pages above the database while siblings are reordered. */
-static void insert_random(int n, int per, int size, unsigned *seed)
+/* n rows of size bytes with random keys "<prefix>NNNNNNNNN", in
+ * transactions of `per` rows (per 0: inside the caller's transaction).
+ * Leaf splits in key order park pages above the database while siblings
+ * are reordered. */
+static void insert_random(char prefix, int n, int per, int size, unsigned *seed)
 {
     sqlite3_stmt *st;
     char sql[160];
     snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO t VALUES(?, zeroblob(%d))", size);
     assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
     for (int i = 0; i < n; i++) {
-        if (i % per == 0) exec("BEGIN");
+        if (per && i % per == 0) exec("BEGIN");
         *seed = *seed * 1103515245u + 12345u;
         char key[16];
-        snprintf(key, sizeof key, "k%09u", *seed % 1000000000u);
+        snprintf(key, sizeof key, "%c%09u", prefix, *seed % 1000000000u);
         sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
         assert_int_equal(sqlite3_step(st), SQLITE_DONE);
         sqlite3_reset(st);
-        if (i % per == per - 1 || i == n - 1) exec("COMMIT");
+        if (per && (i % per == per - 1 || i == n - 1)) exec("COMMIT");
     }
     sqlite3_finalize(st);
 }
@@ -94,7 +96,7 @@ static void commits_skip_empty_truncates(void **state)
     (void)state;
     unsigned seed = 1;
     unsigned long long before = hg_pagecache_skipped();
-    insert_random(20000, 10, 60, &seed);
+    insert_random('k', 20000, 10, 60, &seed);
     int64_t rows = scalar("SELECT count(*) FROM t");
     assert_true(rows > 19000);
     /* about one truncate per commit, and nearly all of them drop nothing */
@@ -110,17 +112,7 @@ static void rollback_drops_the_pages_it_added(void **state)
     int cache_before = cache_bytes();
     unsigned seed = 77;
     exec("BEGIN");
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO t VALUES(?, zeroblob(3000))", -1, &st, NULL), SQLITE_OK);
-    for (int i = 0; i < 3000; i++) {
-        char key[16];
-        seed = seed * 1103515245u + 12345u;
-        snprintf(key, sizeof key, "r%09u", seed % 1000000000u);
-        sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-        assert_int_equal(sqlite3_step(st), SQLITE_DONE);
-        sqlite3_reset(st);
-    }
-    sqlite3_finalize(st);
+    insert_random('r', 3000, 0, 3000, &seed);
     assert_true(scalar("PRAGMA page_count") > pages_before + 2000);
     assert_true(cache_bytes() > cache_before + 2000 * 4096);
     exec("ROLLBACK");
@@ -130,7 +122,7 @@ static void rollback_drops_the_pages_it_added(void **state)
     assert_intact(rows);
     /* and the database grows over the same page numbers cleanly */
     seed = 5;
-    insert_random(2000, 100, 500, &seed);
+    insert_random('k', 2000, 100, 500, &seed);
     assert_intact(scalar("SELECT count(*) FROM t"));
 }
 
@@ -141,17 +133,7 @@ static void savepoint_rollback_and_vacuum(void **state)
     exec("BEGIN");
     exec("SAVEPOINT s");
     unsigned seed = 9;
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO t VALUES(?, zeroblob(2000))", -1, &st, NULL), SQLITE_OK);
-    for (int i = 0; i < 1000; i++) {
-        char key[16];
-        seed = seed * 1103515245u + 12345u;
-        snprintf(key, sizeof key, "s%09u", seed % 1000000000u);
-        sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-        assert_int_equal(sqlite3_step(st), SQLITE_DONE);
-        sqlite3_reset(st);
-    }
-    sqlite3_finalize(st);
+    insert_random('s', 1000, 0, 2000, &seed);
     exec("ROLLBACK TO s");
     exec("RELEASE s");
     exec("COMMIT");

@@ -281,13 +281,20 @@ TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal":
                                                  "Action": "sts:AssumeRole"}]}
 
 
-def role_zip():
+def role_zip(source=ROLE_HANDLER):
     import io
     import zipfile
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("index.lua", ROLE_HANDLER)
+        z.writestr("index.lua", source)
     return buf.getvalue()
+
+
+def put_denied_to_role(role, fn, table):
+    """AWS's message when a function's assumed role may not PutItem."""
+    return (f"User: arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{fn} is not authorized to perform: "
+            f"dynamodb:PutItem on resource: arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table} because no "
+            f"identity-based policy allows the dynamodb:PutItem action")
 
 
 def invoke_json(lam, name, event):
@@ -313,10 +320,7 @@ def test_lambda_role_authorizes_dynamodb_calls(emu):
     out = invoke_json(lam, "role-fn", {"table": "role-notes"})
     assert out["get_ok"] is True and out["get_err"] is None
     assert out["put_ok"] is False and out["put_code"] == "AccessDeniedException"
-    assert out["put_message"] == (
-        f"User: arn:aws:sts::{ACCOUNT}:assumed-role/notes-reader/role-fn is not authorized to perform: "
-        f"dynamodb:PutItem on resource: arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/role-notes because no "
-        f"identity-based policy allows the dynamodb:PutItem action")
+    assert out["put_message"] == put_denied_to_role("notes-reader", "role-fn", "role-notes")
     assert "Item" not in ddb.get_item(TableName="role-notes", Key={"pk": {"S": "r"}})
 
     # the role is read on every call: attaching a policy applies at once, to a warm env too
@@ -427,8 +431,6 @@ end
 def test_lambda_role_with_dynamodb_read_only_access(emu):
     """AttachRolePolicy of AWS's AmazonDynamoDBReadOnlyAccess: the handler
     reads (GetItem, Query) and is refused PutItem as its assumed role."""
-    import io
-    import zipfile
     iam = client(emu, "iam", LEAD)
     ddb = client(emu, "dynamodb", LEAD)
     lam = client(emu, "lambda", LEAD)
@@ -439,20 +441,14 @@ def test_lambda_role_with_dynamodb_read_only_access(emu):
                            PolicyArn="arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess")
     assert [p["PolicyName"] for p in iam.list_attached_role_policies(RoleName="table-reader")
             ["AttachedPolicies"]] == ["AmazonDynamoDBReadOnlyAccess"]
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("index.lua", READONLY_HANDLER)
     lam.create_function(FunctionName="ro-fn", Runtime="lua5.4", Role=role["Arn"], Handler="index.handler",
-                        Code={"ZipFile": buf.getvalue()})
+                        Code={"ZipFile": role_zip(READONLY_HANDLER)})
 
     out = invoke_json(lam, "ro-fn", {"table": "ro-notes"})
     assert out["get_err"] is None and out["get_item"] == {"pk": {"S": "seed"}, "n": {"N": "1"}}
     assert out["query_err"] is None and out["query_count"] == 1
     assert out["put_ok"] is False and out["put_code"] == "AccessDeniedException"
-    assert out["put_message"] == (
-        f"User: arn:aws:sts::{ACCOUNT}:assumed-role/table-reader/ro-fn is not authorized to perform: "
-        f"dynamodb:PutItem on resource: arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/ro-notes because no "
-        f"identity-based policy allows the dynamodb:PutItem action")
+    assert out["put_message"] == put_denied_to_role("table-reader", "ro-fn", "ro-notes")
     assert "Item" not in ddb.get_item(TableName="ro-notes", Key={"pk": {"S": "by-handler"}})
 
 

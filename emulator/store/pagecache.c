@@ -120,8 +120,7 @@ static void pc_truncate(sqlite3_pcache *p, unsigned limit)
         return;
     }
     inner_methods.xTruncate(c->inner, limit);
-    if (limit > 0 && c->top >= limit) c->top = limit - 1;
-    else if (limit == 0) c->top = 0;
+    if (c->top >= limit) c->top = limit ? limit - 1 : 0;
     for (int i = 0; i < c->nparked;) {
         if (c->parked[i].key >= limit) c->parked[i] = c->parked[--c->nparked];
         else i++;

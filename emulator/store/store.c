@@ -221,7 +221,7 @@ static int open_conn(const store_db *d, sqlite3 **out, hg_err *err)
     return 0;
 }
 
-static int migrate(sqlite3 *db, const char *const *migrations, int target, hg_err *err)
+static int user_version(sqlite3 *db)
 {
     sqlite3_stmt *st;
     int version = 0;
@@ -229,6 +229,12 @@ static int migrate(sqlite3 *db, const char *const *migrations, int target, hg_er
         if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
         sqlite3_finalize(st);
     }
+    return version;
+}
+
+static int migrate(sqlite3 *db, const char *const *migrations, int target, hg_err *err)
+{
+    int version = user_version(db);
     if (version > target)
         return hg_err_internal(err, "database schema version %d is newer than this emulator (%d)", version, target);
     for (int v = version; v < target; v++) {
@@ -242,17 +248,6 @@ static int migrate(sqlite3 *db, const char *const *migrations, int target, hg_er
         if (exec(db, "COMMIT", err) != 0) return -1;
     }
     return 0;
-}
-
-static int user_version(sqlite3 *db)
-{
-    sqlite3_stmt *st;
-    int version = 0;
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
-    }
-    return version;
 }
 
 /* A --data directory from before logs.db (hangar.db at versions 3..6 holds

@@ -19,12 +19,13 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 #include "hg_error.h"
+#include "hg_json.h"
 #include "http.h"
 #include "store.h"
 
 #define APIGW_MAX_SEGMENTS 128       /* deeper paths match nothing */
 #define APIGW_DEFAULT_TIMEOUT_MS 29000
-/* Bodies up to this size reach Lambda as an event tree: even base64'd (4/3)
+/* Bodies up to this size reach Lambda as a written event: even base64'd (4/3)
  * with the largest headers the server accepts, the event stays under
  * Lambda's 6 MB request limit. Larger ones go as text, checked exactly. */
 #define APIGW_TREE_EVENT_MAX_BODY (4 * 1024 * 1024)
@@ -86,6 +87,20 @@ void apigw_match_release(apigw_match *m);
 
 /* ---- event.c -------------------------------------------------------------- */
 
+/* A header or query argument of the request (both borrowed from it). */
+typedef struct apigw_kv { const char *name, *value; } apigw_kv;
+
+/* What the event needs made before it is written: a writer may leave
+ * apigw_event_write by a longjmp (Lua's out of memory), so writing itself
+ * allocates nothing. Filled by apigw_event_prepare, freed by
+ * apigw_event_release. */
+typedef struct apigw_event_parts {
+    apigw_kv *headers, *query;      /* in arrival order, duplicates included */
+    size_t    nheaders, nquery;
+    char     *stage_path;           /* "/{stage}{path}" */
+    char     *body_b64;             /* a binary body as base64; NULL when it goes as text */
+} apigw_event_parts;
+
 /* Everything about one invocation that the proxy event shows. */
 typedef struct apigw_call {
     const hg_request *req;          /* method, headers, query, body, peer */
@@ -101,10 +116,19 @@ typedef struct apigw_call {
     /* An AWS_IAM method's signer (else NULL): the access key of the
      * signature, and the caller's ARN and principal id. */
     const char  *iam_access_key, *iam_user_arn, *iam_user_id;
+    apigw_event_parts parts;
 } apigw_call;
 
-/* The v1 proxy event. NULL on out of memory. It borrows strings from c (the
- * request, its body, the resource, the names): delete it before they go. */
+/* The v1 proxy event, written straight into what the handler reads (no
+ * tree in between): prepare, write (an hg_jw_source's write, ctx the call)
+ * any number of times, release. Writing borrows strings from c (the
+ * request, its body, the resource, the names). prepare: 0, or -1 on out
+ * of memory (nothing to release). */
+int  apigw_event_prepare(apigw_call *c);
+void apigw_event_write(hg_jw *w, const void *call);
+void apigw_event_release(apigw_call *c);
+/* The same event as a cJSON tree (prepared, written and released here).
+ * NULL on out of memory. It borrows nothing: delete it when done. */
 cJSON *apigw_event_new(const apigw_call *c);
 
 /* "28/Nov/2026:08:00:00 +0000" for epoch seconds t. */

@@ -15,26 +15,6 @@
 #include <time.h>
 #include <openssl/evp.h>
 
-/* The event lives only while the request is served: its literal keys and
- * the strings it takes from the call (request, resource, names) go in as
- * references, not copies; a malloc and a free fewer for each. Only text
- * made here (times, ids, base64) and the request's header and query pairs
- * are copied. */
-static void put(cJSON *o, const char *literal_key, cJSON *item)
-{
-    if (item && !cJSON_AddItemToObjectCS(o, literal_key, item)) cJSON_Delete(item);
-}
-
-static void put_ref(cJSON *o, const char *literal_key, const char *borrowed)
-{
-    put(o, literal_key, cJSON_CreateStringReference(borrowed));
-}
-
-static void put_copy(cJSON *o, const char *literal_key, const char *text)
-{
-    put(o, literal_key, cJSON_CreateString(text));
-}
-
 void apigw_request_time(double t, char out[32])
 {
     static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
@@ -96,58 +76,111 @@ bool apigw_is_binary_type(const char *content_type, const cJSON *binary_media_ty
     return false;
 }
 
-/* ---- headers and query: single-value (last wins) and multi-value maps ------ */
+/* ---- made before writing ------------------------------------------------- */
 
-typedef struct two_maps { cJSON *single, *multi; int failed; } two_maps;
+typedef struct kv_list { apigw_kv *v; size_t n, cap; bool failed; } kv_list;
 
 static void collect(void *ctx, const char *name, const char *value)
 {
-    two_maps *m = ctx;
-    if (m->failed) return;
-    cJSON *v = cJSON_CreateString(value);
-    cJSON *list = cJSON_GetObjectItemCaseSensitive(m->multi, name);
-    if (!list) {
-        list = cJSON_CreateArray();
-        if (!list || !cJSON_AddItemToObject(m->multi, name, list)) { cJSON_Delete(list); list = NULL; }
+    kv_list *l = ctx;
+    if (l->failed) return;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        apigw_kv *more = realloc(l->v, cap * sizeof *more);
+        if (!more) { l->failed = true; return; }
+        l->v = more;
+        l->cap = cap;
     }
-    cJSON *v2 = cJSON_CreateString(value);
-    if (!v || !v2 || !list || !cJSON_AddItemToArray(list, v2)) {
-        cJSON_Delete(v);
-        cJSON_Delete(v2);
-        m->failed = 1;
-        return;
-    }
-    if (cJSON_GetObjectItemCaseSensitive(m->single, name)) cJSON_ReplaceItemInObjectCaseSensitive(m->single, name, v);
-    else cJSON_AddItemToObject(m->single, name, v);
+    l->v[l->n++] = (apigw_kv){ name, value };
 }
 
-/* Add key -> o, or null when o is NULL or empty (AWS's shape); takes o. */
-static void add_map_or_null(cJSON *event, const char *literal_key, cJSON *o)
+static int collect_all(void (*each)(const hg_request *, hg_kv_visit, void *), const hg_request *req,
+                       apigw_kv **out, size_t *n)
 {
-    if (!o || !o->child) {
-        cJSON_Delete(o);
-        put(event, literal_key, cJSON_CreateNull());
-    } else {
-        put(event, literal_key, o);
-    }
+    kv_list l = { 0 };
+    if (each) each(req, collect, &l);
+    *out = l.v;
+    *n = l.n;
+    return l.failed ? -1 : 0;
 }
 
-static int add_pair(cJSON *event, const char *single_key, const char *multi_key,
-                    void (*each)(const hg_request *, hg_kv_visit, void *), const hg_request *req)
+void apigw_event_release(apigw_call *c)
 {
-    two_maps m = { cJSON_CreateObject(), cJSON_CreateObject(), 0 };
-    if (!m.single || !m.multi) m.failed = 1;
-    else if (each) each(req, collect, &m);
-    if (m.failed) { cJSON_Delete(m.single); cJSON_Delete(m.multi); return -1; }
-    add_map_or_null(event, single_key, m.single);
-    add_map_or_null(event, multi_key, m.multi);
+    free(c->parts.headers);
+    free(c->parts.query);
+    free(c->parts.stage_path);
+    free(c->parts.body_b64);
+    memset(&c->parts, 0, sizeof c->parts);
+}
+
+int apigw_event_prepare(apigw_call *c)
+{
+    apigw_event_parts *p = &c->parts;
+    memset(p, 0, sizeof *p);
+    const hg_request *req = c->req;
+    if (collect_all(req->each_header, req, &p->headers, &p->nheaders) != 0 ||
+        collect_all(req->each_query, req, &p->query, &p->nquery) != 0)
+        goto oom;
+    const char *rest = c->path[0] ? c->path : "/";
+    size_t sp_len = 1 + strlen(c->stage) + strlen(rest) + 1;
+    if (!(p->stage_path = malloc(sp_len))) goto oom;
+    snprintf(p->stage_path, sp_len, "/%s%s", c->stage, rest);
+    /* body: base64 when binary by type or not UTF-8 text */
+    if (req->body_len && (apigw_is_binary_type(hg_req_header(req, "Content-Type"), c->binary_media_types) ||
+                          !apigw_valid_utf8(req->body, req->body_len))) {
+        if (req->body_len > (SIZE_MAX - 8) / 4 * 3) goto oom;
+        if (!(p->body_b64 = malloc((req->body_len + 2) / 3 * 4 + 1))) goto oom;
+        EVP_EncodeBlock((unsigned char *)p->body_b64, (const unsigned char *)req->body, (int)req->body_len);
+    }
     return 0;
+oom:
+    apigw_event_release(c);
+    return -1;
 }
 
-static cJSON *dup_or_null(const cJSON *o)
+/* ---- writing --------------------------------------------------------------- */
+
+static void string_or_null(hg_jw *w, const char *key, const char *s)
 {
-    if (!cJSON_IsObject(o) || !o->child) return cJSON_CreateNull();
-    return cJSON_Duplicate(o, 1);
+    if (s) w->ops->string(w, key, s);
+    else w->ops->null(w, key);
+}
+
+static bool same_name(const apigw_kv *a, const apigw_kv *b) { return strcmp(a->name, b->name) == 0; }
+
+/* single_key: each name once, its last value; multi_key: each name once
+ * with all its values in order. Both are null when there is nothing (AWS's
+ * shape, not {}). */
+static void write_pairs(hg_jw *w, const char *single_key, const char *multi_key, const apigw_kv *kv, size_t n)
+{
+    const hg_jw_ops *o = w->ops;
+    for (int multi = 0; multi < 2; multi++) {
+        const char *key = multi ? multi_key : single_key;
+        if (n == 0) { o->null(w, key); continue; }
+        o->open(w, key, false, (int)(n < 64 ? n : 64));
+        for (size_t i = 0; i < n; i++) {
+            size_t seen = 0;
+            while (seen < i && !same_name(&kv[seen], &kv[i])) seen++;
+            if (seen < i) continue;                  /* written with its first occurrence */
+            if (!multi) {
+                size_t last = i;
+                for (size_t j = i + 1; j < n; j++) if (same_name(&kv[j], &kv[i])) last = j;
+                o->string(w, kv[i].name, kv[last].value);
+                continue;
+            }
+            o->open(w, kv[i].name, true, 1);
+            for (size_t j = i; j < n; j++) if (same_name(&kv[j], &kv[i])) o->string(w, NULL, kv[j].value);
+            o->close(w);
+        }
+        o->close(w);
+    }
+}
+
+/* An object of the call (path parameters, stage variables), or null when empty. */
+static void write_map(hg_jw *w, const char *key, const cJSON *o)
+{
+    if (cJSON_IsObject(o) && o->child) hg_jw_cjson(w, key, o);
+    else w->ops->null(w, key);
 }
 
 static const char *str_member(const cJSON *o, const char *key, const char *dflt)
@@ -156,42 +189,35 @@ static const char *str_member(const cJSON *o, const char *key, const char *dflt)
     return cJSON_IsString(v) ? v->valuestring : dflt;
 }
 
-static cJSON *identity(const apigw_call *c)
+/* Unset fields are null, as AWS sends them; an AWS_IAM method's signer
+ * fills what API Gateway fills for a SigV4-signed call. */
+static void write_identity(hg_jw *w, const apigw_call *c)
 {
-    static const char *const unset[] = { "cognitoIdentityPoolId", "accountId", "cognitoIdentityId",
-        "caller", "principalOrgId", "accessKey", "cognitoAuthenticationType",
-        "cognitoAuthenticationProvider", "userArn", "user" };
-    cJSON *id = cJSON_CreateObject();
-    if (!id) return NULL;
-    for (size_t i = 0; i < sizeof unset / sizeof unset[0]; i++) put(id, unset[i], cJSON_CreateNull());
-    if (c->iam_access_key) {
-        /* what API Gateway fills for a SigV4-signed call to an AWS_IAM method */
-        cJSON_ReplaceItemInObjectCaseSensitive(id, "accountId", cJSON_CreateString(c->account));
-        cJSON_ReplaceItemInObjectCaseSensitive(id, "caller", cJSON_CreateString(c->iam_user_id));
-        cJSON_ReplaceItemInObjectCaseSensitive(id, "accessKey", cJSON_CreateString(c->iam_access_key));
-        cJSON_ReplaceItemInObjectCaseSensitive(id, "userArn", cJSON_CreateString(c->iam_user_arn));
-        cJSON_ReplaceItemInObjectCaseSensitive(id, "user", cJSON_CreateString(c->iam_user_id));
-    }
+    const hg_jw_ops *o = w->ops;
+    const char *key = c->iam_access_key;
     char ip[64] = "127.0.0.1";
     if (c->req->peer_ip && c->req->peer_ip(c->req, ip, sizeof ip) != 0) strcpy(ip, "127.0.0.1");
-    put_copy(id, "sourceIp", ip);
-    const char *ua = hg_req_header(c->req, "User-Agent");
-    put(id, "userAgent", ua ? cJSON_CreateString(ua) : cJSON_CreateNull());
-    return id;
+    o->open(w, "identity", false, 12);
+    o->null(w, "cognitoIdentityPoolId");
+    string_or_null(w, "accountId", key ? c->account : NULL);
+    o->null(w, "cognitoIdentityId");
+    string_or_null(w, "caller", key ? c->iam_user_id : NULL);
+    o->string(w, "sourceIp", ip);
+    o->null(w, "principalOrgId");
+    string_or_null(w, "accessKey", key);
+    o->null(w, "cognitoAuthenticationType");
+    o->null(w, "cognitoAuthenticationProvider");
+    string_or_null(w, "userArn", key ? c->iam_user_arn : NULL);
+    string_or_null(w, "userAgent", hg_req_header(c->req, "User-Agent"));
+    string_or_null(w, "user", key ? c->iam_user_id : NULL);
+    o->close(w);
 }
 
-static cJSON *request_context(const apigw_call *c)
+static void write_request_context(hg_jw *w, const apigw_call *c)
 {
-    cJSON *rc = cJSON_CreateObject();
-    if (!rc) return NULL;
-    const char *resource_path = str_member(c->resource, "path", "/");
+    const hg_jw_ops *o = w->ops;
     char time_text[32];
     apigw_request_time(c->now, time_text);
-    const char *rest = c->path[0] ? c->path : "/";
-    size_t sp_len = 1 + strlen(c->stage) + strlen(rest) + 1;
-    char *stage_path = malloc(sp_len);
-    if (!stage_path) { cJSON_Delete(rc); return NULL; }
-    snprintf(stage_path, sp_len, "/%s%s", c->stage, rest);
     char prefix[64];
     snprintf(prefix, sizeof prefix, "%.*s", (int)strcspn(c->domain_name, ".:"), c->domain_name);
     /* AWS's extended id is a short opaque token; derive one from the request id */
@@ -202,70 +228,51 @@ static cJSON *request_context(const apigw_call *c)
         if (rid[i] != '-') ext[j++] = (char)toupper((unsigned char)rid[i]);
     ext[j] = '\0';
 
-    put_ref(rc, "resourceId", str_member(c->resource, "id", ""));
-    put_ref(rc, "resourcePath", resource_path);
-    put_ref(rc, "httpMethod", c->req->method);
-    put_copy(rc, "extendedRequestId", ext);
-    put_copy(rc, "requestTime", time_text);
-    put_copy(rc, "path", stage_path);
-    free(stage_path);
-    put_ref(rc, "accountId", c->account);
-    put_ref(rc, "protocol", "HTTP/1.1");
-    put_ref(rc, "stage", c->stage);
-    put_copy(rc, "domainPrefix", prefix);
-    put(rc, "requestTimeEpoch", cJSON_CreateNumber(floor(c->now * 1000.0)));
-    put_ref(rc, "requestId", c->req->request_id);
-    put(rc, "identity", identity(c));
-    put_ref(rc, "domainName", c->domain_name);
-    put_ref(rc, "apiId", c->api_id);
-    return rc;
+    o->open(w, "requestContext", false, 16);
+    o->string(w, "resourceId", str_member(c->resource, "id", ""));
+    o->string(w, "resourcePath", str_member(c->resource, "path", "/"));
+    o->string(w, "httpMethod", c->req->method);
+    o->string(w, "extendedRequestId", ext);
+    o->string(w, "requestTime", time_text);
+    o->string(w, "path", c->parts.stage_path);
+    o->string(w, "accountId", c->account);
+    o->string(w, "protocol", "HTTP/1.1");
+    o->string(w, "stage", c->stage);
+    o->string(w, "domainPrefix", prefix);
+    o->number(w, "requestTimeEpoch", floor(c->now * 1000.0));
+    o->string(w, "requestId", c->req->request_id);
+    write_identity(w, c);
+    o->string(w, "domainName", c->domain_name);
+    o->string(w, "apiId", c->api_id);
+    o->close(w);
 }
 
-/* body: null when empty; base64 when binary by type or not UTF-8 text. */
-static int add_body(cJSON *event, const apigw_call *c)
+void apigw_event_write(hg_jw *w, const void *call)
 {
+    const apigw_call *c = call;
+    const hg_jw_ops *o = w->ops;
     const hg_request *req = c->req;
-    if (req->body_len == 0) {
-        put(event, "body", cJSON_CreateNull());
-        put(event, "isBase64Encoded", cJSON_CreateFalse());
-        return 0;
-    }
-    bool binary = apigw_is_binary_type(hg_req_header(req, "Content-Type"), c->binary_media_types) ||
-                  !apigw_valid_utf8(req->body, req->body_len);
-    if (!binary) {
-        put_ref(event, "body", req->body);
-        put(event, "isBase64Encoded", cJSON_CreateFalse());
-        return 0;
-    }
-    if (req->body_len > (SIZE_MAX - 8) / 4 * 3) return -1;
-    size_t cap = (req->body_len + 2) / 3 * 4 + 1;
-    char *b64 = malloc(cap);
-    if (!b64) return -1;
-    EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)req->body, (int)req->body_len);
-    put_copy(event, "body", b64);
-    free(b64);
-    put(event, "isBase64Encoded", cJSON_CreateTrue());
-    return 0;
+    o->open(w, NULL, false, 12);
+    o->string(w, "resource", str_member(c->resource, "path", "/"));
+    o->string(w, "path", c->path[0] ? c->path : "/");
+    o->string(w, "httpMethod", req->method);
+    write_pairs(w, "headers", "multiValueHeaders", c->parts.headers, c->parts.nheaders);
+    write_pairs(w, "queryStringParameters", "multiValueQueryStringParameters", c->parts.query, c->parts.nquery);
+    write_map(w, "pathParameters", c->path_params);
+    write_map(w, "stageVariables", c->stage_variables);
+    write_request_context(w, c);
+    /* body: null when empty; base64 when prepare found it binary */
+    if (req->body_len == 0) o->null(w, "body");
+    else o->string(w, "body", c->parts.body_b64 ? c->parts.body_b64 : req->body);
+    o->boolean(w, "isBase64Encoded", req->body_len && c->parts.body_b64);
+    o->close(w);
 }
 
 cJSON *apigw_event_new(const apigw_call *c)
 {
-    cJSON *e = cJSON_CreateObject();
-    if (!e) return NULL;
-    put_ref(e, "resource", str_member(c->resource, "path", "/"));
-    put_ref(e, "path", c->path[0] ? c->path : "/");
-    put_ref(e, "httpMethod", c->req->method);
-    if (add_pair(e, "headers", "multiValueHeaders", c->req->each_header, c->req) != 0 ||
-        add_pair(e, "queryStringParameters", "multiValueQueryStringParameters", c->req->each_query, c->req) != 0)
-        goto oom;
-    put(e, "pathParameters", dup_or_null(c->path_params));
-    put(e, "stageVariables", dup_or_null(c->stage_variables));
-    cJSON *rc = request_context(c);
-    if (!rc) goto oom;
-    put(e, "requestContext", rc);
-    if (add_body(e, c) != 0) goto oom;
+    apigw_call own = *c;
+    if (apigw_event_prepare(&own) != 0) return NULL;
+    cJSON *e = hg_jw_build_tree(&(hg_jw_source){ apigw_event_write, &own });
+    apigw_event_release(&own);
     return e;
-oom:
-    cJSON_Delete(e);
-    return NULL;
 }

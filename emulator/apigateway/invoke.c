@@ -192,15 +192,24 @@ static void lambda_proxy(invocation *iv, const cJSON *integ, hg_response *resp)
         call.iam_access_key = iv->iam_key;
         hg_auth_caller(iv->req, &call.iam_user_arn, &call.iam_user_id);
     }
-    cJSON *event = apigw_event_new(&call);
-    /* The tree goes to the handler as it is; only a body that could bring
-     * the event near Lambda's 6 MB request limit goes as text, where that
-     * limit is checked exactly. */
-    char *payload = event && iv->req->body_len > APIGW_TREE_EVENT_MAX_BODY ? cJSON_PrintUnformatted(event) : NULL;
-    if (!event || (!payload && iv->req->body_len > APIGW_TREE_EVENT_MAX_BODY)) {
-        cJSON_Delete(event);
+    if (apigw_event_prepare(&call) != 0) {
         internal_error(resp, 500);
         return;
+    }
+    /* The event is written straight into the handler's Lua; only a body
+     * that could bring it near Lambda's 6 MB request limit goes as text,
+     * where that limit is checked exactly. */
+    hg_jw_source event = { apigw_event_write, &call };
+    char *payload = NULL;
+    if (iv->req->body_len > APIGW_TREE_EVENT_MAX_BODY) {
+        cJSON *tree = hg_jw_build_tree(&event);
+        payload = tree ? cJSON_PrintUnformatted(tree) : NULL;
+        cJSON_Delete(tree);
+        if (!payload) {
+            apigw_event_release(&call);
+            internal_error(resp, 500);
+            return;
+        }
     }
 
     const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(integ, "timeoutInMillis");
@@ -209,10 +218,10 @@ static void lambda_proxy(invocation *iv, const cJSON *integ, hg_response *resp)
     double t0 = mono_ms();
     int rc = payload ? lambda_invoke_within(fn_region, fn, "RequestResponse", payload, strlen(payload), false,
                                             timeout_ms / 1000.0, &res, &err)
-                     : lambda_invoke_event(fn_region, fn, event, timeout_ms / 1000.0, &res, &err);
+                     : lambda_invoke_event(fn_region, fn, &event, timeout_ms / 1000.0, &res, &err);
     double took = mono_ms() - t0;
     cJSON_free(payload);
-    cJSON_Delete(event);
+    apigw_event_release(&call);
 
     /* the handler is stopped at the integration's timeout (lambda_invoke_within),
      * so the client has its answer on time */

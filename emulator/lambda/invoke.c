@@ -145,7 +145,7 @@ static char *dup_text(const char *s, size_t *len)
 
 /* Run f once with payload (valid JSON text). 0 with *out filled (a function
  * error is a success of the invoke), -1 with err (throttled, internal). */
-static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, const cJSON *event,
+static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, const hg_jw_source *event,
                     const char *payload, size_t len, double max_s, bool want_tree, hg_buf *log, run_result *out,
                     hg_err *err)
 {
@@ -513,10 +513,10 @@ void lambda_async_shutdown(void)
 
 /* ---- lambda_invoke ------------------------------------------------------ */
 
-/* payload is JSON text, or event (when not NULL) the event as a tree
- * (RequestResponse only; payload is then ignored). */
+/* payload is JSON text, or event (when not NULL) the event written straight
+ * into the handler's Lua (RequestResponse only; payload is then ignored). */
 static int invoke(const char *region, const char *function, const char *invocation_type,
-                  const char *request_id, const cJSON *event, const char *payload, size_t len, bool want_tail,
+                  const char *request_id, const hg_jw_source *event, const char *payload, size_t len, bool want_tail,
                   double max_s, lambda_invoke_result *out, hg_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -531,7 +531,7 @@ static int invoke(const char *region, const char *function, const char *invocati
     lambda_fn *f = NULL;
     if (lambda_fn_load(s, region, function, &f, err) != 0) return -1;   /* only $LATEST exists */
     int rc = -1;
-    if (event) {                       /* a tree is JSON by construction */
+    if (event) {                       /* a written event is JSON by construction */
         payload = "{}";
         len = 2;
     } else if (check_payload(payload, len, err) != 0) {
@@ -598,7 +598,7 @@ int lambda_invoke_within(const char *region, const char *function, const char *i
                   log_tail, max_seconds, out, err);
 }
 
-int lambda_invoke_event(const char *region, const char *function, const cJSON *event, double max_seconds,
+int lambda_invoke_event(const char *region, const char *function, const hg_jw_source *event, double max_seconds,
                         lambda_invoke_result *out, hg_err *err)
 {
     if (!event) return lambda_invoke_within(region, function, "RequestResponse", NULL, 0, false, max_seconds, out, err);

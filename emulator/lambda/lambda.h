@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 #include "hg_error.h"
+#include "hg_json.h"
 
 typedef struct lambda_invoke_result {
     int    status;            /* 200 RequestResponse, 202 Event, 204 DryRun */
@@ -34,14 +35,15 @@ int  lambda_invoke(const char *region, const char *function, const char *invocat
 int  lambda_invoke_within(const char *region, const char *function, const char *invocation_type,
                           const char *payload, size_t len, bool log_tail, double max_seconds,
                           lambda_invoke_result *out, hg_err *err);
-/* A RequestResponse invoke of an event the caller holds as a tree (API
- * Gateway's proxy event): the handler gets it without a detour through JSON
- * text. The caller keeps owning event, and answers for its size (the 6 MB
- * request limit is checked on text only). A result shaped like a proxy
- * response comes back the same way, in out->tree (payload NULL); the 6 MB
- * response limit still holds exactly. */
-int  lambda_invoke_event(const char *region, const char *function, const cJSON *event, double max_seconds,
-                         lambda_invoke_result *out, hg_err *err);
+/* A RequestResponse invoke of an event the caller writes (API Gateway's
+ * proxy event): event->write builds it straight into the handler's Lua,
+ * without a tree or JSON text in between, and may be stopped midway (see
+ * hg_jw). The caller answers for its size (the 6 MB request limit is
+ * checked on text only). A result shaped like a proxy response comes back
+ * as a tree, in out->tree (payload NULL); the 6 MB response limit still
+ * holds exactly. */
+int  lambda_invoke_event(const char *region, const char *function, const hg_jw_source *event,
+                         double max_seconds, lambda_invoke_result *out, hg_err *err);
 void lambda_invoke_result_release(lambda_invoke_result *r);
 
 /* Does the function's resource policy (AddPermission statements) let

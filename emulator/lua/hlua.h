@@ -31,6 +31,7 @@
 #include <cjson/cJSON.h>
 #include "hg_buf.h"
 #include "hg_error.h"
+#include "hg_json.h"
 
 /* ---- bundles: where a function's code comes from ---------------------- */
 
@@ -95,8 +96,8 @@ typedef struct hlua_invocation {
     const char *request_id;
     const char *payload;            /* the event, JSON text (already validated) */
     size_t      payload_len;
-    const cJSON *event;             /* or the event as a tree (borrowed; used instead of
-                                       payload when set): no text to print and parse again */
+    const hg_jw_source *event;      /* or the event, written straight into Lua (used instead
+                                       of payload when set): no text to print and parse again */
     double      deadline;           /* CLOCK_MONOTONIC seconds at which it times out */
     double      timeout_s;          /* the function's Timeout, for the message */
     hg_buf     *log;                /* print / context.log lines are appended (capped buffer) */

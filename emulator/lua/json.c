@@ -146,6 +146,95 @@ void hlua_push_json_raw(lua_State *L, const cJSON *v, int max_depth)
     }
 }
 
+/* ---- an hg_jw writer building Lua values --------------------------------
+ * Each value lands in its container as soon as it is complete: containers
+ * still open sit on the Lua stack (with the key each goes under), frames
+ * say whether each is an array and how many elements it has. */
+#define LUA_JW_MAX_DEPTH 32
+
+typedef struct lua_jw {
+    hg_jw w;
+    lua_State *L;
+    int depth;
+    bool array[LUA_JW_MAX_DEPTH];
+    lua_Integer count[LUA_JW_MAX_DEPTH];
+} lua_jw;
+
+/* Before a value: its key, when it goes into an object. */
+static lua_State *value_begins(lua_jw *j, const char *key)
+{
+    lua_State *L = j->L;
+    luaL_checkstack(L, 4, "event too deep");
+    if (j->depth > 0 && !j->array[j->depth - 1]) lua_pushstring(L, key ? key : "");
+    return L;
+}
+
+/* After it (on the top): into its container; at the top it stays. */
+static void value_ends(lua_jw *j)
+{
+    if (j->depth == 0) return;
+    if (j->array[j->depth - 1]) lua_rawseti(j->L, -2, ++j->count[j->depth - 1]);
+    else lua_rawset(j->L, -3);
+}
+
+static void ljw_open(hg_jw *w, const char *key, bool array, int size_hint)
+{
+    lua_jw *j = (lua_jw *)w;
+    if (j->depth == LUA_JW_MAX_DEPTH) luaL_error(j->L, "event nested deeper than %d", LUA_JW_MAX_DEPTH);
+    lua_State *L = value_begins(j, key);
+    int hint = size_hint > 0 ? size_hint : 0;
+    lua_createtable(L, array ? hint : 0, array ? 0 : hint);
+    if (array) hlua_mark_array(L, -1);
+    else hlua_mark_object(L, -1);
+    j->array[j->depth] = array;
+    j->count[j->depth] = 0;
+    j->depth++;
+}
+
+static void ljw_close(hg_jw *w)
+{
+    lua_jw *j = (lua_jw *)w;
+    if (j->depth == 0) luaL_error(j->L, "event: a close without its open");
+    j->depth--;
+    value_ends(j);
+}
+
+static void ljw_string(hg_jw *w, const char *key, const char *s)
+{
+    lua_pushstring(value_begins((lua_jw *)w, key), s);
+    value_ends((lua_jw *)w);
+}
+
+static void ljw_number(hg_jw *w, const char *key, double d)
+{
+    lua_State *L = value_begins((lua_jw *)w, key);
+    if (d == floor(d) && fabs(d) <= EXACT_INT_MAX) lua_pushinteger(L, (lua_Integer)d);
+    else lua_pushnumber(L, d);
+    value_ends((lua_jw *)w);
+}
+
+static void ljw_boolean(hg_jw *w, const char *key, bool v)
+{
+    lua_pushboolean(value_begins((lua_jw *)w, key), v);
+    value_ends((lua_jw *)w);
+}
+
+static void ljw_null(hg_jw *w, const char *key)
+{
+    hlua_push_null(value_begins((lua_jw *)w, key));
+    value_ends((lua_jw *)w);
+}
+
+static const hg_jw_ops lua_jw_ops = { ljw_open, ljw_close, ljw_string, ljw_number, ljw_boolean, ljw_null };
+
+void hlua_push_written(lua_State *L, const hg_jw_source *src)
+{
+    int top = lua_gettop(L);
+    lua_jw j = { .w = { &lua_jw_ops }, .L = L };
+    src->write(&j.w, src->ctx);
+    if (j.depth != 0 || lua_gettop(L) != top + 1) luaL_error(L, "event: the writer left %d open", j.depth);
+}
+
 typedef struct push_args {
     const cJSON *v;
     int depth;

@@ -64,6 +64,10 @@ void hlua_push_json_raw(lua_State *L, const cJSON *v, int max_depth);
 /* The same under lua_pcall: returns a LUA_* status; on failure the error
  * value is on the stack instead of the pushed value. Never raises. */
 int  hlua_push_json(lua_State *L, const cJSON *v, int max_depth);
+/* Push the value src writes (hg_jw: straight into Lua tables, marked like
+ * decoded ones). May raise (memory, a producer nesting deeper than 32 or
+ * unbalanced); call it only from protected code. */
+void hlua_push_written(lua_State *L, const hg_jw_source *src);
 
 /* The Lua value at idx as a new cJSON tree (caller frees), or NULL with a
  * message in msg. Never raises: safe to hold C memory across. Integers

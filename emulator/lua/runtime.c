@@ -1050,14 +1050,15 @@ int hlua_env_new(const hlua_env_config *cfg, hg_buf *log, hlua_env **out, char *
 
 /* ---- invocation ------------------------------------------------------------ */
 
-/* The event (tree or text) as Lua values (argument: the invocation). Both
- * are the caller's, alive for the whole invoke; nothing here owns C memory. */
+/* The event (written or text) as Lua values (argument: the invocation).
+ * Both are the caller's, alive for the whole invoke; nothing here owns C
+ * memory. */
 static int decode_event(lua_State *L)
 {
     const hlua_invocation *inv = lua_touserdata(L, 1);
     lua_settop(L, 0);
     if (inv->event) {
-        hlua_push_json_raw(L, inv->event, HLUA_EVENT_MAX_DEPTH);
+        hlua_push_written(L, inv->event);
     } else if (inv->payload && inv->payload_len) {
         hlua_json_decode(L, inv->payload, inv->payload_len, HLUA_EVENT_MAX_DEPTH, "the event");
     } else {

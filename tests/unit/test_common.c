@@ -1,4 +1,5 @@
-/* Unit tests for common/: capped buffers, bounded parsing, SigV4 scope parsing. */
+/* Unit tests for common/: capped buffers, bounded parsing, SigV4 scope parsing,
+ * the hg_jw tree writer. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,6 +10,7 @@
 
 #include "hg_buf.h"
 #include "hg_error.h"
+#include "hg_json.h"
 #include "hg_parse.h"
 #include "hg_sigv4.h"
 
@@ -134,6 +136,93 @@ static void error_first_failure_wins(void **state)
     assert_string_equal(e.message, "first 1");
 }
 
+/* ---- hg_jw: the tree writer ------------------------------------------------ */
+
+static void write_sample(hg_jw *w, const void *ctx)
+{
+    (void)ctx;
+    const hg_jw_ops *o = w->ops;
+    o->open(w, NULL, false, 5);
+    o->string(w, "s", "a\"b");
+    o->number(w, "n", 1795852800123.0);
+    o->number(w, "f", 2.5);
+    o->open(w, "l", true, 3);
+    o->boolean(w, NULL, true);
+    o->null(w, NULL);
+    o->open(w, NULL, false, 0);
+    o->close(w);
+    o->close(w);
+    o->open(w, "e", true, 0);
+    o->close(w);
+    o->close(w);
+}
+
+static void tree_of(const hg_jw_source *src, const char *want)
+{
+    cJSON *t = hg_jw_build_tree(src);
+    if (!want) {
+        assert_null(t);
+        return;
+    }
+    assert_non_null(t);
+    char *got = cJSON_PrintUnformatted(t);
+    assert_string_equal(got, want);
+    cJSON_free(got);
+    cJSON_Delete(t);
+}
+
+static void write_cjson(hg_jw *w, const void *ctx) { hg_jw_cjson(w, NULL, ctx); }
+
+/* Producers that break the writer's rules: each must give no tree. */
+static void write_unclosed(hg_jw *w, const void *ctx) { (void)ctx; w->ops->open(w, NULL, true, 0); }
+static void write_extra_close(hg_jw *w, const void *ctx)
+{
+    (void)ctx;
+    w->ops->open(w, NULL, true, 0);
+    w->ops->close(w);
+    w->ops->close(w);
+}
+static void write_two_values(hg_jw *w, const void *ctx)
+{
+    (void)ctx;
+    w->ops->null(w, NULL);
+    w->ops->null(w, NULL);
+}
+static void write_member_without_key(hg_jw *w, const void *ctx)
+{
+    (void)ctx;
+    w->ops->open(w, NULL, false, 1);
+    w->ops->string(w, NULL, "x");
+    w->ops->close(w);
+}
+static void write_nested(hg_jw *w, const void *ctx)
+{
+    int levels = *(const int *)ctx;
+    for (int i = 0; i < levels; i++) w->ops->open(w, NULL, true, 1);
+    for (int i = 0; i < levels; i++) w->ops->close(w);
+}
+
+static void jw_builds_trees(void **state)
+{
+    (void)state;
+    tree_of(&(hg_jw_source){ write_sample, NULL },
+            "{\"s\":\"a\\\"b\",\"n\":1795852800123,\"f\":2.5,\"l\":[true,null,{}],\"e\":[]}");
+    const char *text = "{\"a\":[1,\"x\",false,null,{\"b\":{}}],\"c\":{}}";
+    cJSON *v = cJSON_Parse(text);
+    tree_of(&(hg_jw_source){ write_cjson, v }, text);
+    cJSON_Delete(v);
+    tree_of(&(hg_jw_source){ write_unclosed, NULL }, NULL);
+    tree_of(&(hg_jw_source){ write_extra_close, NULL }, NULL);
+    tree_of(&(hg_jw_source){ write_two_values, NULL }, NULL);
+    tree_of(&(hg_jw_source){ write_member_without_key, NULL }, NULL);
+    int levels = HG_JW_MAX_DEPTH;
+    cJSON *deep = hg_jw_build_tree(&(hg_jw_source){ write_nested, &levels });
+    assert_non_null(deep);
+    cJSON_Delete(deep);
+    levels = HG_JW_MAX_DEPTH + 1;
+    tree_of(&(hg_jw_source){ write_nested, &levels }, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -144,6 +233,7 @@ int main(void)
         cmocka_unit_test(sigv4_header_scope),
         cmocka_unit_test(sigv4_rejects_bad_scopes),
         cmocka_unit_test(error_first_failure_wins),
+        cmocka_unit_test(jw_builds_trees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -216,12 +216,79 @@ static void c_bridge(void **state)
     lua_close(L);
 }
 
+/* ---- hg_jw into Lua: what API Gateway's event takes ------------------------- */
+
+static void write_event_like(hg_jw *w, const void *ctx)
+{
+    (void)ctx;
+    const hg_jw_ops *o = w->ops;
+    o->open(w, NULL, false, 6);
+    o->string(w, "s", "a\"b");
+    o->number(w, "n", 1795852800123.0);
+    o->number(w, "f", 2.5);
+    o->open(w, "l", true, 3);
+    o->boolean(w, NULL, true);
+    o->null(w, NULL);
+    o->open(w, NULL, false, 0);
+    o->close(w);
+    o->close(w);
+    o->open(w, "e", true, 0);
+    o->close(w);
+    o->null(w, "z");
+    o->close(w);
+}
+
+static void write_open_only(hg_jw *w, const void *ctx) { (void)ctx; w->ops->open(w, NULL, false, 0); }
+static void write_deep(hg_jw *w, const void *ctx)
+{
+    int levels = *(const int *)ctx;
+    for (int i = 0; i < levels; i++) w->ops->open(w, NULL, true, 1);
+    for (int i = 0; i < levels; i++) w->ops->close(w);
+}
+
+static int push_source(lua_State *L)
+{
+    hlua_push_written(L, lua_touserdata(L, 1));
+    return 1;
+}
+
+/* Push src's value under protection: its status (the value or the error on top). */
+static int push_protected_source(lua_State *L, const hg_jw_source *src)
+{
+    lua_pushcfunction(L, push_source);
+    lua_pushlightuserdata(L, (void *)src);
+    return lua_pcall(L, 1, 1, 0);
+}
+
+static void written_values(void **state)
+{
+    (void)state;
+    lua_State *L = new_state();
+    assert_int_equal(push_protected_source(L, &(hg_jw_source){ write_event_like, NULL }), LUA_OK);
+    lua_setglobal(L, "W");
+    run(L, "assert(W.s == 'a\"b' and math.type(W.n) == 'integer' and W.n == 1795852800123 and W.f == 2.5)");
+    run(L, "assert(W.z == json.null and W.l[1] == true and W.l[2] == json.null and #W.l == 3)");
+    run(L, "assert(json.is_array(W.l) and json.is_array(W.e) and json.encode(W.e) == '[]')");
+    run(L, "assert(json.encode(W.l[3]) == '{}' and not json.is_array(W.l[3]))");
+    /* broken producers raise instead of leaving half a value */
+    assert_int_equal(push_protected_source(L, &(hg_jw_source){ write_open_only, NULL }), LUA_ERRRUN);
+    assert_non_null(strstr(lua_tostring(L, -1), "left 1 open"));
+    lua_settop(L, 0);
+    int levels = 32;
+    assert_int_equal(push_protected_source(L, &(hg_jw_source){ write_deep, &levels }), LUA_OK);
+    lua_settop(L, 0);
+    levels = 33;
+    assert_int_equal(push_protected_source(L, &(hg_jw_source){ write_deep, &levels }), LUA_ERRRUN);
+    assert_non_null(strstr(lua_tostring(L, -1), "deeper than 32"));
+    lua_close(L);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trips),   cmocka_unit_test(arrays_and_objects), cmocka_unit_test(null_sentinel),
         cmocka_unit_test(numbers),       cmocka_unit_test(escapes),            cmocka_unit_test(depth_bound),
-        cmocka_unit_test(invalid_json),  cmocka_unit_test(c_bridge),
+        cmocka_unit_test(invalid_json),  cmocka_unit_test(c_bridge),           cmocka_unit_test(written_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@ implementation).  Tests that need to control the process themselves
 """
 
 import http.client
+import io
 import json
 import os
 import re
@@ -24,6 +25,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+import zipfile
 
 import boto3
 import botocore.auth
@@ -269,6 +271,28 @@ def ddb(endpoint):
 def ddb_resource(endpoint):
     return boto3.resource("dynamodb", endpoint_url=endpoint, region_name=REGION,
                           aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+
+
+def zip_bytes(files):
+    """A function bundle: {"path/in/zip": source text or bytes} -> the zip's bytes."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for path, data in files.items():
+            z.writestr(path, data)
+    return buf.getvalue()
+
+
+def zip_tree(folder, relative_to=None):
+    """The .lua files under folder, zipped with paths relative to relative_to
+    (folder itself by default), in a stable order."""
+    files = {}
+    for dirpath, _, names in os.walk(folder):
+        for name in names:
+            if name.endswith(".lua"):
+                full = os.path.join(dirpath, name)
+                with open(full, "rb") as f:
+                    files[os.path.relpath(full, relative_to or folder)] = f.read()
+    return zip_bytes(dict(sorted(files.items())))
 
 
 def unique_name(prefix="t"):

@@ -12,12 +12,10 @@ authorizationType NONE stay open in both modes.
 """
 
 import http.client
-import io
 import json
 import os
 import tempfile
 import urllib.parse
-import zipfile
 
 import boto3
 import botocore.auth
@@ -26,7 +24,7 @@ import botocore.config
 import botocore.credentials
 import pytest
 
-from conftest import Emulator, check_and_cleanup
+from conftest import Emulator, check_and_cleanup, zip_bytes
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -101,13 +99,11 @@ def make_api(endpoint):
     # /whoami: AWS_IAM in front of a Lua function answering the event's requestContext.identity
     lam = boto3.client("lambda", endpoint_url=endpoint, region_name=REGION, aws_access_key_id=LEAD[0],
                        aws_secret_access_key=LEAD[1])
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("main.lua", 'local json = require("json")\n'
-                   'return {handler = function(event) return {statusCode = 200, '
-                   'body = json.encode(event.requestContext.identity)} end}\n')
+    code = zip_bytes({"main.lua": 'local json = require("json")\n'
+                                  'return {handler = function(event) return {statusCode = 200, '
+                                  'body = json.encode(event.requestContext.identity)} end}\n'})
     fn = lam.create_function(FunctionName="whoami", Runtime="lua5.4", Handler="main.handler",
-                             Role=f"arn:aws:iam::{ACCOUNT}:role/whoami", Code={"ZipFile": buf.getvalue()})
+                             Role=f"arn:aws:iam::{ACCOUNT}:role/whoami", Code={"ZipFile": code})
     lam.add_permission(FunctionName="whoami", StatementId="apigw", Action="lambda:InvokeFunction",
                        Principal="apigateway.amazonaws.com")
     who = c.create_resource(restApiId=api, parentId=items, pathPart="whoami")["id"]

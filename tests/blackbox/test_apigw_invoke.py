@@ -9,18 +9,16 @@ precedence.
 
 import base64
 import http.client
-import io
 import json
 import os
 import shutil
 import subprocess
 import time
 import urllib.parse
-import zipfile
 
 import pytest
 
-from conftest import ACCOUNT_ID, REGION, make_client, unique_name
+from conftest import ACCOUNT_ID, REGION, make_client, unique_name, zip_bytes
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
@@ -83,14 +81,6 @@ end
 
 return M
 """
-
-
-def zip_bytes(files):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, text in files.items():
-            z.writestr(name, text)
-    return buf.getvalue()
 
 
 # ------------------------------------------------------------------ plumbing

@@ -25,7 +25,7 @@ import botocore.credentials
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import Emulator, check_and_cleanup
+from conftest import Emulator, check_and_cleanup, zip_bytes
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -282,12 +282,7 @@ TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal":
 
 
 def role_zip(source=ROLE_HANDLER):
-    import io
-    import zipfile
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("index.lua", source)
-    return buf.getvalue()
+    return zip_bytes({"index.lua": source})
 
 
 def put_denied_to_role(role, fn, table):

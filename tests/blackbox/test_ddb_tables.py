@@ -2,7 +2,6 @@
 
 import time
 
-import botocore.config
 import pytest
 from botocore.exceptions import ClientError
 

@@ -3,7 +3,6 @@ after `hangar up`, boto3's iam client sees the role, its inline policy and
 its attached managed policy, with the ARN and id the stack outputs report;
 `hangar destroy` removes them, also when some were already deleted by hand."""
 
-import json
 import os
 
 import pytest

@@ -10,18 +10,16 @@ node_modules is git-ignored); without the npm registry that step fails loudly
 rather than skipping, since CI always reaches it.
 """
 
-import io
 import json
 import os
 import re
 import shutil
 import subprocess
 import time
-import zipfile
 
 import pytest
 
-from conftest import ACCOUNT_ID, create_table, make_client, unique_name
+from conftest import ACCOUNT_ID, create_table, make_client, unique_name, zip_tree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 JS_DIR = os.path.join(ROOT, "tests", "js")
@@ -73,14 +71,7 @@ def node():
 
 def notes_zip():
     """lambdas/notes zipped with paths relative to it (create.lua, lib/notes.lua)."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for dirpath, _, files in os.walk(NOTES_DIR):
-            for f in sorted(files):
-                if f.endswith(".lua"):
-                    full = os.path.join(dirpath, f)
-                    z.write(full, os.path.relpath(full, NOTES_DIR))
-    return buf.getvalue()
+    return zip_tree(NOTES_DIR)
 
 
 def run_smoke(node, endpoint, *args):

@@ -6,14 +6,12 @@ invoked only to show that a control-plane change reached the invoke path.
 
 import base64
 import hashlib
-import io
 import json
 import os
 import shutil
 import tempfile
 import urllib.parse
 import uuid
-import zipfile
 
 import botocore.auth
 import botocore.awsrequest
@@ -21,18 +19,11 @@ import botocore.credentials
 import http.client
 import pytest
 
-from conftest import ACCESS_KEY, ACCOUNT_ID, REGION, SECRET_KEY, assert_client_error, make_client
+from conftest import (ACCESS_KEY, ACCOUNT_ID, REGION, SECRET_KEY, assert_client_error, make_client,
+                      zip_bytes)
 
 ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/lambda-role"
 HANDLER_SRC = 'function handler(event, context) return {answer = 42} end\n'
-
-
-def zip_bytes(files):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, text in files.items():
-            z.writestr(name, text)
-    return buf.getvalue()
 
 
 ZIP = zip_bytes({"index.lua": HANDLER_SRC})

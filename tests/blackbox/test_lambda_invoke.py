@@ -8,7 +8,6 @@ boto3's CreateFunction against a real hangar-emulator.
 
 import base64
 import concurrent.futures
-import io
 import json
 import os
 import re
@@ -16,13 +15,12 @@ import shutil
 import tempfile
 import time
 import uuid
-import zipfile
 
 import botocore.exceptions
 import pytest
 
 from conftest import (Emulator, assert_client_error, check_and_cleanup, create_table,
-                      external_endpoint, make_client, unique_name)
+                      external_endpoint, make_client, unique_name, zip_bytes)
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 REQUEST_ID_RE = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -79,14 +77,6 @@ end
 
 return M
 """
-
-
-def zip_bytes(files):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, text in files.items():
-            z.writestr(name, text)
-    return buf.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -524,7 +514,6 @@ def test_succeeding_event_is_not_retried(wide):
         time.sleep(0.05)
     time.sleep(1.0)
     assert attempts(ddb, table, "s1") == 1
-
 
 
 def test_event_retries_keep_one_request_id_and_are_logged(wide):

@@ -12,7 +12,6 @@ helpers, and print()/context.log output in the tail log.
 """
 
 import base64
-import io
 import json
 import os
 import re
@@ -21,14 +20,13 @@ import tempfile
 import textwrap
 import time
 import uuid
-import zipfile
 
 import boto3
 import botocore.config
 import pytest
 from botocore.exceptions import ClientError
 
-from conftest import ACCESS_KEY, ACCOUNT_ID, REGION, SECRET_KEY, make_client, unique_name
+from conftest import ACCESS_KEY, ACCOUNT_ID, REGION, SECRET_KEY, make_client, unique_name, zip_bytes
 
 ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/lambda-role"
 
@@ -36,15 +34,6 @@ ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/lambda-role"
 def lua(src):
     """Lua source written indented inside the test; dedented."""
     return textwrap.dedent(src).lstrip("\n")
-
-
-def make_zip(files):
-    """files: {"path/in/bundle.lua": source} -> zip bytes."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for path, src in files.items():
-            z.writestr(path, src)
-    return buf.getvalue()
 
 
 class Invocation:
@@ -89,7 +78,7 @@ def deploy(lam):
              code=None):
         name = name or unique_name("fn")
         args = dict(FunctionName=name, Runtime="lua5.4", Role=ROLE, Handler=handler,
-                    Code=code or {"ZipFile": make_zip(files)}, Timeout=timeout,
+                    Code=code or {"ZipFile": zip_bytes(files)}, Timeout=timeout,
                     MemorySize=memory)
         if env is not None:
             args["Environment"] = {"Variables": env}
@@ -263,7 +252,7 @@ def test_syntax_error_is_reported_and_fix_takes_effect(lam, deploy, call):
     assert inv.status == 200 and inv.function_error == "Unhandled", inv
     assert inv.payload["errorType"].startswith("Runtime."), inv.payload
     assert "index" in inv.payload["errorMessage"], inv.payload
-    lam.update_function_code(FunctionName=name, ZipFile=make_zip(
+    lam.update_function_code(FunctionName=name, ZipFile=zip_bytes(
         {"index.lua": "return {handler = function() return 'fixed' end}\n"}))
     lam.get_waiter("function_updated_v2").wait(FunctionName=name,
                                                WaiterConfig={"Delay": 1, "MaxAttempts": 5})
@@ -1053,7 +1042,7 @@ def test_sandbox_c_level_spin_still_times_out(emulator_factory, body):
     src = ("local M = {}\nfunction M.handler(event, context)\n"
            + textwrap.indent(lua(body), "  ") + "\nend\nreturn M\n")
     lam.create_function(FunctionName=name, Runtime="lua5.4", Role=ROLE, Handler="index.handler",
-                        Code={"ZipFile": make_zip({"index.lua": src})}, Timeout=2)
+                        Code={"ZipFile": zip_bytes({"index.lua": src})}, Timeout=2)
     start = time.time()
     r = lam.invoke(FunctionName=name, Payload=b"{}")
     elapsed = time.time() - start

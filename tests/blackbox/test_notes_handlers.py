@@ -11,20 +11,17 @@ known to satisfy the gateway's proxy contract too.
 """
 
 import base64
-import copy
 import http.client
-import io
 import json
 import os
 import re
 import time
 import urllib.parse
 import uuid
-import zipfile
 
 import pytest
 
-from conftest import ACCOUNT_ID, REGION, create_table, make_client, unique_name
+from conftest import ACCOUNT_ID, REGION, create_table, make_client, unique_name, zip_tree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NOTES_DIR = os.path.join(ROOT, "lambdas", "notes")
@@ -40,14 +37,7 @@ CORS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-C
 
 def notes_zip():
     """lambdas/notes as a zip, paths relative to that folder (create.lua, lib/notes.lua)."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for dirpath, _, files in os.walk(NOTES_DIR):
-            for f in sorted(files):
-                if f.endswith(".lua"):
-                    full = os.path.join(dirpath, f)
-                    z.write(full, os.path.relpath(full, NOTES_DIR))
-    return buf.getvalue()
+    return zip_tree(NOTES_DIR)
 
 
 def load_event(name, note_id=None, body=None, query=None, raw_body=None, now=False):
@@ -430,15 +420,7 @@ def test_dynamodb_failure_is_a_logged_500(lam):
 
 def lambdas_zip():
     """The whole lambdas/ folder zipped, so handlers are notes/<route>.handler."""
-    buf = io.BytesIO()
-    base = os.path.dirname(NOTES_DIR)
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for dirpath, _, files in os.walk(NOTES_DIR):
-            for f in sorted(files):
-                if f.endswith(".lua"):
-                    full = os.path.join(dirpath, f)
-                    z.write(full, os.path.relpath(full, base))
-    return buf.getvalue()
+    return zip_tree(NOTES_DIR, os.path.dirname(NOTES_DIR))
 
 
 @pytest.mark.parametrize("layout", ["nested-zip", "hot-reload"])

@@ -13,7 +13,6 @@ Each test has its own emulator and HANGAR_HOME, so counting every table,
 function and API the emulator holds is exact.
 """
 
-import json
 import os
 import signal
 import sqlite3

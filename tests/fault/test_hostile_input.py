@@ -13,18 +13,16 @@ are invoked directly and through API Gateway; each ends as a function error
 
 import base64
 import http.client
-import io
 import json
 import re
 import socket
 import time
 import urllib.parse
-import zipfile
 
 import pytest
 
 from conftest import rss_kb
-from hg_blackbox_conftest import ACCOUNT_ID, REGION, make_client, unique_name
+from hg_blackbox_conftest import ACCOUNT_ID, REGION, make_client, unique_name, zip_bytes
 
 ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/hostile"
 DDB = ("DynamoDB_20120810.", "application/x-amz-json-1.0")
@@ -77,14 +75,6 @@ def assert_alive(endpoint):
     assert r.status == 200, "server stopped answering good requests: %r" % r
     r = send(endpoint, "GET", "/_hangar/health")
     assert r.status == 200, r
-
-
-def zip_of(files):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for k, v in files.items():
-            z.writestr(k, v)
-    return buf.getvalue()
 
 
 # ---- fixtures -------------------------------------------------------------------
@@ -413,7 +403,7 @@ def hostile_functions(ep):
     for kind, src in HANDLERS.items():
         name = unique_name("hostile-" + kind.replace("_", "-"))
         lam.create_function(FunctionName=name, Runtime="lua5.4", Role=ROLE, Handler="index.handler",
-                            Code={"ZipFile": zip_of({"index.lua": src})}, Timeout=2, MemorySize=128)
+                            Code={"ZipFile": zip_bytes({"index.lua": src})}, Timeout=2, MemorySize=128)
         lam.add_permission(FunctionName=name, StatementId="gw", Action="lambda:InvokeFunction",
                            Principal="apigateway.amazonaws.com")
         names[kind] = name

@@ -13,6 +13,7 @@
 #include "hg_json.h"
 #include "hg_parse.h"
 #include "hg_sigv4.h"
+#include "jw_sample.h"
 
 static void buf_respects_cap(void **state)
 {
@@ -138,25 +139,6 @@ static void error_first_failure_wins(void **state)
 
 /* ---- hg_jw: the tree writer ------------------------------------------------ */
 
-static void write_sample(hg_jw *w, const void *ctx)
-{
-    (void)ctx;
-    const hg_jw_ops *o = w->ops;
-    o->open(w, NULL, false, 5);
-    o->string(w, "s", "a\"b");
-    o->number(w, "n", 1795852800123.0);
-    o->number(w, "f", 2.5);
-    o->open(w, "l", true, 3);
-    o->boolean(w, NULL, true);
-    o->null(w, NULL);
-    o->open(w, NULL, false, 0);
-    o->close(w);
-    o->close(w);
-    o->open(w, "e", true, 0);
-    o->close(w);
-    o->close(w);
-}
-
 static void tree_of(const hg_jw_source *src, const char *want)
 {
     cJSON *t = hg_jw_build_tree(src);
@@ -205,8 +187,7 @@ static void write_nested(hg_jw *w, const void *ctx)
 static void jw_builds_trees(void **state)
 {
     (void)state;
-    tree_of(&(hg_jw_source){ write_sample, NULL },
-            "{\"s\":\"a\\\"b\",\"n\":1795852800123,\"f\":2.5,\"l\":[true,null,{}],\"e\":[]}");
+    tree_of(&(hg_jw_source){ write_sample, NULL }, JW_SAMPLE_TEXT);
     const char *text = "{\"a\":[1,\"x\",false,null,{\"b\":{}}],\"c\":{}}";
     cJSON *v = cJSON_Parse(text);
     tree_of(&(hg_jw_source){ write_cjson, v }, text);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 #include <lua5.4/lualib.h>
 
+#include "jw_sample.h"
 #include "lua_internal.h"
 
 static lua_State *new_state(void)
@@ -218,26 +219,6 @@ static void c_bridge(void **state)
 
 /* ---- hg_jw into Lua: what API Gateway's event takes ------------------------- */
 
-static void write_event_like(hg_jw *w, const void *ctx)
-{
-    (void)ctx;
-    const hg_jw_ops *o = w->ops;
-    o->open(w, NULL, false, 6);
-    o->string(w, "s", "a\"b");
-    o->number(w, "n", 1795852800123.0);
-    o->number(w, "f", 2.5);
-    o->open(w, "l", true, 3);
-    o->boolean(w, NULL, true);
-    o->null(w, NULL);
-    o->open(w, NULL, false, 0);
-    o->close(w);
-    o->close(w);
-    o->open(w, "e", true, 0);
-    o->close(w);
-    o->null(w, "z");
-    o->close(w);
-}
-
 static void write_open_only(hg_jw *w, const void *ctx) { (void)ctx; w->ops->open(w, NULL, false, 0); }
 static void write_deep(hg_jw *w, const void *ctx)
 {
@@ -264,8 +245,16 @@ static void written_values(void **state)
 {
     (void)state;
     lua_State *L = new_state();
-    assert_int_equal(push_protected_source(L, &(hg_jw_source){ write_event_like, NULL }), LUA_OK);
+    assert_int_equal(push_protected_source(L, &(hg_jw_source){ write_sample, NULL }), LUA_OK);
     lua_setglobal(L, "W");
+    /* the same value the tree writer makes, as JSON */
+    run(L, "W_TEXT = json.encode(W)");
+    lua_getglobal(L, "W_TEXT");
+    cJSON *got = cJSON_Parse(lua_tostring(L, -1)), *want = cJSON_Parse(JW_SAMPLE_TEXT);
+    assert_true(got && want && cJSON_Compare(got, want, 1));
+    cJSON_Delete(got);
+    cJSON_Delete(want);
+    lua_settop(L, 0);
     run(L, "assert(W.s == 'a\"b' and math.type(W.n) == 'integer' and W.n == 1795852800123 and W.f == 2.5)");
     run(L, "assert(W.z == json.null and W.l[1] == true and W.l[2] == json.null and #W.l == 3)");
     run(L, "assert(json.is_array(W.l) and json.is_array(W.e) and json.encode(W.e) == '[]')");

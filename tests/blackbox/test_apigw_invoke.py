@@ -303,6 +303,19 @@ def test_binary_body_arrives_base64(endpoint, api):
     assert base64.b64decode(ev["body"]) == raw
 
 
+def test_body_past_the_written_event_limit_goes_as_text_and_arrives_whole(endpoint, api):
+    """Over 4 MB the event reaches Lambda as JSON text (its 6 MB request limit is checked
+    on text), not written straight into Lua; the handler must not see a difference."""
+    text = ("note " * (900 * 1024)).encode()            # 4.5 MiB of UTF-8 text
+    st, _, body = invoke(endpoint, api.id, "/echo", method="POST", body=text,
+                         headers={"Content-Type": "text/plain", "X-Multi": "one"})
+    assert st == 200, body[:300]
+    ev = json.loads(body)
+    assert ev["body"] == text.decode() and ev["isBase64Encoded"] is False
+    assert ev["headers"]["X-Multi"] == "one" and ev["multiValueHeaders"]["X-Multi"] == ["one"]
+    assert ev["requestContext"]["httpMethod"] == "POST" and ev["pathParameters"] is None
+
+
 def test_binary_media_types_make_text_bodies_base64(endpoint, apigw, fn):
     a = Api(apigw)
     apigw.update_rest_api(restApiId=a.id, patchOperations=[

@@ -272,12 +272,60 @@ static void written_values(void **state)
     lua_close(L);
 }
 
+/* An allocator that refuses every allocation once its budget is spent. */
+typedef struct budget { long left; } budget;
+
+static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    budget *b = ud;
+    (void)osize;
+    if (nsize == 0) {
+        free(ptr);
+        return NULL;
+    }
+    if (b->left <= 0) return NULL;
+    b->left--;
+    return realloc(ptr, nsize);
+}
+
+/* Out of memory at every point of writing: each time a memory error comes
+ * back (under valgrind and ASan: without a leak or a bad access), the state
+ * stays usable, and with enough memory the value is whole. */
+static void written_values_out_of_memory(void **state)
+{
+    (void)state;
+    bool whole = false;
+    for (long allowed = 0; allowed < 200 && !whole; allowed++) {
+        budget b = { 1000000 };
+        lua_State *L = lua_newstate(budget_alloc, &b);
+        assert_non_null(L);
+        luaL_openlibs(L);
+        luaL_requiref(L, "json", hlua_open_json, 1);
+        lua_pop(L, 1);
+        lua_gc(L, LUA_GCSTOP);                    /* no collection frees room mid-way */
+        b.left = allowed;
+        int st = push_protected_source(L, &(hg_jw_source){ write_sample, NULL });
+        b.left = 1000000;
+        if (st == LUA_OK) {
+            lua_setglobal(L, "W");
+            run(L, "assert(json.encode(W.l) == '[true,null,{}]' and W.z == json.null)");
+            whole = true;
+        } else {
+            assert_int_equal(st, LUA_ERRMEM);
+            run(L, "assert(json.encode({1}) == '[1]')");
+        }
+        lua_close(L);
+    }
+    assert_true(whole);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trips),   cmocka_unit_test(arrays_and_objects), cmocka_unit_test(null_sentinel),
         cmocka_unit_test(numbers),       cmocka_unit_test(escapes),            cmocka_unit_test(depth_bound),
         cmocka_unit_test(invalid_json),  cmocka_unit_test(c_bridge),           cmocka_unit_test(written_values),
+        cmocka_unit_test(written_values_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -104,6 +104,13 @@ int hlua_table_mark(lua_State *L, int idx)
 
 #define EXACT_INT_MAX 9007199254740992.0   /* 2^53 */
 
+/* The bridge's number rule: integral values within 2^53 become integers. */
+static void push_number(lua_State *L, double d)
+{
+    if (d == floor(d) && fabs(d) <= EXACT_INT_MAX) lua_pushinteger(L, (lua_Integer)d);
+    else lua_pushnumber(L, d);
+}
+
 void hlua_push_json_raw(lua_State *L, const cJSON *v, int max_depth)
 {
     if (max_depth <= 0 && (cJSON_IsArray(v) || cJSON_IsObject(v)))
@@ -114,9 +121,7 @@ void hlua_push_json_raw(lua_State *L, const cJSON *v, int max_depth)
     } else if (cJSON_IsBool(v)) {
         lua_pushboolean(L, cJSON_IsTrue(v));
     } else if (cJSON_IsNumber(v)) {
-        double d = v->valuedouble;
-        if (d == floor(d) && fabs(d) <= EXACT_INT_MAX) lua_pushinteger(L, (lua_Integer)d);
-        else lua_pushnumber(L, d);
+        push_number(L, v->valuedouble);
     } else if (cJSON_IsString(v)) {
         lua_pushstring(L, v->valuestring);
     } else if (cJSON_IsRaw(v)) {
@@ -207,9 +212,7 @@ static void ljw_string(hg_jw *w, const char *key, const char *s)
 
 static void ljw_number(hg_jw *w, const char *key, double d)
 {
-    lua_State *L = value_begins((lua_jw *)w, key);
-    if (d == floor(d) && fabs(d) <= EXACT_INT_MAX) lua_pushinteger(L, (lua_Integer)d);
-    else lua_pushnumber(L, d);
+    push_number(value_begins((lua_jw *)w, key), d);
     value_ends((lua_jw *)w);
 }
 

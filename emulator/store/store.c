@@ -185,13 +185,20 @@ static void sql_hh(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_int64(ctx, keycodec_hash(p ? p : (const unsigned char *)"", (size_t)n));
 }
 
-static int open_conn(const store_db *d, sqlite3 **out, hg_err *err)
+/* d's file in the --data directory. */
+static void db_file(const store_db *d, char out[PATH_MAX + 16])
+{
+    snprintf(out, PATH_MAX + 16, "%s/%s", data_path, d->file);
+}
+
+/* Open d->conn. */
+static int open_conn(store_db *d, hg_err *err)
 {
     sqlite3 *db = NULL;
     /* In memory mode the database is SQLite's own in-memory one: nothing
      * touches a file, and it vanishes with the process. */
     char file[PATH_MAX + 16];
-    snprintf(file, sizeof file, "%s/%s", data_path, d->file);
+    db_file(d, file);
     const char *path = persistent ? file : ":memory:";
     int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
@@ -217,7 +224,7 @@ static int open_conn(const store_db *d, sqlite3 **out, hg_err *err)
         sqlite3_close(db);
         return -1;
     }
-    *out = db;
+    d->conn = db;
     return 0;
 }
 
@@ -256,7 +263,7 @@ static int migrate(sqlite3 *db, const char *const *migrations, int target, hg_er
 static int copy_old_logs(sqlite3 *logs, hg_err *err)
 {
     char main_file[PATH_MAX + 16];
-    snprintf(main_file, sizeof main_file, "%s/%s", data_path, main_db.file);
+    db_file(&main_db, main_file);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(logs, "ATTACH DATABASE ?1 AS old", -1, &st, NULL) != SQLITE_OK)
         return hg_err_internal(err, "storage error: %s", sqlite3_errmsg(logs));
@@ -316,8 +323,8 @@ int hg_store_init(const char *data_dir, hg_err *err)
         persistent = 0;
         snprintf(location, sizeof location, "in memory (not persisted; use --data DIR to keep state)");
     }
-    if (open_conn(&main_db, &main_db.conn, err) != 0) return -1;
-    if (open_conn(&logs_db, &logs_db.conn, err) != 0) { close_db(&main_db); return -1; }
+    if (open_conn(&main_db, err) != 0) return -1;
+    if (open_conn(&logs_db, err) != 0) { close_db(&main_db); return -1; }
     /* Logs first: their step 1 may copy events out of hangar.db, whose
      * step 7 then drops them there. */
     int main_version = user_version(main_db.conn);

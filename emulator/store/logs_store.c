@@ -1,6 +1,8 @@
 /* logs_store.c — CloudWatch Logs' SQL; see logs_store.h for the model. */
 #include "logs_store.h"
 
+#include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Run a statement expected to produce no rows. Hands st back. */
@@ -115,7 +117,7 @@ int logs_store_group_list(hg_store *s, const char *region, const char *prefix, c
 int logs_store_group_delete(hg_store *s, int64_t gid, hg_err *err)
 {
     static const char *const sql[] = {
-        "DELETE FROM logs_events WHERE gid=?",
+        "DELETE FROM logs_batches WHERE gid=?",
         "DELETE FROM logs_streams WHERE gid=?",
         "DELETE FROM logs_groups WHERE gid=?",
     };
@@ -208,7 +210,7 @@ int logs_store_stream_get(hg_store *s, int64_t sid, logs_stream_visit fn, void *
 int logs_store_stream_delete(hg_store *s, int64_t sid, hg_err *err)
 {
     static const char *const sql[] = {
-        "DELETE FROM logs_events WHERE sid=?",
+        "DELETE FROM logs_batches WHERE sid=?",
         "DELETE FROM logs_streams WHERE sid=?",
     };
     for (int i = 0; i < 2; i++) {
@@ -246,21 +248,72 @@ int logs_store_stream_list(hg_store *s, int64_t gid, int by_last_event, int desc
     return visit_streams(s, st, fn, ctx, err, &seen);
 }
 
-/* INSERTs of 1..APPEND_ROWS events: ?1 gid, ?2 sid, ?3 ingest; row r's ts and msg are ?(4+2r), ?(5+2r). */
-#define APPEND_ROWS 8
-#define APPEND_HEAD "INSERT INTO logs_events(gid, sid, ts, ingest, msg) VALUES "
-#define APPEND_ROW(ts, msg) "(?1, ?2, ?" #ts ", ?3, ?" #msg ")"
-#define APPEND_1 APPEND_HEAD APPEND_ROW(4, 5)
-#define APPEND_2 APPEND_1 "," APPEND_ROW(6, 7)
-#define APPEND_3 APPEND_2 "," APPEND_ROW(8, 9)
-#define APPEND_4 APPEND_3 "," APPEND_ROW(10, 11)
-#define APPEND_5 APPEND_4 "," APPEND_ROW(12, 13)
-#define APPEND_6 APPEND_5 "," APPEND_ROW(14, 15)
-#define APPEND_7 APPEND_6 "," APPEND_ROW(16, 17)
-#define APPEND_8 APPEND_7 "," APPEND_ROW(18, 19)
-static const char *const append_sql[APPEND_ROWS] = {
-    APPEND_1, APPEND_2, APPEND_3, APPEND_4, APPEND_5, APPEND_6, APPEND_7, APPEND_8,
-};
+/* ---- batches ----------------------------------------------------------------------------- */
+
+/* A batch's data: its events in (ts, put) order, each as its timestamp
+ * (8 bytes) and length (4 bytes), little-endian, then the message and a
+ * NUL. A batch of one event is its message alone, at lo_ts: what migration
+ * 2 made of every event stored before batches. */
+#define RECORD_HEAD 12
+
+_Static_assert(LOGS_BATCH_MAX_EVENTS <= (1 << LOGS_EID_SHIFT), "a batch's indexes must fit below the shift");
+
+static void put_le(unsigned char *p, uint64_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_le(const unsigned char *p, int bytes)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* An event's place in put order, sorted by time. */
+typedef struct ordered { int64_t ts; int i; } ordered;
+
+static int ordered_cmp(const void *a, const void *b)
+{
+    const ordered *x = a, *y = b;
+    if (x->ts != y->ts) return x->ts < y->ts ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/* Insert one batch of the k events at o (in order). */
+static int insert_batch(hg_store *s, int64_t gid, int64_t sid, const logs_store_event *ev, const ordered *o,
+                        int k, size_t size, int64_t ingest_ms, hg_err *err)
+{
+    unsigned char *data = NULL;
+    if (k > 1) {
+        if (size > INT32_MAX || !(data = malloc(size))) return hg_err_internal(err, "out of memory");
+        unsigned char *p = data;
+        for (int j = 0; j < k; j++) {
+            const logs_store_event *e = &ev[o[j].i];
+            put_le(p, (uint64_t)e->ts, 8);
+            put_le(p + 8, (uint64_t)e->len, 4);
+            if (e->len) memcpy(p + RECORD_HEAD, e->msg, e->len);
+            p[RECORD_HEAD + e->len] = 0;
+            p += RECORD_HEAD + e->len + 1;
+        }
+    } else if (ev[o[0].i].len > INT32_MAX) {
+        return hg_err_internal(err, "log event too large");
+    }
+    sqlite3_stmt *st = hg_store_stmt(s, "INSERT INTO logs_batches(gid, sid, lo_ts, hi_ts, n, ingest, data)"
+                                        " VALUES(?,?,?,?,?,?,?)", err);
+    if (!st) { free(data); return -1; }
+    sqlite3_bind_int64(st, 1, gid);
+    sqlite3_bind_int64(st, 2, sid);
+    sqlite3_bind_int64(st, 3, o[0].ts);
+    sqlite3_bind_int64(st, 4, o[k - 1].ts);
+    sqlite3_bind_int(st, 5, k);
+    sqlite3_bind_int64(st, 6, ingest_ms);
+    if (data) sqlite3_bind_blob(st, 7, data, (int)size, SQLITE_STATIC);
+    else sqlite3_bind_blob(st, 7, ev[o[0].i].len ? ev[o[0].i].msg : "", (int)ev[o[0].i].len, SQLITE_STATIC);
+    int rc = run(s, st, err, "append log events");
+    free(data);
+    return rc;
+}
 
 int logs_store_append(hg_store *s, int64_t sid, const logs_store_event *ev, int n,
                       int64_t ingest_ms, hg_err *err)
@@ -275,75 +328,254 @@ int logs_store_append(hg_store *s, int64_t sid, const logs_store_event *ev, int 
     hg_store_done(st);
     if (found == SQLITE_DONE) return 0;              /* no such stream: nothing to append to */
     if (found != SQLITE_ROW) return hg_store_fail(s, err, "find log stream");
-    /* Up to APPEND_ROWS rows per statement: one invocation's START, output,
-     * END and REPORT lines go in one step instead of one each. Rows are
-     * inserted in VALUES order, so eids keep the events' order. */
-    int64_t lo = ev[0].ts, hi = ev[0].ts, bytes = 0;
-    for (int i = 0; i < n;) {
-        int k = n - i < APPEND_ROWS ? n - i : APPEND_ROWS;
-        st = hg_store_stmt(s, append_sql[k - 1], err);
-        if (!st) return -1;
-        sqlite3_bind_int64(st, 1, gid);
-        sqlite3_bind_int64(st, 2, sid);
-        sqlite3_bind_int64(st, 3, ingest_ms);
-        for (int r = 0; r < k; r++, i++) {
-            sqlite3_bind_int64(st, 4 + 2 * r, ev[i].ts);
-            sqlite3_bind_text(st, 5 + 2 * r, ev[i].len ? ev[i].msg : "", (int)ev[i].len, SQLITE_STATIC);
-            if (ev[i].ts < lo) lo = ev[i].ts;
-            if (ev[i].ts > hi) hi = ev[i].ts;
-            bytes += (int64_t)ev[i].len;
-        }
-        int rc = sqlite3_step(st);
-        hg_store_done(st);
-        if (rc != SQLITE_DONE) return hg_store_fail(s, err, "append log events");
+
+    /* Time order within a batch (events that share a timestamp keep the
+     * order given) is what lets a read merge batches without sorting them. */
+    ordered *o = malloc((size_t)n * sizeof *o);
+    if (!o) return hg_err_internal(err, "out of memory");
+    int sorted = 1;
+    for (int i = 0; i < n; i++) {
+        o[i] = (ordered){ ev[i].ts, i };
+        if (i > 0 && ev[i].ts < ev[i - 1].ts) sorted = 0;
     }
+    if (!sorted) qsort(o, (size_t)n, sizeof *o, ordered_cmp);
+
+    int64_t bytes = 0, span = 0;
+    for (int i = 0; i < n;) {
+        int k = 0;
+        size_t size = 0;
+        while (i + k < n && k < LOGS_BATCH_MAX_EVENTS) {
+            size_t rec = RECORD_HEAD + ev[o[i + k].i].len + 1;
+            if (k > 0 && size + rec > LOGS_BATCH_MAX_BYTES) break;
+            size += rec;
+            bytes += (int64_t)ev[o[i + k].i].len;
+            k++;
+        }
+        if (insert_batch(s, gid, sid, ev, o + i, k, size, ingest_ms, err) != 0) { free(o); return -1; }
+        if (o[i + k - 1].ts - o[i].ts > span) span = o[i + k - 1].ts - o[i].ts;
+        i += k;
+    }
+    int64_t lo = o[0].ts, hi = o[n - 1].ts;
+    free(o);
     st = hg_store_stmt(s, "UPDATE logs_streams SET first_ts = min(coalesce(first_ts, ?2), ?2),"
                           " last_ts = max(coalesce(last_ts, ?3), ?3), last_ingest = ?4,"
-                          " bytes = bytes + ?5, seq = seq + 1 WHERE sid=?1", err);
+                          " bytes = bytes + ?5, seq = seq + 1, span = max(span, ?6) WHERE sid=?1", err);
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, sid);
     sqlite3_bind_int64(st, 2, lo);
     sqlite3_bind_int64(st, 3, hi);
     sqlite3_bind_int64(st, 4, ingest_ms);
     sqlite3_bind_int64(st, 5, bytes);
+    sqlite3_bind_int64(st, 6, span);
     return run(s, st, err, "update log stream");
 }
 
 /* ---- events ------------------------------------------------------------------------------ */
 
+/* A batch read into memory while its events wait in the merge; freed when
+ * the last of them has been visited. */
+typedef struct loaded_batch {
+    int64_t sid, ingest_ms;
+    int     left;               /* events still waiting */
+    const char *stream;         /* points into the same block */
+    char    data[];             /* the blob, then a NUL, then the stream's name */
+} loaded_batch;
+
+typedef struct waiting { int64_t ts, eid; const char *msg; size_t len; loaded_batch *b; } waiting;
+
+/* A heap of waiting events: the next in the range's order on top. */
+typedef struct merge {
+    waiting *w;
+    size_t   n, cap;
+    int      descending;
+} merge;
+
+static int before(const merge *m, const waiting *a, const waiting *b)
+{
+    int lt = a->ts != b->ts ? a->ts < b->ts : a->eid < b->eid;
+    return m->descending ? !lt : lt;
+}
+
+static int merge_push(merge *m, waiting w, hg_err *err)
+{
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        waiting *more = realloc(m->w, cap * sizeof *more);
+        if (!more) return hg_err_internal(err, "out of memory");
+        m->w = more;
+        m->cap = cap;
+    }
+    size_t i = m->n++;
+    while (i > 0 && before(m, &w, &m->w[(i - 1) / 2])) {
+        m->w[i] = m->w[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    m->w[i] = w;
+    return 0;
+}
+
+static waiting merge_pop(merge *m)
+{
+    waiting top = m->w[0], last = m->w[--m->n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= m->n) break;
+        if (c + 1 < m->n && before(m, &m->w[c + 1], &m->w[c])) c++;
+        if (!before(m, &m->w[c], &last)) break;
+        m->w[i] = m->w[c];
+        i = c;
+    }
+    if (m->n) m->w[i] = last;
+    return top;
+}
+
+static void batch_drop(loaded_batch *b)
+{
+    if (--b->left == 0) free(b);
+}
+
+static int in_range(const logs_event_range *r, int64_t ts, int64_t eid)
+{
+    return (ts > r->lo_ts || (ts == r->lo_ts && eid > r->lo_eid)) &&
+           (ts < r->hi_ts || (ts == r->hi_ts && eid < r->hi_eid));
+}
+
+/* Read the batch under st into memory and put its events within r on the heap. */
+static int load_batch(merge *m, sqlite3_stmt *st, const logs_event_range *r, hg_err *err)
+{
+    int64_t bid = sqlite3_column_int64(st, 0), lo = sqlite3_column_int64(st, 2), hi = sqlite3_column_int64(st, 3);
+    int64_t n = sqlite3_column_int64(st, 4);
+    const unsigned char *blob = sqlite3_column_blob(st, 6);
+    size_t blen = (size_t)sqlite3_column_bytes(st, 6);
+    const char *name = col_text(st, 7);
+    size_t nlen = strlen(name);
+    if (n < 1 || n > LOGS_BATCH_MAX_EVENTS || bid < 0 || bid > (INT64_MAX >> LOGS_EID_SHIFT))
+        return hg_err_internal(err, "stored log batch %" PRId64 " is corrupt", bid);
+    loaded_batch *b = malloc(sizeof *b + blen + 1 + nlen + 1);
+    if (!b) return hg_err_internal(err, "out of memory");
+    b->sid = sqlite3_column_int64(st, 1);
+    b->ingest_ms = sqlite3_column_int64(st, 5);
+    b->left = 1;                            /* ours, until the events are on the heap */
+    if (blen) memcpy(b->data, blob, blen);
+    b->data[blen] = 0;
+    memcpy(b->data + blen + 1, name, nlen + 1);
+    b->stream = b->data + blen + 1;
+
+    int64_t base = bid << LOGS_EID_SHIFT;
+    if (n == 1) {
+        if (in_range(r, lo, base)) {
+            if (merge_push(m, (waiting){ lo, base, b->data, blen, b }, err) != 0) { batch_drop(b); return -1; }
+            b->left++;
+        }
+        batch_drop(b);
+        return 0;
+    }
+    const unsigned char *p = (const unsigned char *)b->data, *end = p + blen;
+    for (int64_t i = 0; i < n; i++) {
+        if ((size_t)(end - p) < RECORD_HEAD + 1) goto corrupt;
+        int64_t ts = (int64_t)get_le(p, 8);
+        size_t len = (size_t)get_le(p + 8, 4);
+        if (len > (size_t)(end - p) - RECORD_HEAD - 1 || p[RECORD_HEAD + len] != 0 || ts < lo || ts > hi)
+            goto corrupt;
+        if (in_range(r, ts, base + i)) {
+            if (merge_push(m, (waiting){ ts, base + i, (const char *)p + RECORD_HEAD, len, b }, err) != 0) {
+                batch_drop(b);      /* what was pushed holds its own count: the caller drains the heap */
+                return -1;
+            }
+            b->left++;
+        }
+        p += RECORD_HEAD + len + 1;
+    }
+    if (p != end) goto corrupt;
+    batch_drop(b);
+    return 0;
+corrupt:
+    /* its events already on the heap are never visited: an error stops the
+     * read, and the heap is drained without visiting */
+    batch_drop(b);
+    return hg_err_internal(err, "stored log batch %" PRId64 " is corrupt", bid);
+}
+
+/* Visit the next waiting event. */
+static int merge_visit(merge *m, logs_event_visit fn, void *ctx, hg_err *err)
+{
+    waiting w = merge_pop(m);
+    logs_event_row e = {
+        .eid = w.eid, .sid = w.b->sid, .ts = w.ts, .ingest_ms = w.b->ingest_ms,
+        .message = w.msg, .len = w.len, .stream = w.b->stream,
+    };
+    int vr = fn(ctx, &e, err);
+    batch_drop(w.b);
+    return vr;
+}
+
+/* The widest batch of the stream, or of the group's streams (ms). */
+static int batch_span(hg_store *s, const logs_event_range *r, int64_t *span, hg_err *err)
+{
+    sqlite3_stmt *st = hg_store_stmt(s, r->sid > 0 ? "SELECT span FROM logs_streams WHERE sid=?1"
+                                                   : "SELECT coalesce(max(span), 0) FROM logs_streams WHERE gid=?1", err);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, r->sid > 0 ? r->sid : r->gid);
+    int rc = sqlite3_step(st);
+    *span = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    hg_store_done(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return hg_store_fail(s, err, "read log streams");
+    if (*span < 0) *span = 0;
+    return 0;
+}
+
+static int64_t sat_add(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }
+static int64_t sat_sub(int64_t a, int64_t b) { return a < INT64_MIN + b ? INT64_MIN : a - b; }
+
+/* Batches come in order of their first event (last, descending); every
+ * event waiting on the heap that comes before the next batch's first
+ * (after its last) is final and visited. The span bounds how far before
+ * the range a batch holding events within it can start, so the index
+ * seek starts near the range instead of at the stream's beginning. */
 int logs_store_events(hg_store *s, const logs_event_range *r, logs_event_visit fn, void *ctx, hg_err *err)
 {
-#define EVENT_SQL(who, order) \
-    "SELECT e.eid, e.sid, e.ts, e.ingest, e.msg, s.name FROM logs_events e JOIN logs_streams s ON s.sid = e.sid" \
-    " WHERE e." who " = ?1 AND (e.ts, e.eid) > (?2, ?3) AND (e.ts, e.eid) < (?4, ?5)" \
-    " ORDER BY e.ts " order ", e.eid " order
+#define BATCH_SQL(idx, who, cond, order) \
+    "SELECT b.bid, b.sid, b.lo_ts, b.hi_ts, b.n, b.ingest, b.data, s.name" \
+    " FROM logs_batches b INDEXED BY " idx " JOIN logs_streams s ON s.sid = b.sid" \
+    " WHERE b." who " = ?1 AND " cond " ORDER BY " order
+#define UP   "b.lo_ts >= ?2 AND b.lo_ts <= ?3 AND b.hi_ts >= ?4"
+#define DOWN "b.hi_ts <= ?2 AND b.hi_ts >= ?3 AND b.lo_ts <= ?4"
     static const char *const sql[2][2] = {
-        { EVENT_SQL("gid", "ASC"), EVENT_SQL("gid", "DESC") },
-        { EVENT_SQL("sid", "ASC"), EVENT_SQL("sid", "DESC") },
+        { BATCH_SQL("logs_batches_group_up", "gid", UP, "b.lo_ts"),
+          BATCH_SQL("logs_batches_group_down", "gid", DOWN, "b.hi_ts DESC") },
+        { BATCH_SQL("logs_batches_stream_up", "sid", UP, "b.lo_ts"),
+          BATCH_SQL("logs_batches_stream_down", "sid", DOWN, "b.hi_ts DESC") },
     };
-#undef EVENT_SQL
+#undef UP
+#undef DOWN
+#undef BATCH_SQL
+    int64_t span;
+    if (batch_span(s, r, &span, err) != 0) return -1;
     sqlite3_stmt *st = hg_store_stmt(s, sql[r->sid > 0][r->descending ? 1 : 0], err);
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, r->sid > 0 ? r->sid : r->gid);
-    sqlite3_bind_int64(st, 2, r->lo_ts);
-    sqlite3_bind_int64(st, 3, r->lo_eid);
-    sqlite3_bind_int64(st, 4, r->hi_ts);
-    sqlite3_bind_int64(st, 5, r->hi_eid);
-    int rc, vr = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        logs_event_row e = {
-            .eid = sqlite3_column_int64(st, 0),
-            .sid = sqlite3_column_int64(st, 1),
-            .ts = sqlite3_column_int64(st, 2),
-            .ingest_ms = sqlite3_column_int64(st, 3),
-            .message = col_text(st, 4),
-            .len = (size_t)sqlite3_column_bytes(st, 4),
-            .stream = col_text(st, 5),
-        };
-        if ((vr = fn(ctx, &e, err)) != 0) break;
+    if (r->descending) {
+        sqlite3_bind_int64(st, 2, sat_add(r->hi_ts, span));
+        sqlite3_bind_int64(st, 3, r->lo_ts);
+        sqlite3_bind_int64(st, 4, r->hi_ts);
+    } else {
+        sqlite3_bind_int64(st, 2, sat_sub(r->lo_ts, span));
+        sqlite3_bind_int64(st, 3, r->hi_ts);
+        sqlite3_bind_int64(st, 4, r->lo_ts);
+    }
+    merge m = { .descending = r->descending };
+    int rc = SQLITE_DONE, vr = 0;
+    while (vr == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t edge = sqlite3_column_int64(st, r->descending ? 3 : 2);
+        while (vr == 0 && m.n && (r->descending ? m.w[0].ts > edge : m.w[0].ts < edge))
+            vr = merge_visit(&m, fn, ctx, err);
+        if (vr == 0 && load_batch(&m, st, r, err) != 0) vr = -1;
     }
     hg_store_done(st);
-    if (vr < 0) return -1;
-    if (vr == 0 && rc != SQLITE_DONE) return hg_store_fail(s, err, "read log events");
-    return 0;
+    if (vr == 0 && rc != SQLITE_DONE) vr = hg_store_fail(s, err, "read log events");
+    while (vr == 0 && m.n) vr = merge_visit(&m, fn, ctx, err);
+    while (m.n) batch_drop(merge_pop(&m).b);
+    free(m.w);
+    return vr < 0 ? -1 : 0;
 }

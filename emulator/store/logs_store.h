@@ -8,9 +8,14 @@
  *   2. A stream is a row (sid, gid, name) carrying the summaries
  *      DescribeLogStreams reports (first/last event time, last ingestion,
  *      bytes), kept up to date by logs_store_append in the same transaction.
- *   3. An event is a row (eid, gid, sid, ts, ingest, msg). eid grows with
- *      every insert, so (ts, eid) is a total order within a stream and
- *      within a group (interleaved), and is the position paging tokens name.
+ *   3. Events are stored in batches: one row (bid, gid, sid, lo_ts, hi_ts,
+ *      n, ingest, data) per append of up to LOGS_BATCH_MAX_EVENTS events of
+ *      one stream, in time order (the logs writer appends a stream's events
+ *      of a whole write window at once: one row instead of a row per event).
+ *      An event's eid is bid << LOGS_EID_SHIFT | its index in the batch, so
+ *      eid grows with every append and (ts, eid) is a total order within a
+ *      stream and within a group (interleaved), and is the position paging
+ *      tokens name. Reads merge overlapping batches by (ts, eid).
  *
  * Readers visit rows through callbacks: strings handed to a visitor are
  * borrowed and valid only during the call; a visitor returns 0 to go on,
@@ -55,6 +60,10 @@ typedef int (*logs_group_visit)(void *ctx, const logs_group_row *g, hg_err *err)
 typedef int (*logs_stream_visit)(void *ctx, const logs_stream_row *s, hg_err *err);
 typedef int (*logs_event_visit)(void *ctx, const logs_event_row *e, hg_err *err);
 
+#define LOGS_BATCH_MAX_EVENTS  4096
+#define LOGS_BATCH_MAX_BYTES   (1024 * 1024)    /* a larger event goes alone */
+#define LOGS_EID_SHIFT         16
+
 /* One event to append (borrowed). */
 typedef struct logs_store_event { int64_t ts; const char *msg; size_t len; } logs_store_event;
 
@@ -89,8 +98,8 @@ int logs_store_stream_list(hg_store *s, int64_t gid, int by_last_event, int desc
                            const char *prefix, const char *after, int64_t offset,
                            logs_stream_visit fn, void *ctx, hg_err *err);
 
-/* Append events (in the order given) to a stream, updating its summaries.
- * Runs inside the caller's write transaction. */
+/* Append events to a stream, updating its summaries: ordered by time, ties
+ * in the order given. Runs inside the caller's write transaction. */
 int logs_store_append(hg_store *s, int64_t sid, const logs_store_event *ev, int n,
                       int64_t ingest_ms, hg_err *err);
 

@@ -132,11 +132,9 @@ static const char *const migrations[] = {
  * a Lambda invocation writes three log events, and on the service
  * database's connection those writes held DynamoDB requests up (a gateway
  * GET spent a third of its time on them). Own connection, own mutex.
- * Groups, streams (with the summaries DescribeLogStreams shows) and events;
- * eid orders events that share a timestamp; the (sid, ts) and (gid, ts)
- * indexes (eid rides along as the rowid) serve GetLogEvents and
- * interleaved FilterLogEvents in (ts, eid) order. */
-#define LOGS_SCHEMA \
+ * LOGS_SCHEMA_V1 is the first version (one row per event; migration 2
+ * packs them): copy_old_logs builds it before the migrations run. */
+#define LOGS_SCHEMA_V1 \
     "CREATE TABLE logs_groups(gid INTEGER PRIMARY KEY, region TEXT NOT NULL, name TEXT NOT NULL," \
     "  created INTEGER NOT NULL, retention INTEGER NOT NULL, tags TEXT NOT NULL, UNIQUE(region, name));" \
     "CREATE TABLE logs_streams(sid INTEGER PRIMARY KEY, gid INTEGER NOT NULL, name TEXT NOT NULL," \
@@ -149,7 +147,24 @@ static const char *const migrations[] = {
 static const char *const logs_migrations[] = {
     /* 1: the schema; a --data directory from before brings its events along
      *   (copy_old_logs, run first). */
-    LOGS_SCHEMA,
+    LOGS_SCHEMA_V1,
+    /* 2: events packed into batches (see logs_store.h): an invocation's
+     *   three events were three rows and six b-tree inserts, a tenth of a
+     *   gateway request's CPU; a batch is one row per stream per write
+     *   window. An event of before becomes a batch of one (its message
+     *   alone), in eid order. span: the widest batch of the stream (ms),
+     *   so a read can seek by time. */
+    "CREATE TABLE logs_batches(bid INTEGER PRIMARY KEY, gid INTEGER NOT NULL, sid INTEGER NOT NULL,"
+    "  lo_ts INTEGER NOT NULL, hi_ts INTEGER NOT NULL, n INTEGER NOT NULL, ingest INTEGER NOT NULL,"
+    "  data BLOB NOT NULL);"
+    "INSERT INTO logs_batches(bid, gid, sid, lo_ts, hi_ts, n, ingest, data)"
+    "  SELECT eid, gid, sid, ts, ts, 1, ingest, CAST(msg AS BLOB) FROM logs_events ORDER BY eid;"
+    "DROP TABLE logs_events;"
+    "ALTER TABLE logs_streams ADD COLUMN span INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX logs_batches_stream_up ON logs_batches(sid, lo_ts, hi_ts);"
+    "CREATE INDEX logs_batches_stream_down ON logs_batches(sid, hi_ts, lo_ts);"
+    "CREATE INDEX logs_batches_group_up ON logs_batches(gid, lo_ts, hi_ts);"
+    "CREATE INDEX logs_batches_group_down ON logs_batches(gid, hi_ts, lo_ts);",
 };
 
 static store_db main_db = { "hangar.db", migrations, (int)(sizeof migrations / sizeof migrations[0]),
@@ -272,7 +287,7 @@ static int copy_old_logs(sqlite3 *logs, hg_err *err)
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) return hg_err_internal(err, "storage error: %s", sqlite3_errmsg(logs));
     int ok = exec(logs, "BEGIN IMMEDIATE", err) == 0;
-    if (ok && (exec(logs, LOGS_SCHEMA
+    if (ok && (exec(logs, LOGS_SCHEMA_V1
                    "INSERT INTO main.logs_groups(gid, region, name, created, retention, tags)"
                    "  SELECT gid, region, name, created, retention, tags FROM old.logs_groups;"
                    "INSERT INTO main.logs_streams(sid, gid, name, created, first_ts, last_ts, last_ingest, bytes, seq)"

@@ -109,43 +109,47 @@ def test_a_database_from_schema_5_is_migrated_with_its_items(emulator_factory, t
     db.close()
 
 
+# CloudWatch Logs' tables as hangar.db held them up to schema 6 (one row per event).
+OLD_LOGS_SCHEMA = [
+    "CREATE TABLE logs_groups(gid INTEGER PRIMARY KEY, region TEXT NOT NULL, name TEXT NOT NULL,"
+    "  created INTEGER NOT NULL, retention INTEGER NOT NULL, tags TEXT NOT NULL, UNIQUE(region, name))",
+    "CREATE TABLE logs_streams(sid INTEGER PRIMARY KEY, gid INTEGER NOT NULL, name TEXT NOT NULL,"
+    "  created INTEGER NOT NULL, first_ts INTEGER, last_ts INTEGER, last_ingest INTEGER,"
+    "  bytes INTEGER NOT NULL, seq INTEGER NOT NULL, UNIQUE(gid, name))",
+    "CREATE TABLE logs_events(eid INTEGER PRIMARY KEY, gid INTEGER NOT NULL, sid INTEGER NOT NULL,"
+    "  ts INTEGER NOT NULL, ingest INTEGER NOT NULL, msg TEXT NOT NULL)",
+    "CREATE INDEX logs_events_stream ON logs_events(sid, ts)",
+    "CREATE INDEX logs_events_group ON logs_events(gid, ts)",
+]
+
+
 def test_logs_of_an_older_data_directory_move_to_logs_db(emulator_factory, tmp_data_dir):
-    """CloudWatch Logs live in DIR/logs.db since schema 7. A data directory
-    from before (the logs tables inside hangar.db, user_version 6, no
-    logs.db) must open with its log groups, streams and events, copied once."""
+    """CloudWatch Logs live in DIR/logs.db since schema 7, packed in batches
+    since logs.db's schema 2. A data directory from before (the logs tables
+    inside hangar.db, one row per event, user_version 6, no logs.db) must
+    open with its groups, streams and events in their order, moved once."""
     import os
     import sqlite3
     import time
-    emu = emulator_factory(data_dir=tmp_data_dir)
-    logs = make_client(emu.endpoint, service="logs")
-    logs.create_log_group(logGroupName="/old/group")
-    logs.create_log_stream(logGroupName="/old/group", logStreamName="s1")
-    logs.put_log_events(logGroupName="/old/group", logStreamName="s1",
-                        logEvents=[{"timestamp": int(time.time() * 1000) - 10 + i, "message": f"line {i}"}
-                                   for i in range(3)])
-    assert len(logs.get_log_events(logGroupName="/old/group", logStreamName="s1")["events"]) == 3
+    emu = emulator_factory(data_dir=tmp_data_dir)     # a hangar.db of today, to turn back into version 6
     emu.stop()
-
-    # Put the logs back inside hangar.db at user_version 6, as an older hangar left them.
-    new = sqlite3.connect(os.path.join(tmp_data_dir, "logs.db"))
-    tables = {name: (sql, new.execute(f"SELECT * FROM {name}").fetchall())
-              for name, sql in new.execute("SELECT name, sql FROM sqlite_master WHERE type='table'")}
-    indexes = [sql for (sql,) in new.execute("SELECT sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL")]
-    new.close()
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(os.path.join(tmp_data_dir, "logs.db" + suffix)):
             os.unlink(os.path.join(tmp_data_dir, "logs.db" + suffix))
+    now = int(time.time() * 1000)
     db = sqlite3.connect(os.path.join(tmp_data_dir, "hangar.db"))
     assert db.execute("PRAGMA user_version").fetchone()[0] == 7
-    for name, (sql, rows) in tables.items():
+    for sql in OLD_LOGS_SCHEMA:
         db.execute(sql)
-        if rows:
-            db.executemany(f"INSERT INTO {name} VALUES ({','.join('?' * len(rows[0]))})", rows)
-    for sql in indexes:
-        db.execute(sql)
+    db.execute("INSERT INTO logs_groups VALUES (1, 'us-east-1', '/old/group', ?, 0, '{}')", (now - 100,))
+    db.execute("INSERT INTO logs_streams VALUES (1, 1, 's1', ?, ?, ?, ?, 24, 1)", (now - 100, now - 10, now - 8, now))
+    db.execute("INSERT INTO logs_streams VALUES (2, 1, 's2', ?, ?, ?, ?, 6, 1)", (now - 100, now - 9, now - 9, now))
+    # eids order the events of one millisecond: "line 1" before "line 2"
+    db.executemany("INSERT INTO logs_events VALUES (?, 1, ?, ?, ?, ?)",
+                   [(1, 1, now - 10, now, "line 0"), (2, 1, now - 8, now, "line 1"),
+                    (3, 2, now - 9, now, "other0"), (4, 1, now - 8, now, "line 2")])
     db.execute("PRAGMA user_version=6")
     db.commit()
-    assert db.execute("SELECT count(*) FROM logs_events").fetchone()[0] == 3
     db.close()
 
     for _ in range(2):                      # the second start finds them moved already
@@ -153,14 +157,20 @@ def test_logs_of_an_older_data_directory_move_to_logs_db(emulator_factory, tmp_d
         logs = make_client(emu2.endpoint, service="logs")
         got = logs.get_log_events(logGroupName="/old/group", logStreamName="s1", startFromHead=True)
         assert [e["message"] for e in got["events"]] == ["line 0", "line 1", "line 2"]
+        assert [e["timestamp"] for e in got["events"]] == [now - 10, now - 8, now - 8]
+        tail = logs.get_log_events(logGroupName="/old/group", logStreamName="s1", limit=2)
+        assert [e["message"] for e in tail["events"]] == ["line 1", "line 2"]
+        both = logs.filter_log_events(logGroupName="/old/group")
+        assert [e["message"] for e in both["events"]] == ["line 0", "other0", "line 1", "line 2"]
         streams = logs.describe_log_streams(logGroupName="/old/group")["logStreams"]
-        assert [s["logStreamName"] for s in streams] == ["s1"]
+        assert [s["logStreamName"] for s in streams] == ["s1", "s2"]
+        assert streams[0]["storedBytes"] == 24
         emu2.stop()
+    logs_db = sqlite3.connect(os.path.join(tmp_data_dir, "logs.db"))
+    assert logs_db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert logs_db.execute("SELECT count(*) FROM logs_batches").fetchone()[0] == 4
+    logs_db.close()
     db = sqlite3.connect(os.path.join(tmp_data_dir, "hangar.db"))
     assert db.execute("PRAGMA user_version").fetchone()[0] == 7
     assert db.execute("SELECT count(*) FROM sqlite_master WHERE name LIKE 'logs_%'").fetchone()[0] == 0
-    db.close()
-    db = sqlite3.connect(os.path.join(tmp_data_dir, "logs.db"))
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
-    assert db.execute("SELECT count(*) FROM logs_events").fetchone()[0] == 3
     db.close()

@@ -21,7 +21,7 @@ import uuid
 
 import pytest
 
-from conftest import ACCOUNT_ID, REGION, create_table, make_client, unique_name, zip_tree
+from conftest import ACCOUNT_ID, REGION, create_table, make_client, unique_name, zip_bytes, zip_tree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NOTES_DIR = os.path.join(ROOT, "lambdas", "notes")
@@ -242,6 +242,50 @@ def test_timestamps_take_milliseconds_from_the_request_time(notes):
 def test_generated_ids_are_distinct_uuid4(notes):
     ids = {notes.create({"title": f"n{i}", "content": "x"})["json"]["id"] for i in range(30)}
     assert len(ids) == 30 and all(UUID4_RE.match(i) for i in ids)
+
+
+PROBE = b"""
+local notes = require("lib.notes")
+return { handler = function(event, context)
+    local ids, times = {}, {}
+    for i = 1, event.ids do ids[i] = notes.uuid4(context) end
+    for i, ms in ipairs(event.epochs) do times[i] = notes.now_iso({ requestContext = { requestTimeEpoch = ms } }) end
+    return { ids = ids, times = times }
+end }
+"""
+
+
+@pytest.fixture(scope="module")
+def probe(lam):
+    """lib/notes.lua's uuid4 and now_iso called straight, many times in one warm environment."""
+    with open(os.path.join(NOTES_DIR, "lib", "notes.lua"), "rb") as f:
+        code = zip_bytes({"lib/notes.lua": f.read(), "probe.lua": PROBE})
+    name = unique_name("notes-probe")
+    lam.create_function(FunctionName=name, Runtime="lua5.4", Role=ROLE, Handler="probe.handler",
+                        Code={"ZipFile": code}, Timeout=10)
+
+    def call(ids=0, epochs=()):
+        r = lam.invoke(FunctionName=name, Payload=json.dumps({"ids": ids, "epochs": list(epochs)}).encode())
+        raw = r["Payload"].read()
+        assert "FunctionError" not in r, raw
+        return json.loads(raw)
+    return call
+
+
+def test_every_random_digit_of_the_uuid4_varies(probe):
+    """122 random bits: each free hex digit takes many values, the variant digit
+    exactly 8, 9, a and b; a field left short of random bits fails here."""
+    ids = probe(ids=400)["ids"]
+    assert len(set(ids)) == 400 and all(UUID4_RE.match(i) for i in ids), ids[:5]
+    digits = [i.replace("-", "") for i in ids]
+    for pos in range(32):
+        seen = {d[pos] for d in digits}
+        if pos == 12:
+            assert seen == {"4"}
+        elif pos == 16:
+            assert seen == set("89ab"), seen
+        else:
+            assert len(seen) >= 12, (pos, seen)
 
 
 # ---------------------------------------------------------------- list and paging

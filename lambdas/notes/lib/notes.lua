@@ -163,15 +163,16 @@ local function seed(context)
     seeded = true
 end
 
+-- 122 random bits from two 64-bit draws, written by one string.format:
+-- formatting 16 single bytes made 16 snprintf calls, the bulk of a create's
+-- Lua time. Field by field (RFC 4122): time_low 32 bits, time_mid 16,
+-- version 4 + 12, variant 10xx + 14, node 48.
 function M.uuid4(context)
     seed(context)
-    local b = {}
-    for i = 1, 16 do b[i] = math.random(0, 255) end
-    b[7] = (b[7] & 0x0f) | 0x40              -- version 4
-    b[9] = (b[9] & 0x3f) | 0x80              -- RFC 4122 variant
-    local hex = string.format(string.rep("%02x", 16), table.unpack(b))
-    return hex:sub(1, 8) .. "-" .. hex:sub(9, 12) .. "-" .. hex:sub(13, 16) .. "-"
-        .. hex:sub(17, 20) .. "-" .. hex:sub(21, 32)
+    local hi, lo = math.random(0), math.random(0)
+    return string.format("%08x-%04x-%04x-%04x-%04x%08x",
+        hi >> 32, (hi >> 16) & 0xffff, (hi & 0x0fff) | 0x4000,
+        ((lo >> 48) & 0x3fff) | 0x8000, (lo >> 32) & 0xffff, lo & 0xffffffff)
 end
 
 -- Now as ISO-8601 UTC with milliseconds. The sandbox's clock has whole

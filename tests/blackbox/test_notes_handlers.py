@@ -288,6 +288,14 @@ def test_every_random_digit_of_the_uuid4_varies(probe):
             assert len(seen) >= 12, (pos, seen)
 
 
+def test_now_iso_follows_the_request_time_across_seconds(probe):
+    """now_iso keeps the last second's date text: it must still change with the second."""
+    base = int(time.time()) * 1000
+    epochs = [base + d for d in (0, 1, 999, 1000, 1999, 2000, -1000, -1, 0, 2001)]
+    want = [time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03dZ" % (ms % 1000) for ms in epochs]
+    assert probe(epochs=epochs)["times"] == want
+
+
 # ---------------------------------------------------------------- list and paging
 
 @pytest.fixture(scope="module")

@@ -178,13 +178,18 @@ end
 -- Now as ISO-8601 UTC with milliseconds. The sandbox's clock has whole
 -- seconds only; API Gateway's requestTimeEpoch has milliseconds, so we use
 -- it when it is plausibly now (a replayed fixture event carries an old one).
+-- The date and time of day change once a second, so the last second's text
+-- is kept: os.date is most of the cost of a call.
+local date_sec, date_text
 function M.now_iso(event)
     local now = os.time()
     local ms = now * 1000
     local rc = type(event) == "table" and type(event.requestContext) == "table" and event.requestContext
     local epoch = rc and math.tointeger(rc.requestTimeEpoch)
     if epoch and math.abs(epoch // 1000 - now) <= 5 then ms = epoch end
-    return os.date("!%Y-%m-%dT%H:%M:%S", ms // 1000) .. string.format(".%03dZ", ms % 1000)
+    local sec = ms // 1000
+    if sec ~= date_sec then date_sec, date_text = sec, os.date("!%Y-%m-%dT%H:%M:%S", sec) end
+    return string.format("%s.%03dZ", date_text, ms % 1000)
 end
 
 -- ---- request parsing -------------------------------------------------------------

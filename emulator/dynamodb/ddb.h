@@ -160,6 +160,10 @@ int ddb_item_read(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, cJSON **
 /* The item as stored: JSON text exactly as a write printed it (caller
  * frees), or NULL when there is none. For answers that show it whole. */
 int ddb_item_read_text(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, char **text, hg_err *err);
+/* Write new_item at key only if no item is there: 0 written, 1 one was
+ * (nothing changed), -1 error. Tables without secondary indexes only (an
+ * index entry would need the write's own transaction). */
+int ddb_item_insert(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, const cJSON *new_item, hg_err *err);
 /* Write the item at key (new_item NULL = delete), keeping every secondary
  * index in step. old_item is what is there now (NULL if nothing). Call
  * inside hg_store_begin_write. If index_units is non-NULL (t->nindexes
@@ -220,7 +224,7 @@ typedef struct ddb_write {
     bool         return_old_on_fail;   /* ReturnValuesOnConditionCheckFailure = ALL_OLD */
     bool         count_units;  /* table_units must count the old item too (true after prepare;
                                   callers that report no ConsumedCapacity clear it) */
-    bool         blind;        /* set by apply: a PUT that never read the old item */
+    bool         blind;        /* set by apply: a PUT that never read the old item (blind or insert) */
     double      *index_units;  /* owned, table->nindexes entries */
     double       table_units;  /* write units consumed on the table by apply */
 } ddb_write;
@@ -242,6 +246,13 @@ void ddb_write_release(ddb_write *w);
 /* True when apply would not read the old item: the write is then one
  * statement, atomic without a transaction of its own. */
 bool ddb_write_is_blind(const ddb_write *w, bool wants_old);
+/* True when the write is a PUT whose whole condition is attribute_not_exists
+ * of a key attribute, on a table without indexes, with no old item wanted
+ * (ReturnValues, ReturnValuesOnConditionCheckFailure): every item with this
+ * key holds its key attributes, so the condition holds exactly when there is
+ * no item, and apply writes with one "insert unless present" statement,
+ * without reading the old item. Atomic without a transaction of its own. */
+bool ddb_write_is_insert(const ddb_write *w, bool wants_old);
 
 /* ---- the TTL sweeper (ttl.c) -------------------------------------------- */
 int  ddb_ttl_start(double interval_s, hg_err *err);

@@ -115,6 +115,11 @@ bool ddb_expr_update_only_removes(const ddb_expr *e);
  * Same ownership as update_targets. */
 int ddb_expr_roots(const ddb_expr *e, const char ***names);
 
+/* The attribute a condition is exactly `attribute_not_exists(name)` of (a
+ * top-level name, nothing else in the expression), else NULL. Borrowed
+ * from e. */
+const char *ddb_expr_absent_attr(const ddb_expr *e);
+
 /* ---- Key condition ------------------------------------------------------- */
 
 typedef enum ddb_key_op {

@@ -1391,6 +1391,14 @@ int ddb_expr_roots(const ddb_expr *e, const char ***names)
     return e->nroots;
 }
 
+const char *ddb_expr_absent_attr(const ddb_expr *e)
+{
+    const ddb_node *n = e && e->kind == DDB_EXPR_CONDITION ? e->root : NULL;
+    if (!n || n->kind != DN_FUNC || n->func != DF_ATTRIBUTE_NOT_EXISTS || n->nargs != 1) return NULL;
+    const ddb_node *p = n->args[0];
+    return p->kind == DN_PATH && p->path.n == 1 ? p->path.elems[0].name : NULL;
+}
+
 bool ddb_expr_update_only_removes(const ddb_expr *e)
 {
     if (e->kind != DDB_EXPR_UPDATE) return false;

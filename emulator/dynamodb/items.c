@@ -69,12 +69,12 @@ static int run_write(ddb_ctx *ctx, ddb_write_kind kind, cJSON *in, unsigned allo
     int rc = -1;
     /* Ask only for what the response carries: a plain PutItem then skips
      * reading the old item, and being one statement needs no transaction
-     * of its own to be atomic. */
+     * of its own to be atomic; so does a put only if absent (insert). */
     cJSON **want_old = rv == RV_ALL_OLD || rv == RV_UPDATED_OLD ? &old : NULL;
     cJSON **want_new = rv == RV_ALL_NEW || rv == RV_UPDATED_NEW ? &neu : NULL;
     if (ddb_write_prepare(ctx, kind, in, NULL, &w, err) != 0) goto done;
     w.count_units = cap != DDB_CAP_NONE;
-    bool txn = !ddb_write_is_blind(&w, want_old != NULL);
+    bool txn = !ddb_write_is_blind(&w, want_old != NULL) && !ddb_write_is_insert(&w, want_old != NULL);
     if (txn && hg_store_begin_write(ctx->store, err) != 0) goto done;
     if (ddb_write_apply(ctx, &w, want_old, want_new, err) != 0 || hg_store_commit(ctx->store, err) != 0) {
         hg_store_rollback(ctx->store);

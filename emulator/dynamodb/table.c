@@ -469,6 +469,17 @@ int ddb_item_read_text(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, cha
     return rc < 0 ? -1 : 0;
 }
 
+int ddb_item_insert(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, const cJSON *new_item, hg_err *err)
+{
+    if (t->nindexes) return hg_err_internal(err, "ddb_item_insert: table %s has indexes", t->name);
+    char *json = cJSON_PrintUnformatted(new_item);
+    if (!json) return hg_err_internal(err, "out of memory");
+    int rc = ddb_store_item_insert(ctx->store, t->tid, ddb_key_hk(key), ddb_key_rk(key), key->hh, json,
+                                   ddb_item_size(new_item), err);
+    cJSON_free(json);
+    return rc;
+}
+
 int ddb_item_write(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, const cJSON *old_item,
                    const cJSON *new_item, double *index_units, hg_err *err)
 {

@@ -433,6 +433,18 @@ static int updated_item(const ddb_write *w, const cJSON *old, cJSON **out, hg_er
     return 0;
 }
 
+/* The insert form of apply (ddb_write_is_insert): the store's "insert
+ * unless present" is the condition and the write in one statement. */
+static int apply_insert(ddb_ctx *ctx, ddb_write *w, cJSON **new_item, hg_err *err)
+{
+    int rc = ddb_item_insert(ctx, w->table, &w->key, w->item, err);
+    if (rc < 0) return -1;
+    if (rc == 1) return ddb_err_condition(err);
+    w->table_units = ddb_write_units(ddb_item_size(w->item));
+    if (new_item && !(*new_item = cJSON_Duplicate(w->item, 1))) return hg_err_internal(err, "out of memory");
+    return 0;
+}
+
 int ddb_write_apply(ddb_ctx *ctx, ddb_write *w, cJSON **old_item, cJSON **new_item, hg_err *err)
 {
     cJSON *old = NULL, *made = NULL;   /* made: an UPDATE's new item (owned here) */
@@ -442,6 +454,10 @@ int ddb_write_apply(ddb_ctx *ctx, ddb_write *w, cJSON **old_item, cJSON **new_it
     if (new_item) *new_item = NULL;
     for (int i = 0; i < w->table->nindexes; i++) w->index_units[i] = 0;
     w->table_units = 0;
+    if (ddb_write_is_insert(w, old_item != NULL)) {
+        w->blind = true;
+        return apply_insert(ctx, w, new_item, err);
+    }
 
     /* The old item is read to check a condition, to keep indexes, and to
      * hand back; a plain put needs none of that, and skipping the read
@@ -507,6 +523,13 @@ done:
 bool ddb_write_is_blind(const ddb_write *w, bool wants_old)
 {
     return w->kind == DDB_WRITE_PUT && !w->cond && !wants_old && !w->count_units && w->table->nindexes == 0;
+}
+
+bool ddb_write_is_insert(const ddb_write *w, bool wants_old)
+{
+    if (w->kind != DDB_WRITE_PUT || !w->cond || wants_old || w->return_old_on_fail || w->table->nindexes) return false;
+    const char *attr = ddb_expr_absent_attr(w->cond);
+    return attr && ddb_is_table_key(w->table, attr);
 }
 
 void ddb_write_release(ddb_write *w)

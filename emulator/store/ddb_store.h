@@ -48,6 +48,11 @@ int ddb_store_item_get(hg_store *s, int64_t tid, ddb_blob hk, ddb_blob rk, char 
 /* Insert or replace. size is the item's DynamoDB size (for stats). */
 int ddb_store_item_put(hg_store *s, int64_t tid, ddb_blob hk, ddb_blob rk, uint32_t hh,
                        const char *json, size_t size, hg_err *err);
+/* Insert only when no item has this key: 0 inserted, 1 one was already
+ * there (nothing written), -1 error. One statement, so the check and the
+ * write are atomic without a transaction. */
+int ddb_store_item_insert(hg_store *s, int64_t tid, ddb_blob hk, ddb_blob rk, uint32_t hh,
+                          const char *json, size_t size, hg_err *err);
 int ddb_store_item_delete(hg_store *s, int64_t tid, ddb_blob hk, ddb_blob rk, hg_err *err);
 
 /* ---- secondary-index entries ------------------------------------------ */

@@ -1,8 +1,8 @@
 /* test_ddb_write.c — the write engine (write.c) by itself, as BatchWriteItem
  * and TransactWriteItems drive it: prepare with and without a TableName in
  * the part, apply inside a caller's transaction, ConditionCheck, the old
- * item on a failed condition, index units, and legacy parameters becoming
- * expressions. Tables are created directly in a temporary store. */
+ * item on a failed condition, index units, legacy parameters becoming
+ * expressions, and the put-if-absent insert form. Tables are created directly in a temporary store. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -314,6 +314,116 @@ static void plain_put_skips_the_old_item(void **state)
     cJSON_Delete(part);
 }
 
+/* prepare part; is it the insert form (no old item wanted)? */
+static bool is_insert(ddb_ctx *ctx, const char *part_text)
+{
+    hg_err err;
+    hg_err_clear(&err);
+    cJSON *part = J(part_text);
+    ddb_write w;
+    if (ddb_write_prepare(ctx, DDB_WRITE_PUT, part, NULL, &w, &err) != 0) fail_msg("prepare: %s", err.message);
+    bool insert = ddb_write_is_insert(&w, false);
+    if (insert && ddb_write_is_insert(&w, true)) fail_msg("insert form although the old item is wanted");
+    ddb_write_release(&w);
+    cJSON_Delete(part);
+    return insert;
+}
+
+static void assert_stored(ddb_ctx *ctx, const char *table, const char *key_text, const char *want)
+{
+    hg_err err;
+    hg_err_clear(&err);
+    ddb_table *t;
+    ddb_key key;
+    ddb_key_init(&key);
+    assert_int_equal(ddb_table_open(ctx, table, true, &t, &err), 0);
+    cJSON *k = J(key_text), *now;
+    assert_int_equal(ddb_key_from_keyparam(t, k, &key, &err), 0);
+    assert_int_equal(ddb_item_read(ctx, t, &key, &now, &err), 0);
+    assert_json(now, want);
+    cJSON_Delete(now);
+    cJSON_Delete(k);
+    ddb_key_release(&key);
+    ddb_table_free(t);
+}
+
+/* attribute_not_exists(<key attribute>) holds exactly when no item has the
+ * key: such a put is one "insert unless present" statement, with no read
+ * and no transaction of its own, and answers as the read-check-write did. */
+static void put_if_absent_is_one_insert(void **state)
+{
+    (void)state;
+    ddb_ctx ctx = ctx_get();
+    hg_err err;
+    int64_t tid;
+    hg_err_clear(&err);
+    if (ddb_store_table_create(ctx.store, REGION, "absent",
+            "{\"TableName\":\"absent\",\"KeySchema\":[{\"AttributeName\":\"pk\",\"KeyType\":\"HASH\"},"
+            "{\"AttributeName\":\"sk\",\"KeyType\":\"RANGE\"}],"
+            "\"AttributeDefinitions\":[{\"AttributeName\":\"pk\",\"AttributeType\":\"S\"},"
+            "{\"AttributeName\":\"sk\",\"AttributeType\":\"N\"}]}", &tid, &err) != 0)
+        fail_msg("create: %s", err.message);
+#define ITEM(extra) "{\"TableName\":\"absent\",\"Item\":{\"pk\":{\"S\":\"a\"},\"sk\":{\"N\":\"1\"},\"v\":{\"S\":\"" extra "\"}}"
+    const char *first = ITEM("first") ",\"ConditionExpression\":\"attribute_not_exists(#k)\","
+                        "\"ExpressionAttributeNames\":{\"#k\":\"pk\"}}";
+    const char *second = ITEM("second") ",\"ConditionExpression\":\"attribute_not_exists(sk)\"}";
+    const char *key = "{\"pk\":{\"S\":\"a\"},\"sk\":{\"N\":\"1\"}}";
+
+    /* The shapes that are the insert form: the hash or the range key, by name or #name. */
+    assert_true(is_insert(&ctx, first));
+    assert_true(is_insert(&ctx, second));
+    /* And those that are not: another attribute, a nested path, more than
+     * the one function, the old item wanted on failure, a table with an index. */
+    assert_false(is_insert(&ctx, ITEM("x") ",\"ConditionExpression\":\"attribute_not_exists(v)\"}"));
+    assert_false(is_insert(&ctx, ITEM("x") ",\"ConditionExpression\":\"attribute_not_exists(pk.x)\"}"));
+    assert_false(is_insert(&ctx, ITEM("x") ",\"ConditionExpression\":\"attribute_not_exists(pk[0])\"}"));
+    assert_false(is_insert(&ctx, ITEM("x") ",\"ConditionExpression\":\"attribute_not_exists(pk) AND attribute_not_exists(sk)\"}"));
+    assert_false(is_insert(&ctx, ITEM("x") ",\"ConditionExpression\":\"NOT attribute_exists(pk)\"}"));
+    assert_false(is_insert(&ctx, ITEM("x") ",\"ConditionExpression\":\"attribute_exists(pk)\"}"));
+    assert_false(is_insert(&ctx, ITEM("x") ",\"ConditionExpression\":\"attribute_not_exists(pk)\","
+                                     "\"ReturnValuesOnConditionCheckFailure\":\"ALL_OLD\"}"));
+    assert_false(is_insert(&ctx, "{\"TableName\":\"wtab\",\"Item\":{\"pk\":{\"S\":\"a\"}},"
+                                 "\"ConditionExpression\":\"attribute_not_exists(pk)\"}"));
+
+    /* Absent: written without a transaction, charged for the new item. */
+    cJSON *part = J(first);
+    ddb_write w;
+    assert_int_equal(ddb_write_prepare(&ctx, DDB_WRITE_PUT, part, NULL, &w, &err), 0);
+    assert_int_equal(ddb_write_apply(&ctx, &w, NULL, NULL, &err), 0);
+    assert_true(w.blind);
+    assert_true(w.table_units == 1.0);
+    ddb_write_release(&w);
+    cJSON_Delete(part);
+    assert_stored(&ctx, "absent", key, "{\"pk\":{\"S\":\"a\"},\"sk\":{\"N\":\"1\"},\"v\":{\"S\":\"first\"}}");
+
+    /* Present: the condition fails as before and nothing changes. */
+    part = J(second);
+    assert_int_equal(ddb_write_prepare(&ctx, DDB_WRITE_PUT, part, NULL, &w, &err), 0);
+    assert_int_equal(ddb_write_apply(&ctx, &w, NULL, NULL, &err), -1);
+    assert_string_equal(err.code, "ConditionalCheckFailedException");
+    assert_string_equal(err.message, "The conditional request failed");
+    assert_true(w.table_units == 0.0);
+    ddb_write_release(&w);
+    cJSON_Delete(part);
+    assert_stored(&ctx, "absent", key, "{\"pk\":{\"S\":\"a\"},\"sk\":{\"N\":\"1\"},\"v\":{\"S\":\"first\"}}");
+
+    /* Inside a caller's transaction (TransactWriteItems): the same answers,
+     * and a rollback takes the insert back. */
+    assert_int_equal(run(&ctx, DDB_WRITE_PUT, second, NULL, NULL, NULL, NULL, &err), -1);
+    assert_string_equal(err.code, "ConditionalCheckFailedException");
+    part = J("{\"TableName\":\"absent\",\"Item\":{\"pk\":{\"S\":\"b\"},\"sk\":{\"N\":\"2\"}},"
+             "\"ConditionExpression\":\"attribute_not_exists(pk)\"}");
+    assert_int_equal(ddb_write_prepare(&ctx, DDB_WRITE_PUT, part, NULL, &w, &err), 0);
+    assert_int_equal(hg_store_begin_write(ctx.store, &err), 0);
+    assert_int_equal(ddb_write_apply(&ctx, &w, NULL, NULL, &err), 0);
+    hg_store_rollback(ctx.store);
+    ddb_write_release(&w);
+    cJSON_Delete(part);
+    assert_int_equal(run(&ctx, DDB_WRITE_PUT, "{\"TableName\":\"absent\",\"Item\":{\"pk\":{\"S\":\"b\"},\"sk\":{\"N\":\"2\"}},"
+                         "\"ConditionExpression\":\"attribute_not_exists(pk)\"}", NULL, NULL, NULL, NULL, &err), 0);
+#undef ITEM
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,6 +433,7 @@ int main(void)
         cmocka_unit_test(index_units),
         cmocka_unit_test(legacy_becomes_expressions),
         cmocka_unit_test(plain_put_skips_the_old_item),
+        cmocka_unit_test(put_if_absent_is_one_insert),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

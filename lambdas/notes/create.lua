@@ -22,7 +22,7 @@ M.handler = notes.handler(function(event, context)
         }
         local res, err = ddb.put_item {
             TableName = table_name,
-            Item = ddb.to_item(note),
+            Item = notes.item_of(note),
             ConditionExpression = "attribute_not_exists(#id)",
             ExpressionAttributeNames = { ["#id"] = "id" },
         }

@@ -250,7 +250,8 @@ return { handler = function(event, context)
     local ids, times = {}, {}
     for i = 1, event.ids do ids[i] = notes.uuid4(context) end
     for i, ms in ipairs(event.epochs) do times[i] = notes.now_iso({ requestContext = { requestTimeEpoch = ms } }) end
-    return { ids = ids, times = times }
+    local items = event.note and { notes.item_of(event.note), notes.ddb.to_item(event.note) }
+    return { ids = ids, times = times, items = items }
 end }
 """
 
@@ -264,8 +265,9 @@ def probe(lam):
     lam.create_function(FunctionName=name, Runtime="lua5.4", Role=ROLE, Handler="probe.handler",
                         Code={"ZipFile": code}, Timeout=10)
 
-    def call(ids=0, epochs=()):
-        r = lam.invoke(FunctionName=name, Payload=json.dumps({"ids": ids, "epochs": list(epochs)}).encode())
+    def call(ids=0, epochs=(), note=None):
+        event = {"ids": ids, "epochs": list(epochs), **({"note": note} if note else {})}
+        r = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
         raw = r["Payload"].read()
         assert "FunctionError" not in r, raw
         return json.loads(raw)
@@ -294,6 +296,16 @@ def test_now_iso_follows_the_request_time_across_seconds(probe):
     epochs = [base + d for d in (0, 1, 999, 1000, 1999, 2000, -1000, -1, 0, 2001)]
     want = [time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03dZ" % (ms % 1000) for ms in epochs]
     assert probe(epochs=epochs)["times"] == want
+
+
+def test_item_of_is_what_to_item_makes(probe):
+    """create writes notes.item_of(note), spelled out in Lua: the same item ddb.to_item makes."""
+    note = {"id": "6f1c2a7e-3b9d-4c8e-9a51-2d7f0b3e4c15", "title": "T \u00e9\"x", "content": "line\nline",
+            "createdAt": "2026-01-02T03:04:05.678Z", "updatedAt": "2026-01-02T03:04:05.678Z", "version": 1}
+    spelled, made = probe(note=note)["items"]
+    assert spelled == made
+    assert made["version"] == {"N": "1"} and made["title"] == {"S": note["title"]}
+    assert set(made) == set(note)
 
 
 # ---------------------------------------------------------------- list and paging

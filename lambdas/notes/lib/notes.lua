@@ -287,6 +287,18 @@ end
 
 -- ---- notes <-> items --------------------------------------------------------------
 
+-- A new note as its stored item: what ddb.to_item(note) makes, written out
+-- since the six fields and their types are fixed (five strings and the
+-- integer version), which spares building the map in C and marking every
+-- value (a sixth of a create's DynamoDB cost).
+function M.item_of(note)
+    return {
+        id = { S = note.id }, title = { S = note.title }, content = { S = note.content },
+        createdAt = { S = note.createdAt }, updatedAt = { S = note.updatedAt },
+        version = { N = string.format("%d", note.version) },
+    }
+end
+
 -- The client's view of a stored item (an AttributeValue map).
 function M.note_of(item)
     local v = ddb.from_item(item)

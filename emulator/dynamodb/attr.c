@@ -368,6 +368,148 @@ size_t ddb_item_size(const cJSON *item)
     return size;
 }
 
+/* ---- the stored text ------------------------------------------------------
+ * cJSON_PrintUnformatted goes through its generic printer value by value,
+ * growing its buffer as it goes: a fifth of a small put outside SQLite.
+ * Items hold only objects, arrays, strings, booleans and null (validated),
+ * so the text is sized in one pass and written in a second into one block.
+ * The bytes are cJSON's: the same escapes (", \, \b \f \n \r \t, other
+ * controls as \u00xx), everything else, UTF-8 included, as it is. Anything
+ * else in the tree (a number, raw text) is left to cJSON whole. */
+
+#define PRINT_MAX_DEPTH 64   /* items nest at most 32 levels; deeper goes to cJSON */
+
+/* Bytes each byte takes in a JSON string: 1 as it is, 2 as \" \\ \b \f \n
+ * \r \t, 6 as \u00xx; 0 for the terminating NUL. Runs of plain bytes are
+ * then found with one load and compare per byte. */
+static const unsigned char json_bytes[256] = {
+    0, 6, 6, 6, 6, 6, 6, 6, 2, 2, 2, 6, 2, 2, 6, 6,
+    6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6,
+    1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+static size_t print_string_len(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t n = 2;
+    for (;;) {
+        const unsigned char *run = p;
+        while (json_bytes[*p] == 1) p++;
+        n += (size_t)(p - run);
+        if (!*p) return n;
+        n += json_bytes[*p++];
+    }
+}
+
+/* Bytes of v's text; 0 when this printer does not write v. */
+static size_t print_len(const cJSON *v, int depth)
+{
+    switch (v->type & 0xFF) {
+    case cJSON_String: return print_string_len(v->valuestring);
+    case cJSON_True:   return 4;
+    case cJSON_False:  return 5;
+    case cJSON_NULL:   return 4;
+    case cJSON_Array:
+    case cJSON_Object: {
+        if (depth >= PRINT_MAX_DEPTH) return 0;
+        bool object = (v->type & 0xFF) == cJSON_Object;
+        size_t n = 2;
+        for (const cJSON *c = v->child; c; c = c->next) {
+            size_t m = print_len(c, depth + 1);
+            if (m == 0) return 0;
+            n += m + (c != v->child) + (object ? print_string_len(c->string) + 1 : 0);
+        }
+        return n;
+    }
+    default: return 0;
+    }
+}
+
+static char *print_string(char *o, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    *o++ = '"';
+    for (;;) {
+        const unsigned char *run = p;
+        while (json_bytes[*p] == 1) p++;
+        memcpy(o, run, (size_t)(p - run));
+        o += p - run;
+        unsigned char c = *p++;
+        if (!c) break;
+        *o++ = '\\';
+        switch (c) {
+        case '"':  *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '\b': *o++ = 'b'; break;
+        case '\f': *o++ = 'f'; break;
+        case '\n': *o++ = 'n'; break;
+        case '\r': *o++ = 'r'; break;
+        case '\t': *o++ = 't'; break;
+        default:
+            *o++ = 'u'; *o++ = '0'; *o++ = '0';
+            *o++ = hex[c >> 4]; *o++ = hex[c & 15];
+        }
+    }
+    *o++ = '"';
+    return o;
+}
+
+/* Write v (print_len said this printer can) at o; returns the end. */
+static char *print_value(char *o, const cJSON *v)
+{
+    switch (v->type & 0xFF) {
+    case cJSON_String: return print_string(o, v->valuestring);
+    case cJSON_True:   memcpy(o, "true", 4); return o + 4;
+    case cJSON_False:  memcpy(o, "false", 5); return o + 5;
+    case cJSON_NULL:   memcpy(o, "null", 4); return o + 4;
+    default: {
+        bool object = (v->type & 0xFF) == cJSON_Object;
+        *o++ = object ? '{' : '[';
+        for (const cJSON *c = v->child; c; c = c->next) {
+            if (c != v->child) *o++ = ',';
+            if (object) {
+                o = print_string(o, c->string);
+                *o++ = ':';
+            }
+            o = print_value(o, c);
+        }
+        *o++ = object ? '}' : ']';
+        return o;
+    }
+    }
+}
+
+char *ddb_item_print(const cJSON *item)
+{
+    size_t n = item ? print_len(item, 0) : 0;
+    if (n == 0) {
+        /* cJSON's allocator may not be malloc: hand back a malloc'd copy. */
+        char *text = item ? cJSON_PrintUnformatted(item) : NULL;
+        char *copy = text ? strdup(text) : NULL;
+        cJSON_free(text);
+        return copy;
+    }
+    char *out = malloc(n + 1);
+    if (!out) return NULL;
+    char *end = print_value(out, item);
+    *end = '\0';
+    return out;
+}
+
 /* ---- equality and order -------------------------------------------------- */
 
 static int parse_num(const cJSON *s, ddb_num *n)

@@ -53,6 +53,10 @@ int ddb_item_validate(cJSON *item, hg_err *err);
  * M/L 3 bytes overhead + 1 per element; etc. */
 size_t ddb_av_size(const cJSON *av);
 size_t ddb_item_size(const cJSON *item);
+/* The item as stored: JSON text byte for byte as cJSON_PrintUnformatted
+ * writes it (GetItem may answer with it verbatim). New NUL-terminated
+ * string, caller frees with free(); NULL when out of memory. */
+char *ddb_item_print(const cJSON *item);
 
 /* Deep equality of two AVs (sets compare as sets, numbers numerically). */
 bool ddb_av_equal(const cJSON *a, const cJSON *b);

@@ -160,10 +160,12 @@ int ddb_item_read(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, cJSON **
 /* The item as stored: JSON text exactly as a write printed it (caller
  * frees), or NULL when there is none. For answers that show it whole. */
 int ddb_item_read_text(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, char **text, hg_err *err);
-/* Write new_item at key only if no item is there: 0 written, 1 one was
- * (nothing changed), -1 error. Tables without secondary indexes only (an
- * index entry would need the write's own transaction). */
-int ddb_item_insert(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, const cJSON *new_item, hg_err *err);
+/* Write new_item (size: its ddb_item_size) at key only if no item is there:
+ * 0 written, 1 one was (nothing changed), -1 error. Tables without
+ * secondary indexes only (an index entry would need the write's own
+ * transaction). */
+int ddb_item_insert(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, const cJSON *new_item, size_t size,
+                    hg_err *err);
 /* Write the item at key (new_item NULL = delete), keeping every secondary
  * index in step. old_item is what is there now (NULL if nothing). Call
  * inside hg_store_begin_write. If index_units is non-NULL (t->nindexes
@@ -218,6 +220,7 @@ typedef struct ddb_write {
     ddb_table   *table;        /* owned */
     ddb_key      key;
     cJSON       *item;         /* borrowed from the request: PUT's new item; for UPDATE/DELETE/CHECK the Key */
+    size_t       item_size;    /* PUT: ddb_item_size(item), taken once by prepare */
     ddb_expr_env env;
     ddb_expr    *cond;         /* ConditionExpression or NULL */
     ddb_expr    *update;       /* UPDATE: UpdateExpression (NULL = only ensure the item exists) */

@@ -469,14 +469,14 @@ int ddb_item_read_text(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, cha
     return rc < 0 ? -1 : 0;
 }
 
-int ddb_item_insert(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, const cJSON *new_item, hg_err *err)
+int ddb_item_insert(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, const cJSON *new_item, size_t size,
+                    hg_err *err)
 {
     if (t->nindexes) return hg_err_internal(err, "ddb_item_insert: table %s has indexes", t->name);
-    char *json = cJSON_PrintUnformatted(new_item);
+    char *json = ddb_item_print(new_item);
     if (!json) return hg_err_internal(err, "out of memory");
-    int rc = ddb_store_item_insert(ctx->store, t->tid, ddb_key_hk(key), ddb_key_rk(key), key->hh, json,
-                                   ddb_item_size(new_item), err);
-    cJSON_free(json);
+    int rc = ddb_store_item_insert(ctx->store, t->tid, ddb_key_hk(key), ddb_key_rk(key), key->hh, json, size, err);
+    free(json);
     return rc;
 }
 
@@ -496,11 +496,11 @@ int ddb_item_write(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, const c
         }
         return ddb_store_item_delete(ctx->store, t->tid, hk, rk, err);
     }
-    char *json = cJSON_PrintUnformatted(new_item);
+    char *json = ddb_item_print(new_item);
     if (!json) return hg_err_internal(err, "out of memory");
     size_t size = ddb_item_size(new_item);
     int rc = ddb_store_item_put(ctx->store, t->tid, hk, rk, key->hh, json, size, err);
-    cJSON_free(json);
+    free(json);
     if (rc != 0) return -1;
     if (!t->nindexes) return 0;
     hg_buf ihk, irk;

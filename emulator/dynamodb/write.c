@@ -383,7 +383,8 @@ int ddb_write_prepare(ddb_ctx *ctx, ddb_write_kind kind, cJSON *part, const char
     if (kind == DDB_WRITE_PUT) {
         if (need_object(part, "Item", &w->item, err) != 0) return -1;
         if (ddb_item_validate(w->item, err) != 0) return -1;
-        if (ddb_item_size(w->item) > DDB_MAX_ITEM_SIZE)
+        w->item_size = ddb_item_size(w->item);
+        if (w->item_size > DDB_MAX_ITEM_SIZE)
             return hg_err_validation(err, "Item size has exceeded the maximum allowed size");
     } else {
         if (need_object(part, "Key", &w->item, err) != 0) return -1;
@@ -437,10 +438,10 @@ static int updated_item(const ddb_write *w, const cJSON *old, cJSON **out, hg_er
  * unless present" is the condition and the write in one statement. */
 static int apply_insert(ddb_ctx *ctx, ddb_write *w, cJSON **new_item, hg_err *err)
 {
-    int rc = ddb_item_insert(ctx, w->table, &w->key, w->item, err);
+    int rc = ddb_item_insert(ctx, w->table, &w->key, w->item, w->item_size, err);
     if (rc < 0) return -1;
     if (rc == 1) return ddb_err_condition(err);
-    w->table_units = ddb_write_units(ddb_item_size(w->item));
+    w->table_units = ddb_write_units(w->item_size);
     if (new_item && !(*new_item = cJSON_Duplicate(w->item, 1))) return hg_err_internal(err, "out of memory");
     return 0;
 }
@@ -495,7 +496,7 @@ int ddb_write_apply(ddb_ctx *ctx, ddb_write *w, cJSON **old_item, cJSON **new_it
     /* Writes cost the larger of the old and new item, per started KB;
      * a ConditionCheck is charged as the write it guards would be. */
     size_t old_size = old ? ddb_item_size(old) : 0;
-    size_t new_size = next ? ddb_item_size(next) : 0;
+    size_t new_size = next == w->item && w->kind == DDB_WRITE_PUT ? w->item_size : next ? ddb_item_size(next) : 0;
     w->table_units = ddb_write_units(old_size > new_size ? old_size : new_size);
 
     if (w->kind != DDB_WRITE_CHECK && (old || next) &&

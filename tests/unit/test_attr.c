@@ -1,4 +1,5 @@
-/* test_attr.c — AttributeValue validation, canonical numbers, sizes, equality, order, base64. */
+/* test_attr.c — AttributeValue validation, canonical numbers, sizes, the stored text, equality, order,
+ * base64. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -321,6 +322,114 @@ static void test_base64(void **state)
     assert_null(ddb_b64_decode("YQ==YQ==", &len));
 }
 
+/* ddb_item_print must write cJSON_PrintUnformatted's bytes exactly: the
+ * stored text is what GetItem may answer with. */
+static void assert_prints_as_cjson(const cJSON *item)
+{
+    char *mine = ddb_item_print(item);
+    char *theirs = cJSON_PrintUnformatted(item);
+    assert_non_null(mine);
+    assert_non_null(theirs);
+    if (strcmp(mine, theirs) != 0) fail_msg("ddb_item_print wrote %s, cJSON %s", mine, theirs);
+    free(mine);
+    cJSON_free(theirs);
+}
+
+/* A random string of 0..max bytes 1..255 (control characters, quotes,
+ * backslashes, UTF-8 lead and continuation bytes all likely). */
+static void random_text(char *buf, int max, unsigned *seed)
+{
+    int n = (int)(rand_r(seed) % (unsigned)(max + 1));
+    for (int i = 0; i < n; i++) {
+        unsigned r = (unsigned)rand_r(seed);
+        buf[i] = (char)(r % 4 == 0 ? 1 + (r >> 8) % 40 : 1 + (r >> 8) % 255);
+    }
+    buf[n] = '\0';
+}
+
+static cJSON *random_av(int depth, unsigned *seed)
+{
+    char text[48];
+    int kind = (int)(rand_r(seed) % (depth < 4 ? 8u : 5u));
+    cJSON *av = cJSON_CreateObject();
+    switch (kind) {
+    case 0: random_text(text, 40, seed); cJSON_AddStringToObject(av, "S", text); break;
+    case 1: cJSON_AddStringToObject(av, "N", "-12.5e3"); break;
+    case 2: cJSON_AddBoolToObject(av, "BOOL", rand_r(seed) & 1); break;
+    case 3: cJSON_AddTrueToObject(av, "NULL"); break;
+    case 4: {
+        cJSON *ss = cJSON_AddArrayToObject(av, "SS");
+        for (int i = 0, n = (int)(rand_r(seed) % 4); i < n; i++) {
+            random_text(text, 10, seed);
+            cJSON_AddItemToArray(ss, cJSON_CreateString(text));
+        }
+        break;
+    }
+    case 5: case 6: {
+        cJSON *l = cJSON_AddArrayToObject(av, "L");
+        for (int i = 0, n = (int)(rand_r(seed) % 4); i < n; i++) cJSON_AddItemToArray(l, random_av(depth + 1, seed));
+        break;
+    }
+    default: {
+        cJSON *m = cJSON_AddObjectToObject(av, "M");
+        for (int i = 0, n = (int)(rand_r(seed) % 4); i < n; i++) {
+            random_text(text, 12, seed);
+            cJSON_AddItemToObject(m, text, random_av(depth + 1, seed));
+        }
+        break;
+    }
+    }
+    return av;
+}
+
+static void test_item_print(void **state)
+{
+    (void)state;
+    const char *fixed[] = {
+        "{}",
+        "{\"pk\":{\"S\":\"\"},\"e\":{\"M\":{}},\"l\":{\"L\":[]},\"b\":{\"BOOL\":false},\"t\":{\"BOOL\":true},\"n\":{\"NULL\":true}}",
+        "{\"s\":{\"S\":\"q\\\" b\\\\ s/ \\b\\f\\n\\r\\t \\u0001\\u001f \\u007f caf\\u00e9 \\u2028 \\ud83d\\ude00\"}}",
+        "{\"k\\n\\\"ey\":{\"SS\":[\"a\",\"\\t\"]},\"ns\":{\"NS\":[\"1\",\"2.5\"]},\"bs\":{\"BS\":[\"aGk=\"]}}",
+        "{\"d\":{\"M\":{\"a\":{\"L\":[{\"M\":{\"b\":{\"L\":[{\"S\":\"deep\"},{\"N\":\"1\"}]}}}]}}}}",
+    };
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        cJSON *item = json(fixed[i]);
+        assert_prints_as_cjson(item);
+        cJSON_Delete(item);
+    }
+    /* Every byte 1..255 alone, as a value and as a name. */
+    for (int c = 1; c < 256; c++) {
+        char one[2] = { (char)c, '\0' };
+        cJSON *item = cJSON_CreateObject();
+        cJSON *av = cJSON_AddObjectToObject(item, one);
+        cJSON_AddStringToObject(av, "S", one);
+        assert_prints_as_cjson(item);
+        cJSON_Delete(item);
+    }
+    /* Random items. */
+    unsigned seed = 7;
+    for (int i = 0; i < 2000; i++) {
+        cJSON *item = cJSON_CreateObject();
+        char name[16];
+        for (int a = 0, n = (int)(rand_r(&seed) % 6); a < n; a++) {
+            random_text(name, 8, &seed);
+            cJSON_AddItemToObject(item, name, random_av(0, &seed));
+        }
+        assert_prints_as_cjson(item);
+        cJSON_Delete(item);
+    }
+    /* Nesting past what items allow, and what an item never holds (a JSON
+     * number, raw text): cJSON's text still. */
+    cJSON *deep = cJSON_CreateObject(), *at = deep;
+    for (int i = 0; i < 80; i++) at = cJSON_AddObjectToObject(at, "M");
+    assert_prints_as_cjson(deep);
+    cJSON_Delete(deep);
+    cJSON *odd = json("{\"a\":{\"N\":1.5},\"b\":{\"S\":\"x\"}}");
+    cJSON_AddItemToObject(odd, "r", cJSON_CreateRaw("[1, 2]"));
+    assert_prints_as_cjson(odd);
+    cJSON_Delete(odd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -330,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_nesting_limit),
         cmocka_unit_test(test_item_validate),
         cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_item_print),
         cmocka_unit_test(test_equality),
         cmocka_unit_test(test_compare),
         cmocka_unit_test(test_base64),

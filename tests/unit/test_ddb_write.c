@@ -385,10 +385,12 @@ static void put_if_absent_is_one_insert(void **state)
     assert_false(is_insert(&ctx, "{\"TableName\":\"wtab\",\"Item\":{\"pk\":{\"S\":\"a\"}},"
                                  "\"ConditionExpression\":\"attribute_not_exists(pk)\"}"));
 
-    /* Absent: written without a transaction, charged for the new item. */
+    /* Absent: written without a transaction, charged for the new item
+     * (its size taken once, by prepare). */
     cJSON *part = J(first);
     ddb_write w;
     assert_int_equal(ddb_write_prepare(&ctx, DDB_WRITE_PUT, part, NULL, &w, &err), 0);
+    assert_true(w.item_size > 0 && w.item_size == ddb_item_size(w.item));
     assert_int_equal(ddb_write_apply(&ctx, &w, NULL, NULL, &err), 0);
     assert_true(w.blind);
     assert_true(w.table_units == 1.0);

@@ -222,6 +222,17 @@ def test_update_of_a_missing_note_is_404_with_or_without_expected_version(notes,
     assert "Item" not in ddb.get_item(TableName=notes.table, Key={"id": {"S": nid}})  # no upsert
 
 
+def test_response_headers_are_exactly_cors_and_content_type(notes):
+    """A JSON answer carries the three CORS headers and Content-Type; a 204 only the CORS ones."""
+    cors = {"Access-Control-Allow-Origin": "*",
+            "Access-Control-Allow-Methods": "GET,POST,PUT,DELETE,OPTIONS",
+            "Access-Control-Allow-Headers": "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token"}
+    r = notes.create({"title": "h", "content": "h"})
+    assert r["headers"] == {**cors, "Content-Type": "application/json"}, r
+    r = notes.delete(r["json"]["id"])
+    assert r["statusCode"] == 204 and r["headers"] == cors, r
+
+
 def test_matching_expected_version_applies_each_time(notes):
     nid = notes.create({"title": "t", "content": "c"})["json"]["id"]
     for v in range(1, 5):

@@ -19,11 +19,19 @@ void apigw_request_time(double t, char out[32])
 {
     static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    /* the text changes once a second: gmtime_r and snprintf ran for every
+     * request, so each thread keeps the last second's */
+    static _Thread_local time_t last_secs = -1;
+    static _Thread_local char last_text[32];
     time_t secs = (time_t)t;
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    snprintf(out, 32, "%02d/%s/%04d:%02d:%02d:%02d +0000", tm.tm_mday, months[tm.tm_mon % 12],
-             tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    if (secs != last_secs) {
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        snprintf(last_text, sizeof last_text, "%02d/%s/%04d:%02d:%02d:%02d +0000", tm.tm_mday,
+                 months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        last_secs = secs;
+    }
+    memcpy(out, last_text, 32);
 }
 
 bool apigw_valid_utf8(const char *s, size_t len)
@@ -122,9 +130,11 @@ int apigw_event_prepare(apigw_call *c)
         collect_all(req->each_query, req, &p->query, &p->nquery) != 0)
         goto oom;
     const char *rest = c->path[0] ? c->path : "/";
-    size_t sp_len = 1 + strlen(c->stage) + strlen(rest) + 1;
-    if (!(p->stage_path = malloc(sp_len))) goto oom;
-    snprintf(p->stage_path, sp_len, "/%s%s", c->stage, rest);
+    size_t stage_len = strlen(c->stage), rest_len = strlen(rest);
+    if (!(p->stage_path = malloc(1 + stage_len + rest_len + 1))) goto oom;
+    p->stage_path[0] = '/';                          /* "/{stage}{path}" */
+    memcpy(p->stage_path + 1, c->stage, stage_len);
+    memcpy(p->stage_path + 1 + stage_len, rest, rest_len + 1);
     /* body: base64 when binary by type or not UTF-8 text */
     if (req->body_len && (apigw_is_binary_type(hg_req_header(req, "Content-Type"), c->binary_media_types) ||
                           !apigw_valid_utf8(req->body, req->body_len))) {
@@ -219,7 +229,10 @@ static void write_request_context(hg_jw *w, const apigw_call *c)
     char time_text[32];
     apigw_request_time(c->now, time_text);
     char prefix[64];
-    snprintf(prefix, sizeof prefix, "%.*s", (int)strcspn(c->domain_name, ".:"), c->domain_name);
+    size_t prefix_len = strcspn(c->domain_name, ".:");
+    if (prefix_len >= sizeof prefix) prefix_len = sizeof prefix - 1;
+    memcpy(prefix, c->domain_name, prefix_len);
+    prefix[prefix_len] = '\0';
     /* AWS's extended id is a short opaque token; derive one from the request id */
     char ext[24];
     const char *rid = c->req->request_id;

@@ -107,7 +107,12 @@ static void ship_log(const lambda_fn *f, const char *stream, const hg_buf *log)
         p += len + (nl ? 1 : 0);
     }
     char group[128];
-    snprintf(group, sizeof group, "/aws/lambda/%s", f->name);
+    static const char group_prefix[] = "/aws/lambda/";
+    size_t name_len = strlen(f->name);
+    if (name_len > sizeof group - sizeof group_prefix) name_len = sizeof group - sizeof group_prefix;
+    memcpy(group, group_prefix, sizeof group_prefix - 1);
+    memcpy(group + sizeof group_prefix - 1, f->name, name_len);
+    group[sizeof group_prefix - 1 + name_len] = '\0';
     hg_err err = {0};
     if (logs_put(f->region, group, stream, ev, i, &err) != 0)
         hg_log(HG_LOG_WARN, "lambda %s: log lines lost: %s", f->name, err.message);
@@ -123,6 +128,22 @@ static char *log_tail_b64(const hg_buf *log)
     if (!out) return NULL;
     EVP_EncodeBlock((unsigned char *)out, p, (int)n);   /* writes the NUL */
     return out;
+}
+
+/* head + request id + tail as one line, whole or not at all (as
+ * hg_buf_printf writes), without a printf for what has no format. */
+static void log_line(hg_buf *log, const char *head, const char *request_id, const char *tail)
+{
+    char line[128];
+    size_t h = strlen(head), r = strlen(request_id), t = strlen(tail);
+    if (h + r + t > sizeof line) {
+        hg_buf_printf(log, "%s%s%s", head, request_id, tail);
+        return;
+    }
+    memcpy(line, head, h);
+    memcpy(line + h, request_id, r);
+    memcpy(line + h + r, tail, t);
+    hg_buf_append(log, line, h + r + t);
 }
 
 /* ---- one invocation ----------------------------------------------------- */
@@ -156,7 +177,7 @@ static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, con
     if (rc < 0) return -1;
 
     double t0 = mono_now();
-    hg_buf_printf(log, "START RequestId: %s Version: $LATEST\n", request_id);
+    log_line(log, "START RequestId: ", request_id, " Version: $LATEST\n");
     hlua_result res = {0};
     /* Room kept for what the runtime writes after the handler (the error or
      * timeout line, END, REPORT), even when the handler filled the log. */
@@ -181,7 +202,7 @@ static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, con
         }
         if (log->cap) log->cap += room;
         char when[32];
-        rfc3339_now(when);
+        if (res.status != HLUA_OK) rfc3339_now(when);   /* only failures print it */
         if (res.status == HLUA_TIMEOUT)
             hg_buf_printf(log, "%s %s Task timed out after %.2f seconds\n", when, request_id, limit);
         else if (res.status != HLUA_OK)   /* the error as the runtimes log it */
@@ -206,7 +227,7 @@ static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, con
     double init_ms = lambda_lease_init_ms(lease);
     size_t peak_mb = (res.peak_memory + 1024 * 1024 - 1) / (1024 * 1024);
     if (peak_mb < 1) peak_mb = 1;
-    hg_buf_printf(log, "END RequestId: %s\n", request_id);
+    log_line(log, "END RequestId: ", request_id, "\n");
     hg_buf_printf(log, "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %.0f ms\t"
                   "Memory Size: %d MB\tMax Memory Used: %zu MB", request_id, ms,
                   ceil(ms < 1 ? 1 : ms), f->memory_mb, peak_mb);

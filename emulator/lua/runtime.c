@@ -103,6 +103,7 @@ struct hlua_env {
     char  *function_name, *function_arn, *function_version, *region, *log_group, *log_stream;
     char  *role_arn;               /* "" when the function has none */
     int    memory_mb;
+    char   memory_mb_text[16];     /* memory_mb as context.memory_limit_in_mb gives it */
     int    handler_ref;
 };
 
@@ -944,6 +945,7 @@ int hlua_env_new(const hlua_env_config *cfg, hg_buf *log, hlua_env **out, char *
     if (!env) return hg_err_internal(err, "out of memory");
     env->bundle = cfg->bundle;
     env->memory_mb = cfg->memory_mb > 0 ? cfg->memory_mb : 128;
+    snprintf(env->memory_mb_text, sizeof env->memory_mb_text, "%d", env->memory_mb);
     env->limit = cfg->memory_limit ? cfg->memory_limit : (size_t)env->memory_mb << 20;
     if (!env->limit) env->limit = DEFAULT_MEMORY;
     env->slack = env->limit / 8 > ((size_t)1 << 20) ? env->limit / 8 : (size_t)1 << 20;
@@ -1155,9 +1157,7 @@ static int invoke_body(lua_State *L)
     set_str(L, "function_name", e->function_name);
     set_str(L, "function_version", e->function_version);
     set_str(L, "invoked_function_arn", e->function_arn);
-    char mem[24];
-    snprintf(mem, sizeof mem, "%d", e->memory_mb);
-    set_str(L, "memory_limit_in_mb", mem);
+    set_str(L, "memory_limit_in_mb", e->memory_mb_text);
     set_str(L, "log_group_name", e->log_group);
     set_str(L, "log_stream_name", e->log_stream);
     lua_pushcfunction(L, remaining_millis);

@@ -126,10 +126,24 @@ int lambda_parse_name(const char *in, char name[65], char qualifier[129], hg_err
  *   4. A cache belongs to one thread (pthread key, freed at thread exit);
  *      refs is atomic because a record may outlive its entry in a holder's
  *      hands. */
+/* Permission grants remembered (invariant 5): (principal, source ARN) pairs
+ * lambda_permission_check found allowed by this record's policy. */
+#define FN_GRANTS 8
+typedef struct fn_grants {
+    pthread_mutex_t lock;
+    int next;                        /* round-robin victim */
+    char *key[FN_GRANTS];            /* owned: "principal\nsource_arn" */
+} fn_grants;
+
+/*   5. grants belongs to one record and so to one text of its policy: any
+ *      change of the policy (AddPermission, RemovePermission, a new
+ *      function of that name) makes a new record with none. The lock lets
+ *      holders on any thread read and add; it is bounded at FN_GRANTS. */
 typedef struct fn_rec {
     lambda_fn f;                     /* first: lambda_fn_free finds the record from &f */
     _Atomic int refs;
     char *config_text, *priv_text;   /* owned: what a cached record was parsed from */
+    fn_grants grants;
 } fn_rec;
 
 static void rec_unref(fn_rec *r)
@@ -139,7 +153,50 @@ static void rec_unref(fn_rec *r)
     cJSON_Delete(r->f.priv);
     free(r->config_text);
     free(r->priv_text);
+    for (int i = 0; i < FN_GRANTS; i++) free(r->grants.key[i]);
+    pthread_mutex_destroy(&r->grants.lock);
     free(r);
+}
+
+/* Is key among the record's grants? */
+static bool grant_find(fn_grants *g, const char *principal, size_t plen, const char *source_arn)
+{
+    for (int i = 0; i < FN_GRANTS; i++) {
+        const char *k = g->key[i];
+        if (k && strncmp(k, principal, plen) == 0 && k[plen] == '\n' && strcmp(k + plen + 1, source_arn) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool lambda_fn_granted(lambda_fn *f, const char *principal, const char *source_arn)
+{
+    fn_grants *g = &((fn_rec *)f)->grants;
+    size_t plen = strlen(principal);
+    pthread_mutex_lock(&g->lock);
+    bool found = grant_find(g, principal, plen, source_arn);
+    pthread_mutex_unlock(&g->lock);
+    return found;
+}
+
+void lambda_fn_grant(lambda_fn *f, const char *principal, const char *source_arn)
+{
+    fn_grants *g = &((fn_rec *)f)->grants;
+    size_t plen = strlen(principal), slen = strlen(source_arn);
+    char *k = malloc(plen + 1 + slen + 1);
+    if (!k) return;                  /* only a memo: the next check decides again */
+    memcpy(k, principal, plen);
+    k[plen] = '\n';
+    memcpy(k + plen + 1, source_arn, slen + 1);
+    pthread_mutex_lock(&g->lock);
+    if (grant_find(g, principal, plen, source_arn)) {
+        free(k);
+    } else {
+        free(g->key[g->next]);
+        g->key[g->next] = k;
+        g->next = (g->next + 1) % FN_GRANTS;
+    }
+    pthread_mutex_unlock(&g->lock);
 }
 
 void lambda_fn_free(lambda_fn *f)
@@ -269,6 +326,7 @@ int lambda_fn_load(hg_store *s, const char *region, const char *function, lambda
     lambda_fn *f = r ? &r->f : NULL;
     if (r) {
         atomic_init(&r->refs, 1);
+        pthread_mutex_init(&r->grants.lock, NULL);
         f->config = cJSON_Parse(config);
         f->priv = cJSON_Parse(priv);
     }

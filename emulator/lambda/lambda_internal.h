@@ -56,6 +56,12 @@ int  lambda_parse_name(const char *in, char name[65], char qualifier[129], hg_er
  * "Function not found: arn:aws:lambda:<region>:<account>:function:<name>" if missing. */
 int  lambda_fn_load(hg_store *s, const char *region, const char *function, lambda_fn **out, hg_err *err);
 void lambda_fn_free(lambda_fn *f);
+/* A memo of permission decisions kept with the record, so a policy is
+ * evaluated once per (principal, source ARN) and not per request: any
+ * change of the stored policy makes a new record, which starts empty.
+ * Thread-safe, bounded (the oldest grant goes). Only grants are kept. */
+bool lambda_fn_granted(lambda_fn *f, const char *principal, const char *source_arn);
+void lambda_fn_grant(lambda_fn *f, const char *principal, const char *source_arn);
 /* A request may have changed function records: loads read storage again.
  * service.c calls it after every request but reads and invokes, once the
  * request's transaction has ended. */

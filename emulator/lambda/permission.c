@@ -111,6 +111,12 @@ int lambda_permission_check(const char *region, const char *function, const char
     if (!s) return -1;
     lambda_fn *f = NULL;
     if (lambda_fn_load(s, region, function, &f, err) != 0) return -1;
+    /* this record's policy allowed the pair before: it still does */
+    bool memo = principal && source_arn;
+    if (memo && lambda_fn_granted(f, principal, source_arn)) {
+        lambda_fn_free(f);
+        return 0;
+    }
 
     /* arn:aws:execute-api:region:ACCOUNT:... -> the caller's account */
     char account[16] = "";
@@ -141,7 +147,11 @@ int lambda_permission_check(const char *region, const char *function, const char
         if (cJSON_IsString(effect) && strcmp(effect->valuestring, "Deny") == 0) denied = 1;
         else allowed = 1;
     }
-    if (allowed && !denied) { lambda_fn_free(f); return 0; }
+    if (allowed && !denied) {
+        if (memo) lambda_fn_grant(f, principal, source_arn);
+        lambda_fn_free(f);
+        return 0;
+    }
     if (denied)
         snprintf(why, why_cap, "a Deny statement in the resource policy of %s matches %s calling "
                  "lambda:InvokeFunction from %s", f->arn, principal, source_arn);

@@ -239,10 +239,12 @@ static void lambda_proxy(invocation *iv, const cJSON *integ, hg_response *resp)
     const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(integ, "timeoutInMillis");
     double timeout_ms = cJSON_IsNumber(tmo) && tmo->valuedouble > 0 ? tmo->valuedouble : APIGW_DEFAULT_TIMEOUT_MS;
     lambda_invoke_result res = {0};
+    apigw_plain_sink plain;                           /* the common result: mapped while Lua holds it */
+    apigw_plain_sink_init(&plain, resp, iv->why, sizeof iv->why);
     double t0 = mono_ms();
     int rc = payload ? lambda_invoke_within(fn_region, fn, "RequestResponse", payload, strlen(payload), false,
                                             timeout_ms / 1000.0, &res, &err)
-                     : lambda_invoke_event(fn_region, fn, &event, timeout_ms / 1000.0, &res, &err);
+                     : lambda_invoke_event(fn_region, fn, &event, timeout_ms / 1000.0, &plain.sink, &res, &err);
     double took = mono_ms() - t0;
     cJSON_free(payload);
     apigw_event_release(&call);
@@ -262,8 +264,9 @@ static void lambda_proxy(invocation *iv, const cJSON *integ, hg_response *resp)
         hg_log(HG_LOG_WARN, "apigateway %s/%s %s %s: Lambda function %s failed: %.500s", iv->t.api_id,
                iv->t.stage, iv->req->method, rpath, fn, res.payload ? res.payload : "");
         internal_error(resp, 502);
-    } else if ((res.tree ? apigw_map_proxy_tree(res.tree, resp, iv->why, sizeof iv->why)
-                         : apigw_map_proxy_response(res.payload, res.payload_len, resp, iv->why, sizeof iv->why)) != 0) {
+    } else if ((res.taken  ? plain.rc
+                : res.tree ? apigw_map_proxy_tree(res.tree, resp, iv->why, sizeof iv->why)
+                           : apigw_map_proxy_response(res.payload, res.payload_len, resp, iv->why, sizeof iv->why)) != 0) {
         hg_log(HG_LOG_WARN, "apigateway %s/%s %s %s: Execution failed due to configuration error: "
                "Malformed Lambda proxy response: %s", iv->t.api_id, iv->t.stage, iv->req->method, rpath, iv->why);
         internal_error(resp, 502);

@@ -208,6 +208,38 @@ out:
     return rc;
 }
 
+int apigw_map_plain_response(const hlua_plain_response *r, hg_response *resp, char *why, size_t why_cap)
+{
+    /* what apigw_map_proxy_tree writes for the same result as a tree: it
+     * passes every check there by construction (hlua.h) */
+    resp->status = r->status_code ? r->status_code : 200;
+    resp->content_type = "application/json";
+    int have_ct = 0;
+    for (int i = 0; i < r->nheaders; i++)
+        if (emit_header(resp, r->header_name[i], r->header_value[i], &have_ct) != 0)
+            return fail(why, why_cap, "header '%.100s' cannot be sent (bad name or too many headers)",
+                        r->header_name[i]);
+    hg_buf_reset(&resp->body);
+    if (r->body && hg_buf_append(&resp->body, r->body, r->body_len) != 0)
+        return fail(why, why_cap, "%s", "body too large");
+    return 0;
+}
+
+static void take_plain(void *ctx, const hlua_plain_response *r)
+{
+    apigw_plain_sink *ps = ctx;
+    ps->rc = apigw_map_plain_response(r, ps->resp, ps->why, ps->why_cap);
+}
+
+void apigw_plain_sink_init(apigw_plain_sink *ps, hg_response *resp, char *why, size_t why_cap)
+{
+    ps->resp = resp;
+    ps->why = why;
+    ps->why_cap = why_cap;
+    ps->rc = 0;
+    ps->sink = (hlua_result_sink){ take_plain, ps, 0 };
+}
+
 /* ---- MOCK ------------------------------------------------------------------ */
 
 /* The template for the request's Content-Type, else application/json, else the first. */

@@ -149,8 +149,9 @@ static void log_line(hg_buf *log, const char *head, const char *request_id, cons
 /* ---- one invocation ----------------------------------------------------- */
 
 typedef struct run_result {
-    char  *payload;            /* malloc'd JSON, or NULL with tree */
+    char  *payload;            /* malloc'd JSON, or NULL with tree or taken */
     cJSON *tree;               /* the result as a tree, when asked for and so shaped */
+    bool   taken;              /* the caller's sink took the result */
     size_t payload_len;
     bool   function_error;
 } run_result;
@@ -167,8 +168,8 @@ static char *dup_text(const char *s, size_t *len)
 /* Run f once with payload (valid JSON text). 0 with *out filled (a function
  * error is a success of the invoke), -1 with err (throttled, internal). */
 static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, const hg_jw_source *event,
-                    const char *payload, size_t len, double max_s, bool want_tree, hg_buf *log, run_result *out,
-                    hg_err *err)
+                    const char *payload, size_t len, double max_s, bool want_tree, const hlua_result_sink *sink,
+                    hg_buf *log, run_result *out, hg_err *err)
 {
     memset(out, 0, sizeof *out);
     lambda_lease *lease = NULL;
@@ -192,9 +193,16 @@ static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, con
     } else {
         /* the caller's limit (API Gateway's integration timeout) may be shorter */
         double limit = max_s > 0 && max_s < f->timeout_s ? max_s : f->timeout_s;
+        /* the sink never sees a result past Lambda's response limit */
+        hlua_result_sink capped;
+        if (sink) {
+            capped = *sink;
+            if (!capped.max_size || capped.max_size > LAMBDA_MAX_PAYLOAD) capped.max_size = LAMBDA_MAX_PAYLOAD;
+        }
         hlua_invocation inv = {
             .request_id = request_id, .payload = payload, .payload_len = len, .event = event,
             .deadline = t0 + limit, .timeout_s = limit, .log = log, .result_tree = want_tree,
+            .sink = sink ? &capped : NULL,
         };
         if (hlua_env_invoke(lambda_lease_env(lease), &inv, &res, err) != 0) {
             lambda_pool_return(lease);
@@ -217,6 +225,7 @@ static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, con
         } else {
             out->payload = res.payload;
             out->tree = res.tree;
+            out->taken = res.taken;
             out->payload_len = res.payload_len;
             out->function_error = res.status != HLUA_OK;
             res.payload = NULL;
@@ -238,7 +247,7 @@ static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, con
     ship_log(f, lambda_lease_stream(lease), log);
     lambda_pool_return(lease);
     hlua_result_release(&res);
-    if (!out->payload && !out->tree) return hg_err_internal(err, "out of memory");
+    if (!out->payload && !out->tree && !out->taken) return hg_err_internal(err, "out of memory");
     return 0;
 }
 
@@ -440,7 +449,8 @@ static void async_run(async_item *it)
     hg_buf_init(&log, LOG_CAP);
     run_result rr;
     int failed;
-    if (run_once(s, f, it->request_id, NULL, it->len ? it->payload : "{}", it->len ? it->len : 2, 0, false, &log, &rr, &err) != 0) {
+    if (run_once(s, f, it->request_id, NULL, it->len ? it->payload : "{}", it->len ? it->len : 2, 0, false, NULL, &log,
+                 &rr, &err) != 0) {
         failed = 1;
         hg_log(HG_LOG_INFO, "lambda %s: event attempt %d failed: %s", it->name, it->attempt + 1, err.message);
     } else {
@@ -535,10 +545,12 @@ void lambda_async_shutdown(void)
 /* ---- lambda_invoke ------------------------------------------------------ */
 
 /* payload is JSON text, or event (when not NULL) the event written straight
- * into the handler's Lua (RequestResponse only; payload is then ignored). */
+ * into the handler's Lua (RequestResponse only; payload is then ignored),
+ * whose plain result goes to sink when one is given. */
 static int invoke(const char *region, const char *function, const char *invocation_type,
-                  const char *request_id, const hg_jw_source *event, const char *payload, size_t len, bool want_tail,
-                  double max_s, lambda_invoke_result *out, hg_err *err)
+                  const char *request_id, const hg_jw_source *event, const hlua_result_sink *sink,
+                  const char *payload, size_t len, bool want_tail, double max_s, lambda_invoke_result *out,
+                  hg_err *err)
 {
     memset(out, 0, sizeof *out);
     inv_type type;
@@ -593,11 +605,12 @@ static int invoke(const char *region, const char *function, const char *invocati
     hg_buf log;
     hg_buf_init(&log, LOG_CAP);
     run_result rr;
-    if (run_once(s, f, request_id, event, len ? payload : "{}", len ? len : 2, max_s, event != NULL, &log, &rr,
-                 err) == 0) {
+    if (run_once(s, f, request_id, event, len ? payload : "{}", len ? len : 2, max_s, event != NULL,
+                 event ? sink : NULL, &log, &rr, err) == 0) {
         out->status = 200;
         out->payload = rr.payload;
         out->tree = rr.tree;
+        out->taken = rr.taken;
         out->payload_len = rr.payload_len;
         out->function_error = rr.function_error;
         if (want_tail) out->log_tail = log_tail_b64(&log);
@@ -615,17 +628,17 @@ int lambda_invoke_within(const char *region, const char *function, const char *i
 {
     char request_id[37];
     make_request_id(request_id);
-    return invoke(region, function, invocation_type, request_id, NULL, payload ? payload : "", payload ? len : 0,
-                  log_tail, max_seconds, out, err);
+    return invoke(region, function, invocation_type, request_id, NULL, NULL, payload ? payload : "",
+                  payload ? len : 0, log_tail, max_seconds, out, err);
 }
 
 int lambda_invoke_event(const char *region, const char *function, const hg_jw_source *event, double max_seconds,
-                        lambda_invoke_result *out, hg_err *err)
+                        const hlua_result_sink *sink, lambda_invoke_result *out, hg_err *err)
 {
     if (!event) return lambda_invoke_within(region, function, "RequestResponse", NULL, 0, false, max_seconds, out, err);
     char request_id[37];
     make_request_id(request_id);
-    return invoke(region, function, "RequestResponse", request_id, event, NULL, 0, false, max_seconds, out, err);
+    return invoke(region, function, "RequestResponse", request_id, event, sink, NULL, 0, false, max_seconds, out, err);
 }
 
 int lambda_invoke(const char *region, const char *function, const char *invocation_type,
@@ -682,7 +695,7 @@ int lambda_op_invoke(lambda_req *r, hg_response *resp, hg_err *err)
     bool tail = log_type && strcmp(log_type, "Tail") == 0;
 
     lambda_invoke_result res;
-    if (invoke(r->region, function, type, r->http->request_id, NULL, r->http->body ? r->http->body : "",
+    if (invoke(r->region, function, type, r->http->request_id, NULL, NULL, r->http->body ? r->http->body : "",
                r->http->body ? r->http->body_len : 0, tail, 0, &res, err) != 0) {
         if (err->status == 429) {
             reply_throttled(resp, err);

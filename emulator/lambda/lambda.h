@@ -11,12 +11,15 @@
 #include <cjson/cJSON.h>
 #include "hg_error.h"
 #include "hg_json.h"
+#include "hlua.h"
 
 typedef struct lambda_invoke_result {
     int    status;            /* 200 RequestResponse, 202 Event, 204 DryRun */
     char  *payload;           /* malloc'd JSON (may be NULL for 202/204, or when tree is set) */
     cJSON *tree;              /* lambda_invoke_event only: a successful result as a tree instead of
                                  text, when it is made of scalars and flat objects (owned) */
+    bool   taken;             /* lambda_invoke_event with a sink: the sink took the result (payload
+                                 and tree NULL) */
     size_t payload_len;
     bool   function_error;    /* X-Amz-Function-Error: Unhandled */
     char  *log_tail;          /* malloc'd base64 of the last 4 KB of the log, when asked; else NULL */
@@ -39,11 +42,14 @@ int  lambda_invoke_within(const char *region, const char *function, const char *
  * proxy event): event->write builds it straight into the handler's Lua,
  * without a tree or JSON text in between, and may be stopped midway (see
  * hg_jw). The caller answers for its size (the 6 MB request limit is
- * checked on text only). A result shaped like a proxy response comes back
- * as a tree, in out->tree (payload NULL); the 6 MB response limit still
- * holds exactly. */
+ * checked on text only). A plain proxy response (hlua.h) goes to sink when
+ * one is given (out->taken; the sink's max_size is capped at the 6 MB
+ * response limit); any other result shaped like a proxy response comes
+ * back as a tree, in out->tree (payload NULL); the 6 MB response limit
+ * still holds exactly. */
 int  lambda_invoke_event(const char *region, const char *function, const hg_jw_source *event,
-                         double max_seconds, lambda_invoke_result *out, hg_err *err);
+                         double max_seconds, const hlua_result_sink *sink, lambda_invoke_result *out,
+                         hg_err *err);
 void lambda_invoke_result_release(lambda_invoke_result *r);
 
 /* Does the function's resource policy (AddPermission statements) let

@@ -1145,6 +1145,121 @@ static cJSON *object_tree(lua_State *L, int idx, int levels, size_t *size)
     return o;
 }
 
+/* ---- a plain proxy result straight to the sink ----------------------------
+ * The commonest result ({statusCode, headers, body, isBase64Encoded=false},
+ * strings only) is handed to the caller's sink as borrowed pointers into
+ * the result table, which stays on the stack, unchanged, until take()
+ * returns; nothing here allocates or raises, so no collection can run.
+ * Anything else returns false and takes the tree or text path, which keep
+ * every check and message of a malformed result where they are. */
+
+/* Is s[0..n) ASCII without NUL? Then it reads back from JSON as it is, and
+ * its JSON text is at most 6n + 2 bytes (a control byte escapes to \u00XX). */
+static bool ascii_without_nul(const char *s, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        memcpy(&v, s + i, 8);
+        if ((v & highs) || ((v - ones) & ~v & highs)) return false;
+    }
+    for (; i < n; i++)
+        if (s[i] == 0 || (unsigned char)s[i] >= 0x80) return false;
+    return true;
+}
+
+/* The JSON text length of s[0..n) or, for plain ASCII, a bound of it (6n +
+ * 2); 0 when it would not read back byte for byte. A bound past the limit
+ * only sends the result the tree's way, which counts exactly. */
+static size_t plain_size(const char *s, size_t n)
+{
+    if (n > SIZE_MAX / 8) return 0;
+    return ascii_without_nul(s, n) ? 6 * n + 2 : hlua_json_string_size(s, n);
+}
+
+static bool is_key(const char *k, size_t klen, const char *name)
+{
+    return klen == strlen(name) && memcmp(k, name, klen) == 0;
+}
+
+/* The headers table at idx into r, adding its JSON size to *size. */
+static bool plain_headers(lua_State *L, int idx, hlua_plain_response *r, size_t *size)
+{
+    if (hlua_table_mark(L, idx) == 1) return false;       /* [] is not an object */
+    *size += 2;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        size_t klen, vlen, kn, vn;
+        if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING || r->nheaders == HLUA_PLAIN_MAX_HEADERS) {
+            lua_pop(L, 2);
+            return false;
+        }
+        const char *k = lua_tolstring(L, -2, &klen), *v = lua_tolstring(L, -1, &vlen);
+        if (!(kn = plain_size(k, klen)) || !(vn = plain_size(v, vlen))) {
+            lua_pop(L, 2);
+            return false;
+        }
+        *size += kn + 1 + vn + (r->nheaders ? 1 : 0);
+        r->header_name[r->nheaders] = k;
+        r->header_value[r->nheaders] = v;
+        r->nheaders++;
+        lua_pop(L, 1);
+    }
+    return true;
+}
+
+/* The result at idx as a plain response, given to the sink; *size its JSON
+ * text's length or a bound of it within the sink's max_size. */
+static bool take_plain(lua_State *L, int idx, const hlua_result_sink *sink, size_t *size)
+{
+    idx = lua_absindex(L, idx);
+    if (hlua_table_mark(L, idx) == 1 || !lua_checkstack(L, 6)) return false;
+    hlua_plain_response r;
+    r.status_code = 0;
+    r.nheaders = 0;
+    r.body = NULL;
+    r.body_len = 0;
+    size_t n = 2, members = 0;                              /* {} */
+    bool ok = true;
+    lua_pushnil(L);
+    while (ok && lua_next(L, idx)) {
+        size_t klen;
+        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &klen) : NULL;
+        int t = lua_type(L, -1);
+        if (!k) {
+            ok = false;
+        } else if (is_key(k, klen, "statusCode")) {
+            lua_Integer code = t == LUA_TNUMBER && lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
+            ok = code >= 100 && code <= 599;
+            r.status_code = (int)code;
+            n += 3;
+        } else if (is_key(k, klen, "headers")) {
+            ok = t == LUA_TTABLE && plain_headers(L, lua_gettop(L), &r, &n);
+        } else if (is_key(k, klen, "body")) {
+            ok = t == LUA_TSTRING;
+            if (ok) r.body = lua_tolstring(L, -1, &r.body_len);
+        } else if (is_key(k, klen, "isBase64Encoded")) {
+            ok = t == LUA_TBOOLEAN && !lua_toboolean(L, -1);
+            n += 5;
+        } else {
+            ok = false;
+        }
+        if (ok) n += klen + 3 + (members++ ? 1 : 0);        /* "key": and the comma before it */
+        lua_pop(L, ok ? 1 : 2);
+    }
+    if (!ok) return false;
+    if (r.body) {
+        size_t bn = plain_size(r.body, r.body_len);
+        if (!bn || bn > SIZE_MAX / 2 - n) return false;
+        n += bn;
+    }
+    if (n > sink->max_size) return false;
+    sink->take(sink->ctx, &r);
+    *size = n;
+    return true;
+}
+
 /* handler(event, context): argument 1 is the env, 2 the decoded event. */
 static int invoke_body(lua_State *L)
 {
@@ -1227,6 +1342,15 @@ int hlua_env_invoke(hlua_env *env, const hlua_invocation *inv, hlua_result *out,
             payload = error_payload(L, "Error", NULL);
         }
     }
+    if (end == STEP_OK && inv->sink && lua_type(L, -1) == LUA_TTABLE) {
+        size_t size = 0;
+        if (take_plain(L, -1, inv->sink, &size)) {
+            out->status = HLUA_OK;
+            out->taken = true;
+            out->payload_len = size;
+            end = STEP_DONE;
+        }
+    }
     if (end == STEP_OK && inv->result_tree && lua_type(L, -1) == LUA_TTABLE) {
         size_t size = 0;
         if ((out->tree = object_tree(L, -1, 2, &size))) {
@@ -1272,14 +1396,14 @@ int hlua_env_invoke(hlua_env *env, const hlua_invocation *inv, hlua_result *out,
             out->payload[text_len] = '\0';
             out->payload_len = text_len;
         }
-    } else if (!out->tree) {
+    } else if (!out->tree && !out->taken) {
         out->payload = take_text(payload, &out->payload_len);
     }
     lua_settop(L, 0);
     env->inv = NULL;
     env->log = NULL;
     out->peak_memory = env->peak < env->limit ? env->peak : env->limit;
-    if (!out->payload && !out->tree) return hg_err_internal(err, "out of memory writing the invocation's result");
+    if (!out->payload && !out->tree && !out->taken) return hg_err_internal(err, "out of memory writing the invocation's result");
     return 0;
 }
 

@@ -44,6 +44,7 @@ typedef struct apigw_stage_view {
     const cJSON *variables;    /* the stage's variables object, or NULL */
     const cJSON *binary_media_types;   /* the API's binaryMediaTypes array, or NULL */
     const char  *deployment_id;
+    const struct apigw_routes *routes;   /* resources read for matching, or NULL (out of memory) */
 } apigw_stage_view;
 int  apigw_stage_acquire(hg_store *s, const char *region, const char *api_id, const char *stage,
                          const apigw_stage_view **view, hg_err *err);
@@ -85,6 +86,14 @@ typedef struct apigw_match {
  * 1 no resource, 2 resource without the method; -1 out of memory. */
 int  apigw_match_route(const cJSON *resources, const char *method, const char *path, apigw_match *m);
 void apigw_match_release(apigw_match *m);
+
+/* The same match over a snapshot read once into C (made once per stage
+ * view: see apigw_stage_view.routes). routes borrows from resources, which
+ * must outlive it and not change. new: NULL on out of memory. */
+typedef struct apigw_routes apigw_routes;
+apigw_routes *apigw_routes_new(const cJSON *resources);
+void apigw_routes_free(apigw_routes *routes);      /* NULL is a no-op */
+int  apigw_match_routes(const apigw_routes *routes, const char *method, const char *path, apigw_match *m);
 
 /* ---- event.c -------------------------------------------------------------- */
 

@@ -505,6 +505,7 @@ typedef struct stage_rec {
     char deployment[64];
     cJSON *resources, *variables;     /* owned; view borrows them */
     cJSON *binary_media_types;        /* owned: the API's, or NULL */
+    apigw_routes *routes;             /* owned, borrows resources: made once, not per request */
 } stage_rec;
 
 static _Atomic unsigned long long objects_gen = 1;
@@ -514,6 +515,7 @@ void apigw_objects_changed(void) { atomic_fetch_add(&objects_gen, 1); }
 static void stage_unref(stage_rec *r)
 {
     if (!r || atomic_fetch_sub(&r->refs, 1) != 1) return;
+    apigw_routes_free(r->routes);
     cJSON_Delete(r->resources);
     cJSON_Delete(r->variables);
     cJSON_Delete(r->binary_media_types);
@@ -622,6 +624,7 @@ int apigw_stage_acquire(hg_store *s, const char *region, const char *api_id, con
     r->view.variables = r->variables;
     r->view.binary_media_types = r->binary_media_types;
     r->view.deployment_id = r->deployment;
+    r->view.routes = r->routes = apigw_routes_new(r->resources);   /* NULL: matched from resources */
     if (c) {                          /* the cache takes its own reference */
         if (slot < 0) {
             slot = c->next;

@@ -92,7 +92,7 @@ static int function_of(const char *uri, const cJSON *vars, char *out, size_t cap
     size_t o = 0;
     static const char sv[] = "${stageVariables.";
     while (s < e) {
-        if (strncmp(s, sv, sizeof sv - 1) == 0) {
+        if (*s == '$' && strncmp(s, sv, sizeof sv - 1) == 0) {     /* strncmp per character cost 2k a request */
             const char *name = s + sizeof sv - 1, *close = memchr(name, '}', (size_t)(e - name));
             if (!close) break;
             char key[129];
@@ -385,7 +385,8 @@ void apigw_invoke(hg_request *req, hg_response *resp)
         iv.stage_vars = view->variables;
         iv.binary_types = view->binary_media_types;
         apigw_match m;
-        int mr = apigw_match_route(view->resources, req->method, iv.path, &m);
+        int mr = view->routes ? apigw_match_routes(view->routes, req->method, iv.path, &m)
+                              : apigw_match_route(view->resources, req->method, iv.path, &m);
         if (mr < 0) {
             internal_error(resp, 500);
         } else if (mr > 0) {

@@ -96,8 +96,24 @@ int apigw_parse_target(const char *path, const char *host, apigw_target *t)
 
 typedef struct span { const char *s; size_t n; } span;
 
+/* One resource of a snapshot, its members read once (NULL when absent or
+ * not a string), so matching walks C structs instead of looking members up
+ * in cJSON objects for every resource at every depth. */
+typedef struct route_node {
+    const cJSON *resource;
+    const char  *id, *parent, *part;
+    size_t       part_len;
+    int          kind;                /* enum part_kind */
+} route_node;
+
+struct apigw_routes {
+    const cJSON *root;                /* the first resource whose path is "/", or NULL */
+    int          n;
+    route_node   node[];              /* in snapshot order */
+};
+
 typedef struct walk {
-    const cJSON *resources;
+    const apigw_routes *routes;
     const char  *path;
     span  seg[APIGW_MAX_SEGMENTS];
     int   nseg;
@@ -114,30 +130,58 @@ static enum part_kind kind_of(const char *pp, size_t n)
     return PART_LITERAL;
 }
 
+static const char *string_member(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+apigw_routes *apigw_routes_new(const cJSON *resources)
+{
+    int n = cJSON_GetArraySize(resources);
+    apigw_routes *rt = malloc(sizeof *rt + (size_t)n * sizeof rt->node[0]);
+    if (!rt) return NULL;
+    rt->root = NULL;
+    rt->n = 0;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, resources) {
+        if (rt->n == n) break;
+        route_node *nd = &rt->node[rt->n++];
+        nd->resource = r;
+        nd->id = string_member(r, "id");
+        nd->parent = string_member(r, "parentId");
+        nd->part = string_member(r, "pathPart");
+        nd->part_len = nd->part ? strlen(nd->part) : 0;
+        nd->kind = nd->part ? kind_of(nd->part, nd->part_len) : PART_LITERAL;
+        const char *path = string_member(r, "path");
+        if (!rt->root && path && strcmp(path, "/") == 0) rt->root = r;
+    }
+    return rt;
+}
+
+void apigw_routes_free(apigw_routes *routes) { free(routes); }
+
 static const cJSON *descend(walk *w, const char *node_id, int depth);
 
 static const cJSON *try_kind(walk *w, const char *node_id, int depth, enum part_kind want)
 {
-    const cJSON *r;
-    cJSON_ArrayForEach(r, w->resources) {
-        const cJSON *parent = cJSON_GetObjectItemCaseSensitive(r, "parentId");
-        const cJSON *part = cJSON_GetObjectItemCaseSensitive(r, "pathPart");
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(r, "id");
-        if (!cJSON_IsString(parent) || !cJSON_IsString(part) || !cJSON_IsString(id)) continue;
-        if (strcmp(parent->valuestring, node_id) != 0) continue;
-        const char *pp = part->valuestring;
-        size_t n = strlen(pp);
-        if (kind_of(pp, n) != want) continue;
+    for (int i = 0; i < w->routes->n; i++) {
+        const route_node *nd = &w->routes->node[i];
+        if (!nd->parent || !nd->part || !nd->id) continue;
+        if (strcmp(nd->parent, node_id) != 0) continue;
+        if (nd->kind != (int)want) continue;
+        const char *pp = nd->part;
+        size_t n = nd->part_len;
         const span *seg = &w->seg[depth];
         if (want == PART_LITERAL) {
             if (n != seg->n || memcmp(pp, seg->s, n) != 0) continue;
             w->name[depth].s = NULL;
-            const cJSON *found = descend(w, id->valuestring, depth + 1);
+            const cJSON *found = descend(w, nd->id, depth + 1);
             if (found) return found;
         } else if (want == PART_PARAM) {
             w->name[depth] = (span){ pp + 1, n - 2 };
             w->value[depth] = *seg;
-            const cJSON *found = descend(w, id->valuestring, depth + 1);
+            const cJSON *found = descend(w, nd->id, depth + 1);
             if (found) return found;
             w->name[depth].s = NULL;
         } else {
@@ -145,39 +189,26 @@ static const cJSON *try_kind(walk *w, const char *node_id, int depth, enum part_
             w->proxy_name_len = n - 3;
             w->proxy_value = seg->s;
             w->proxy_depth = depth;
-            return r;
+            return nd->resource;
         }
     }
     return NULL;
 }
 
-static const cJSON *find_by_id(const cJSON *resources, const char *id)
+static const cJSON *find_by_id(const apigw_routes *routes, const char *id)
 {
-    const cJSON *r;
-    cJSON_ArrayForEach(r, resources) {
-        const cJSON *rid = cJSON_GetObjectItemCaseSensitive(r, "id");
-        if (cJSON_IsString(rid) && strcmp(rid->valuestring, id) == 0) return r;
-    }
+    for (int i = 0; i < routes->n; i++)
+        if (routes->node[i].id && strcmp(routes->node[i].id, id) == 0) return routes->node[i].resource;
     return NULL;
 }
 
 static const cJSON *descend(walk *w, const char *node_id, int depth)
 {
-    if (depth == w->nseg) return find_by_id(w->resources, node_id);
+    if (depth == w->nseg) return find_by_id(w->routes, node_id);
     const cJSON *found;
     if ((found = try_kind(w, node_id, depth, PART_LITERAL))) return found;
     if ((found = try_kind(w, node_id, depth, PART_PARAM))) return found;
     return try_kind(w, node_id, depth, PART_PROXY);
-}
-
-static const cJSON *root_of(const cJSON *resources)
-{
-    const cJSON *r;
-    cJSON_ArrayForEach(r, resources) {
-        const cJSON *path = cJSON_GetObjectItemCaseSensitive(r, "path");
-        if (cJSON_IsString(path) && strcmp(path->valuestring, "/") == 0) return r;
-    }
-    return NULL;
 }
 
 static int add_param(cJSON *o, const char *name, size_t nlen, const char *value, size_t vlen)
@@ -202,6 +233,16 @@ static int add_param(cJSON *o, const char *name, size_t nlen, const char *value,
 int apigw_match_route(const cJSON *resources, const char *method, const char *path, apigw_match *m)
 {
     memset(m, 0, sizeof *m);
+    apigw_routes *routes = apigw_routes_new(resources);
+    if (!routes) return -1;
+    int rc = apigw_match_routes(routes, method, path, m);
+    apigw_routes_free(routes);
+    return rc;
+}
+
+int apigw_match_routes(const apigw_routes *routes, const char *method, const char *path, apigw_match *m)
+{
+    memset(m, 0, sizeof *m);
     /* On the stack, and only the head initialized: a 6 KB calloc per
      * request was 4 % of a gateway GET (zeroing and malloc consolidation).
      * descend() sets name[d] at every depth it visits. */
@@ -210,7 +251,7 @@ int apigw_match_route(const cJSON *resources, const char *method, const char *pa
     w->nseg = 0;
     w->proxy_name = w->proxy_value = NULL;
     w->proxy_name_len = 0;
-    w->resources = resources;
+    w->routes = routes;
     w->path = path;
     w->proxy_depth = -1;
     for (const char *p = path; *p;) {
@@ -222,7 +263,7 @@ int apigw_match_route(const cJSON *resources, const char *method, const char *pa
         w->seg[w->nseg++] = (span){ p, n };
         p += n;
     }
-    const cJSON *root = root_of(resources);
+    const cJSON *root = routes->root;
     const cJSON *root_id = root ? cJSON_GetObjectItemCaseSensitive(root, "id") : NULL;
     const cJSON *res = cJSON_IsString(root_id) ? descend(w, root_id->valuestring, 0) : NULL;
     if (!res) return 1;

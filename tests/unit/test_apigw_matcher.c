@@ -421,6 +421,47 @@ static void test_error_shape(void **state)
     hg_response_release(&r);
 }
 
+/* The index a stage view keeps (apigw_routes, made once) answers every
+ * request as matching from the snapshot does, and outlives many matches. */
+static void test_routes_made_once_match_alike(void **state)
+{
+    (void)state;
+    cJSON *s = snapshot();
+    apigw_routes *routes = apigw_routes_new(s);
+    assert_non_null(routes);
+    static const char *const cases[][2] = {
+        { "GET", "/items/special" }, { "GET", "/items/42" }, { "GET", "/items/7/parts/p" },
+        { "POST", "/files/a/b/c.txt" }, { "GET", "/a/c" }, { "GET", "/a/b" }, { "GET", "" }, { "GET", "/" },
+        { "DELETE", "/items/1" }, { "POST", "/items/special" }, { "GET", "/files" }, { "GET", "/nope/x/y" },
+    };
+    for (int round = 0; round < 2; round++)
+        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+            apigw_match a, b;
+            int ra = apigw_match_route(s, cases[i][0], cases[i][1], &a);
+            int rb = apigw_match_routes(routes, cases[i][0], cases[i][1], &b);
+            assert_int_equal(rb, ra);
+            assert_ptr_equal(b.resource, a.resource);
+            assert_ptr_equal(b.method, a.method);
+            char *pa = a.path_params ? cJSON_PrintUnformatted(a.path_params) : NULL;
+            char *pb = b.path_params ? cJSON_PrintUnformatted(b.path_params) : NULL;
+            if (pa || pb) assert_string_equal(pb, pa);
+            free(pa);
+            free(pb);
+            apigw_match_release(&a);
+            apigw_match_release(&b);
+        }
+    apigw_routes_free(routes);
+    apigw_routes_free(NULL);
+
+    cJSON *empty = cJSON_Parse("[]");
+    routes = apigw_routes_new(empty);
+    apigw_match m;
+    assert_int_equal(apigw_match_routes(routes, "GET", "/", &m), 1);
+    apigw_routes_free(routes);
+    cJSON_Delete(empty);
+    cJSON_Delete(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_proxy_response_contract),
         cmocka_unit_test(test_mock),
         cmocka_unit_test(test_error_shape),
+        cmocka_unit_test(test_routes_made_once_match_alike),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

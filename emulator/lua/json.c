@@ -160,16 +160,17 @@ void hlua_push_json_raw(lua_State *L, const cJSON *v, int max_depth)
 typedef struct lua_jw {
     hg_jw w;
     lua_State *L;
+    int mt_object, mt_array;           /* stack slots of the two marks' metatables, fetched once */
     int depth;
     bool array[LUA_JW_MAX_DEPTH];
     lua_Integer count[LUA_JW_MAX_DEPTH];
 } lua_jw;
 
-/* Before a value: its key, when it goes into an object. */
+/* Before a value: its key, when it goes into an object. Room for both was
+ * made when the container opened (or before the top value). */
 static lua_State *value_begins(lua_jw *j, const char *key)
 {
     lua_State *L = j->L;
-    luaL_checkstack(L, 4, "event too deep");
     if (j->depth > 0 && !j->array[j->depth - 1]) lua_pushstring(L, key ? key : "");
     return L;
 }
@@ -186,11 +187,12 @@ static void ljw_open(hg_jw *w, const char *key, bool array, int size_hint)
 {
     lua_jw *j = (lua_jw *)w;
     if (j->depth == LUA_JW_MAX_DEPTH) luaL_error(j->L, "event nested deeper than %d", LUA_JW_MAX_DEPTH);
+    luaL_checkstack(j->L, 4, "event too deep");      /* its key and itself, then a member's key and value */
     lua_State *L = value_begins(j, key);
     int hint = size_hint > 0 ? size_hint : 0;
     lua_createtable(L, array ? hint : 0, array ? 0 : hint);
-    if (array) hlua_mark_array(L, -1);
-    else hlua_mark_object(L, -1);
+    lua_pushvalue(L, array ? j->mt_array : j->mt_object);   /* hlua_mark_array / _object */
+    lua_setmetatable(L, -2);
     j->array[j->depth] = array;
     j->count[j->depth] = 0;
     j->depth++;
@@ -233,9 +235,14 @@ static const hg_jw_ops lua_jw_ops = { ljw_open, ljw_close, ljw_string, ljw_numbe
 void hlua_push_written(lua_State *L, const hg_jw_source *src)
 {
     int top = lua_gettop(L);
-    lua_jw j = { .w = { &lua_jw_ops }, .L = L };
+    luaL_checkstack(L, 4, "event too deep");         /* the metatables, the top value */
+    push_mt(L, &object_key, "json.object");
+    push_mt(L, &array_key, "json.array");
+    lua_jw j = { .w = { &lua_jw_ops }, .L = L, .mt_object = top + 1, .mt_array = top + 2 };
     src->write(&j.w, src->ctx);
-    if (j.depth != 0 || lua_gettop(L) != top + 1) luaL_error(L, "event: the writer left %d open", j.depth);
+    if (j.depth != 0 || lua_gettop(L) != top + 3) luaL_error(L, "event: the writer left %d open", j.depth);
+    lua_replace(L, top + 1);                         /* the value where the metatables began */
+    lua_settop(L, top + 1);
 }
 
 typedef struct push_args {

@@ -227,6 +227,13 @@ static void write_deep(hg_jw *w, const void *ctx)
     for (int i = 0; i < levels; i++) w->ops->close(w);
 }
 
+static void write_two_values(hg_jw *w, const void *ctx)
+{
+    (void)ctx;
+    w->ops->string(w, NULL, "a");
+    w->ops->string(w, NULL, "b");
+}
+
 static int push_source(lua_State *L)
 {
     hlua_push_written(L, lua_touserdata(L, 1));
@@ -262,6 +269,14 @@ static void written_values(void **state)
     /* broken producers raise instead of leaving half a value */
     assert_int_equal(push_protected_source(L, &(hg_jw_source){ write_open_only, NULL }), LUA_ERRRUN);
     assert_non_null(strstr(lua_tostring(L, -1), "left 1 open"));
+    lua_settop(L, 0);
+    assert_int_equal(push_protected_source(L, &(hg_jw_source){ write_two_values, NULL }), LUA_ERRRUN);
+    assert_non_null(strstr(lua_tostring(L, -1), "left 0 open"));
+    lua_settop(L, 0);
+    /* the writer's marks are json.array / json.object themselves */
+    assert_int_equal(push_protected_source(L, &(hg_jw_source){ write_sample, NULL }), LUA_OK);
+    lua_setglobal(L, "W");
+    run(L, "assert(getmetatable(W) == getmetatable(json.object({})) and getmetatable(W.l) == getmetatable(json.array({})))");
     lua_settop(L, 0);
     int levels = 32;
     assert_int_equal(push_protected_source(L, &(hg_jw_source){ write_deep, &levels }), LUA_OK);

@@ -25,7 +25,6 @@
  * do what its role allows and no more, as on AWS.
  */
 #include <math.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,119 +142,6 @@ static int push_reply(lua_State *L)
     return 2;
 }
 
-/* ---- the request as cJSON --------------------------------------------------
- * hlua_to_json decides array or object for an unmarked table by counting
- * its keys first, so every {S = "..."} of an item is walked twice. A
- * request's tables nearly always have string keys only: such a table is an
- * object by hlua_to_json's rule (an array needs keys 1..n) as soon as its
- * first key is a string, and is converted in one walk. Every other value is
- * converted by hlua_to_json's rules, repeated here line for line (marked
- * tables, integers within int32 as numbers and beyond as raw numerals,
- * floats, json.null); on anything it would refuse (other key or value
- * types, NaN, an empty unmarked table, nesting past FAST_MAX_DEPTH, out of
- * memory) this gives up, holding nothing, and hlua_to_json converts the
- * whole request with its own messages. Never raises. Not static: the unit
- * test compares it with hlua_to_json. */
-
-#define FAST_MAX_DEPTH 40   /* deeper requests go the general way */
-
-cJSON *hlua_aws_request_json(lua_State *L, int idx);
-static cJSON *fast_value(lua_State *L, int idx, int depth);
-
-/* The table at idx as an array of its elements 1..n. */
-static cJSON *fast_array(lua_State *L, int idx, lua_Integer n, int depth)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (lua_Integer i = 1; a && i <= n; i++) {
-        lua_rawgeti(L, idx, i);
-        cJSON *e = fast_value(L, lua_gettop(L), depth + 1);
-        lua_pop(L, 1);
-        if (!e || !cJSON_AddItemToArray(a, e)) {
-            cJSON_Delete(e);
-            cJSON_Delete(a);
-            return NULL;
-        }
-    }
-    return a;
-}
-
-/* Keys 1..n exactly (hlua_to_json's rule for an unmarked table): n, else 0. */
-static lua_Integer sequence_length(lua_State *L, int idx)
-{
-    lua_Integer count = 0, max = 0;
-    lua_pushnil(L);
-    while (lua_next(L, idx)) {
-        lua_pop(L, 1);
-        count++;
-        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1) {
-            lua_pop(L, 1);
-            return 0;
-        }
-        if (lua_tointeger(L, -1) > max) max = lua_tointeger(L, -1);
-    }
-    return max == count ? count : 0;
-}
-
-static cJSON *fast_table(lua_State *L, int idx, int depth)
-{
-    if (depth > FAST_MAX_DEPTH || !lua_checkstack(L, 4)) return NULL;
-    bool marked = false;
-    if (lua_getmetatable(L, idx)) {
-        lua_pop(L, 1);
-        int mark = hlua_table_mark(L, idx);
-        if (mark == 1) return fast_array(L, idx, (lua_Integer)lua_rawlen(L, idx), depth);
-        if (mark != 2) return NULL;
-        marked = true;
-    }
-    lua_pushnil(L);
-    if (!lua_next(L, idx)) return marked ? cJSON_CreateObject() : NULL;   /* unmarked {}: the general way */
-    if (!marked && lua_type(L, -2) != LUA_TSTRING) {
-        lua_pop(L, 2);
-        lua_Integer n = sequence_length(L, idx);
-        return n > 0 ? fast_array(L, idx, n, depth) : NULL;
-    }
-    cJSON *o = cJSON_CreateObject();
-    do {
-        cJSON *e = o && lua_type(L, -2) == LUA_TSTRING ? fast_value(L, lua_gettop(L), depth + 1) : NULL;
-        if (!e || !cJSON_AddItemToObject(o, lua_tostring(L, -2), e)) {
-            cJSON_Delete(e);
-            cJSON_Delete(o);
-            lua_pop(L, 2);
-            return NULL;
-        }
-        lua_pop(L, 1);
-    } while (lua_next(L, idx));
-    return o;
-}
-
-static cJSON *fast_value(lua_State *L, int idx, int depth)
-{
-    switch (lua_type(L, idx)) {
-    case LUA_TSTRING: return cJSON_CreateString(lua_tostring(L, idx));
-    case LUA_TBOOLEAN: return cJSON_CreateBool(lua_toboolean(L, idx));
-    case LUA_TNUMBER:
-        if (lua_isinteger(L, idx)) {
-            lua_Integer i = lua_tointeger(L, idx);
-            if (i >= INT32_MIN && i <= INT32_MAX) return cJSON_CreateNumber((double)i);
-            char buf[32];
-            snprintf(buf, sizeof buf, "%lld", (long long)i);
-            return cJSON_CreateRaw(buf);
-        } else {
-            double d = lua_tonumber(L, idx);
-            return isnan(d) || isinf(d) ? NULL : cJSON_CreateNumber(d);
-        }
-    case LUA_TLIGHTUSERDATA: return hlua_is_null(L, idx) ? cJSON_CreateNull() : NULL;
-    case LUA_TTABLE: return fast_table(L, idx, depth);
-    default: return NULL;
-    }
-}
-
-/* The request table at idx as hlua_to_json would make it, or NULL. */
-cJSON *hlua_aws_request_json(lua_State *L, int idx)
-{
-    return fast_table(L, lua_absindex(L, idx), 0);
-}
-
 /* ddb.<op>(request) -> result | nil, err */
 static int l_ddb_op(lua_State *L)
 {
@@ -268,8 +154,7 @@ static int l_ddb_op(lua_State *L)
         in = cJSON_CreateObject();
         if (!in) return luaL_error(L, "out of memory");
     } else {
-        in = hlua_aws_request_json(L, 1);
-        if (!in) in = hlua_to_json(L, 1, HLUA_EVENT_MAX_DEPTH, msg, sizeof msg);   /* never raises */
+        in = hlua_to_json(L, 1, HLUA_EVENT_MAX_DEPTH, msg, sizeof msg);   /* never raises */
         if (!in) return luaL_error(L, "aws.dynamodb: %s: %s", op, msg);
         if (!cJSON_IsObject(in)) {
             cJSON_Delete(in);

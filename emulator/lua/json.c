@@ -341,18 +341,21 @@ static cJSON *table_to_json(to_ctx *c, int idx, int depth)
     lua_State *L = c->L;
     int mark = hlua_table_mark(L, idx);
     if (mark == 0) {
-        /* Unmarked: an array exactly when the keys are 1..n. */
+        /* Unmarked: an array exactly when the keys are 1..n. The first
+         * other key settles it: an object (a request's every table, e.g.
+         * {S = "..."}, then takes one walk, not two). */
         lua_Integer count = 0, max = 0;
         bool only_ints = true;
         lua_pushnil(L);
         while (lua_next(L, idx)) {
             lua_pop(L, 1);
-            count++;
-            if (only_ints && lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1) {
-                if (lua_tointeger(L, -1) > max) max = lua_tointeger(L, -1);
-            } else {
+            if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1) {
+                lua_pop(L, 1);
                 only_ints = false;
+                break;
             }
+            count++;
+            if (lua_tointeger(L, -1) > max) max = lua_tointeger(L, -1);
         }
         mark = (count > 0 && only_ints && max == count) ? 1 : 2;
     }

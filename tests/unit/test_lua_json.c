@@ -209,6 +209,31 @@ static void c_bridge(void **state)
     run(L, "assert(R.n == math.maxinteger and R.Item.id.S == 'a\\u{e9}' and R.Item.ok.BOOL == true)");
     run(L, "assert(json.is_array(R.Item.l.L) and json.encode(R.Item.l) == '{\"L\":[]}')");
     cJSON_Delete(v);
+    /* Unmarked tables: an array exactly when the keys are 1..n; any other
+     * key, met first or last, makes an object keyed by the numbers' text. */
+    static const struct { const char *lua, *json; } shapes[] = {
+        { "return {1, 2, x = 3}", "{\"1\":1,\"2\":2,\"x\":3}" },
+        { "return {x = 3, [1] = 1}", "{\"1\":1,\"x\":3}" },
+        { "return {[1] = 1, [3] = 3}", "{\"1\":1,\"3\":3}" },
+        { "return {[0] = 'z', 'a'}", "{\"0\":\"z\",\"1\":\"a\"}" },
+        { "return {[-1] = 1}", "{\"-1\":1}" },
+        { "local t = {}; for i = 1, 40 do t[i] = i end; t[41] = 41; return t", NULL },
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        lua_settop(L, 0);
+        assert_int_equal(luaL_dostring(L, shapes[i].lua), LUA_OK);
+        v = hlua_to_json(L, -1, HLUA_JSON_MAX_DEPTH, msg, sizeof msg);
+        assert_non_null(v);
+        if (shapes[i].json) {
+            cJSON *w = cJSON_Parse(shapes[i].json);
+            assert_true(cJSON_Compare(v, w, 1));
+            cJSON_Delete(w);
+        } else {
+            assert_true(cJSON_IsArray(v));
+            assert_int_equal(cJSON_GetArraySize(v), 41);
+        }
+        cJSON_Delete(v);
+    }
     lua_settop(L, 0);
     lua_pushcfunction(L, luaopen_base);
     v = hlua_to_json(L, -1, HLUA_JSON_MAX_DEPTH, msg, sizeof msg);

@@ -206,11 +206,11 @@ int ddb_store_item_get(hg_store *s, int64_t tid, ddb_blob hk, ddb_blob rk, char 
     return ret;
 }
 
-int ddb_store_item_put(hg_store *s, int64_t tid, ddb_blob hk, ddb_blob rk, uint32_t hh,
-                       const char *json, size_t size, hg_err *err)
+/* Write the item row with sql (INSERT OR REPLACE / OR IGNORE). */
+static int write_item(hg_store *s, const char *sql, int64_t tid, ddb_blob hk, ddb_blob rk, uint32_t hh,
+                      const char *json, size_t size, hg_err *err)
 {
-    sqlite3_stmt *st = hg_store_stmt(s,
-        "INSERT OR REPLACE INTO ddb_items(tid, hk, rk, hh, size, item) VALUES(?,?,?,?,?,?)", err);
+    sqlite3_stmt *st = hg_store_stmt(s, sql, err);
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, tid);
     bind_blob(st, 2, hk);
@@ -218,22 +218,21 @@ int ddb_store_item_put(hg_store *s, int64_t tid, ddb_blob hk, ddb_blob rk, uint3
     sqlite3_bind_int64(st, 4, hh);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)size);
     sqlite3_bind_text(st, 6, json, -1, SQLITE_STATIC);
-    return run(s, st, err, "put item");
+    return run(s, st, err, "write item");
+}
+
+int ddb_store_item_put(hg_store *s, int64_t tid, ddb_blob hk, ddb_blob rk, uint32_t hh,
+                       const char *json, size_t size, hg_err *err)
+{
+    return write_item(s, "INSERT OR REPLACE INTO ddb_items(tid, hk, rk, hh, size, item) VALUES(?,?,?,?,?,?)",
+                      tid, hk, rk, hh, json, size, err);
 }
 
 int ddb_store_item_insert(hg_store *s, int64_t tid, ddb_blob hk, ddb_blob rk, uint32_t hh,
                           const char *json, size_t size, hg_err *err)
 {
-    sqlite3_stmt *st = hg_store_stmt(s,
-        "INSERT OR IGNORE INTO ddb_items(tid, hk, rk, hh, size, item) VALUES(?,?,?,?,?,?)", err);
-    if (!st) return -1;
-    sqlite3_bind_int64(st, 1, tid);
-    bind_blob(st, 2, hk);
-    bind_blob(st, 3, rk);
-    sqlite3_bind_int64(st, 4, hh);
-    sqlite3_bind_int64(st, 5, (sqlite3_int64)size);
-    sqlite3_bind_text(st, 6, json, -1, SQLITE_STATIC);
-    if (run(s, st, err, "insert item") != 0) return -1;
+    if (write_item(s, "INSERT OR IGNORE INTO ddb_items(tid, hk, rk, hh, size, item) VALUES(?,?,?,?,?,?)",
+                   tid, hk, rk, hh, json, size, err) != 0) return -1;
     return hg_store_changes(s) == 0 ? 1 : 0;
 }
 

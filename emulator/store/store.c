@@ -24,8 +24,11 @@ typedef struct store_db {
     pthread_mutex_t mutex;
     /* Prepared statements by SQL text. Grows, never evicts: a statement may
      * be in use by an open cursor, and the services build a bounded number
-     * of query shapes, so the cache stays small. */
-    struct cached_stmt { char *sql; sqlite3_stmt *st; } *cache;
+     * of query shapes, so the cache stays small. seen: the text's address
+     * when it was prepared — nearly every caller passes a string literal,
+     * so the address finds it without comparing texts that share long
+     * prefixes (that strcmp scan was 3 % of a gateway POST's time). */
+    struct cached_stmt { char *sql; const char *seen; sqlite3_stmt *st; } *cache;
     int ncache, acache;
 } store_db;
 
@@ -403,6 +406,10 @@ int hg_store_in_txn(hg_store *s) { return s->in_txn; }
 
 static sqlite3_stmt *cached(store_db *d, const char *sql, hg_err *err)
 {
+    /* the same address may hold another text by now (a caller's buffer):
+     * the text still decides */
+    for (int i = 0; i < d->ncache; i++)
+        if (d->cache[i].seen == sql && strcmp(d->cache[i].sql, sql) == 0) return d->cache[i].st;
     for (int i = 0; i < d->ncache; i++)
         if (strcmp(d->cache[i].sql, sql) == 0) return d->cache[i].st;
     if (d->ncache == d->acache) {
@@ -420,6 +427,7 @@ static sqlite3_stmt *cached(store_db *d, const char *sql, hg_err *err)
     char *copy = strdup(sql);
     if (!copy) { sqlite3_finalize(st); hg_err_internal(err, "out of memory"); return NULL; }
     d->cache[d->ncache].sql = copy;
+    d->cache[d->ncache].seen = sql;
     d->cache[d->ncache].st = st;
     d->ncache++;
     return st;

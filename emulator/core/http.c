@@ -11,19 +11,14 @@ void hg_response_init(hg_response *resp)
     resp->content_type = "application/json";
     hg_buf_init(&resp->body, 0);
     resp->nheaders = 0;
-    resp->owned_names = 0;
     resp->owned_content_type = NULL;
 }
 
 void hg_response_release(hg_response *resp)
 {
     hg_buf_release(&resp->body);
-    for (int i = 0; i < resp->nheaders; i++) {
-        free(resp->headers[i].value);
-        if (resp->owned_names & ((uint64_t)1 << i)) free((char *)resp->headers[i].name);
-    }
+    for (int i = 0; i < resp->nheaders; i++) free(resp->headers[i].value);   /* a copied name too */
     resp->nheaders = 0;
-    resp->owned_names = 0;
     if (resp->owned_content_type && resp->content_type == resp->owned_content_type)
         resp->content_type = "application/json";
     free(resp->owned_content_type);
@@ -46,33 +41,28 @@ static int is_token(const char *s)
     return 1;
 }
 
-static char *copy_without_crlf(const char *value)
+/* value without CR and LF in a new block; with tail, the block is
+ * "value\0tail\0" (one free for both). */
+static char *copy_without_crlf(const char *value, const char *tail)
 {
-    size_t n = strlen(value);
-    char *v = malloc(n + 1);
+    size_t n = strlen(value), t = tail ? strlen(tail) + 1 : 0;
+    if (n > SIZE_MAX - t - 1) return NULL;
+    char *v = malloc(n + 1 + t);
     if (!v) return NULL;
     size_t j = 0;
     for (size_t i = 0; i < n; i++)
         if (value[i] != '\r' && value[i] != '\n') v[j++] = value[i];
     v[j] = '\0';
+    if (tail) memcpy(v + j + 1, tail, t);
     return v;
 }
 
 int hg_response_header_copy(hg_response *resp, const char *name, const char *value)
 {
     if (resp->nheaders >= HG_MAX_RESP_HEADERS || !is_token(name)) return -1;
-    /* one block, "value\0name\0": freeing the value frees the name too */
-    size_t vn = strlen(value), nn = strlen(name);
-    if (vn > SIZE_MAX - nn - 2) return -1;
-    char *v = malloc(vn + 1 + nn + 1);
+    char *v = copy_without_crlf(value, name);        /* freeing the value frees the name too */
     if (!v) return -1;
-    size_t j = 0;
-    for (size_t i = 0; i < vn; i++)
-        if (value[i] != '\r' && value[i] != '\n') v[j++] = value[i];
-    v[j] = '\0';
-    char *n = v + j + 1;
-    memcpy(n, name, nn + 1);
-    resp->headers[resp->nheaders].name = n;
+    resp->headers[resp->nheaders].name = v + strlen(v) + 1;
     resp->headers[resp->nheaders].value = v;
     resp->nheaders++;
     return 0;
@@ -80,7 +70,7 @@ int hg_response_header_copy(hg_response *resp, const char *name, const char *val
 
 int hg_response_content_type_copy(hg_response *resp, const char *value)
 {
-    char *v = copy_without_crlf(value);
+    char *v = copy_without_crlf(value, NULL);
     if (!v) return -1;
     free(resp->owned_content_type);
     resp->owned_content_type = v;
@@ -91,13 +81,8 @@ int hg_response_content_type_copy(hg_response *resp, const char *value)
 int hg_response_header(hg_response *resp, const char *name, const char *value)
 {
     if (resp->nheaders >= HG_MAX_RESP_HEADERS) return -1;
-    size_t n = strlen(value);
-    char *v = malloc(n + 1);
+    char *v = copy_without_crlf(value, NULL);
     if (!v) return -1;
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++)
-        if (value[i] != '\r' && value[i] != '\n') v[j++] = value[i];
-    v[j] = '\0';
     resp->headers[resp->nheaders].name = name;
     resp->headers[resp->nheaders].value = v;
     resp->nheaders++;

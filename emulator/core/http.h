@@ -61,8 +61,6 @@ typedef struct hg_response {
     hg_buf body;
     int    nheaders;
     struct { const char *name; char *value; } headers[HG_MAX_RESP_HEADERS];
-    uint64_t owned_names;       /* bit i: headers[i].name is a heap block of its own (a copy made by
-                                   hg_response_header_copy sits in its value's block instead) */
     char  *owned_content_type;  /* heap copy behind content_type, or NULL */
 } hg_response;
 

@@ -22,6 +22,8 @@
  *      env (idle or leased) + one per lease starting; its bundle is freed at 0.
  *   5. The reaper frees envs idle longer than hg_cfg.lambda_idle_s, and the
  *      generation of a function left with no env at all.
+ *   6. A lease takes the idle env its thread ran last when there is one, so
+ *      each env's Lua heap stays with one worker's malloc arena.
  */
 #include "lambda_internal.h"
 #include "lambda_pool.h"
@@ -51,6 +53,7 @@ typedef struct pool_env {
     hlua_env *env;
     pool_gen *gen;
     double idle_since;                /* CLOCK_MONOTONIC seconds */
+    const void *thread;               /* the worker that ran it last (see lease_idle_locked) */
     char stream[96];                  /* this environment's log stream */
     struct pool_env *next;            /* idle list */
 } pool_env;
@@ -190,6 +193,30 @@ static int gen_build(hg_store *s, const lambda_fn *f, pool_gen **out, hg_err *er
 
 /* ---- lease / return ------------------------------------------------------- */
 
+/* This thread's token: the address of a thread-local. */
+static const void *this_thread(void)
+{
+    static _Thread_local char token;
+    return &token;
+}
+
+/* Take an idle env, the one this thread ran last if there is one. An env
+ * that moves between workers has its Lua heap freed by a thread other than
+ * the one that allocated it, and glibc then locks the other thread's malloc
+ * arena on every such free: measured as the busiest futex of a gateway load. */
+static pool_env *lease_idle_locked(fn_pool *fp)
+{
+    const void *me = this_thread();
+    pool_env **pp = &fp->idle;
+    for (pool_env **q = &fp->idle; *q; q = &(*q)->next)
+        if ((*q)->thread == me) { pp = q; break; }
+    pool_env *pe = *pp;
+    *pp = pe->next;
+    pe->next = NULL;
+    pe->thread = me;
+    return pe;
+}
+
 int lambda_pool_lease(hg_store *s, const lambda_fn *f, hg_buf *log, lambda_lease **out,
                       char **init_error, hg_err *err)
 {
@@ -225,9 +252,7 @@ int lambda_pool_lease(hg_store *s, const lambda_fn *f, hg_buf *log, lambda_lease
     }
 
     if (fp->idle) {                   /* warm */
-        pool_env *pe = fp->idle;
-        fp->idle = pe->next;
-        pe->next = NULL;
+        pool_env *pe = lease_idle_locked(fp);
         fp->busy++;
         pthread_mutex_unlock(&pool_mutex);
         envs_free(stale, dead);
@@ -274,6 +299,7 @@ int lambda_pool_lease(hg_store *s, const lambda_fn *f, hg_buf *log, lambda_lease
         hg_err_internal(err, "out of memory");
         goto fail;
     }
+    pe->thread = this_thread();
     make_stream(pe->stream, sizeof pe->stream);
     char group[128];
     snprintf(group, sizeof group, "/aws/lambda/%s", f->name);

@@ -6,13 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include "config.h"
 #include "hg_log.h"
 #include "hg_parse.h"
 #include "hg_sigv4.h"
+#include "hg_uuid.h"
 #include "http.h"
 #include "service.h"
 #include "store.h"
@@ -83,37 +83,6 @@ static int conn_peer_ip(const hg_request *req, char *buf, size_t cap)
     return 0;
 }
 
-/* A v4 UUID from a per-thread xorshift generator seeded by getrandom. */
-static void make_request_id(char out[40])
-{
-    static _Thread_local uint64_t s[2];
-    if (s[0] == 0 && s[1] == 0) {
-        if (getrandom(s, sizeof s, 0) != (ssize_t)sizeof s || (s[0] == 0 && s[1] == 0)) {
-            s[0] = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&s;
-            s[1] = 0x9E3779B97F4A7C15ULL;
-        }
-    }
-    unsigned char b[16];
-    for (int i = 0; i < 2; i++) {       /* xorshift128+ */
-        uint64_t x = s[0], y = s[1];
-        s[0] = y;
-        x ^= x << 23;
-        s[1] = x ^ y ^ (x >> 17) ^ (y >> 26);
-        uint64_t r = s[1] + y;
-        memcpy(b + 8 * i, &r, 8);
-    }
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    static const char hex[] = "0123456789abcdef";     /* on every request: no printf */
-    char *p = out;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
-        *p++ = hex[b[i] >> 4];
-        *p++ = hex[b[i] & 15];
-    }
-    *p = '\0';
-}
-
 static enum MHD_Result queue(struct MHD_Connection *conn, hg_response *resp, const char *request_id)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(resp->body.len, resp->body.data ? resp->body.data : (void *)"",
@@ -139,7 +108,7 @@ static enum MHD_Result too_large(struct MHD_Connection *conn, const char *method
                                  const struct timespec *start)
 {
     char id[40];
-    make_request_id(id);
+    hg_uuid4(id);
     hg_response resp;
     hg_response_init(&resp);
     char msg[200];
@@ -195,7 +164,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req.peer_ip = conn_peer_ip;
     req.conn = conn;
     req.raw_uri = st->raw_uri;
-    make_request_id(req.request_id);
+    hg_uuid4(req.request_id);
 
     hg_sigv4_cred cred;
     const char *auth = conn_header(&req, "Authorization");

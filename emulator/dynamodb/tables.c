@@ -22,13 +22,13 @@
 #include "ddb.h"
 #include "hg_json.h"
 #include "hg_time.h"
+#include "hg_uuid.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <openssl/rand.h>
 
 #define MAX_GSIS 20
 #define MAX_LSIS 5
@@ -77,17 +77,6 @@ static int check_name_or_arn(const char *name, const char *path, hg_err *err)
 {
     if (strncmp(name, "arn:", 4) == 0) return 0;   /* ddb_table_open resolves it */
     return ddb_check_table_name(name, path, err);
-}
-
-static void new_uuid(char out[37])
-{
-    unsigned char b[16];
-    if (RAND_bytes(b, sizeof b) != 1)
-        for (size_t i = 0; i < sizeof b; i++) b[i] = (unsigned char)rand();
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
 static void table_arn(const ddb_ctx *ctx, const char *name, char *buf, size_t cap)
@@ -629,7 +618,7 @@ static int build_create_desc(ddb_ctx *ctx, const cJSON *in, cJSON **out, hg_err 
     table_arn(ctx, name, arn, sizeof arn);
     double now = hg_time_epoch_ms();
     char id[37];
-    new_uuid(id);
+    hg_uuid4(id);
     cJSON_AddStringToObject(desc, "TableName", name);
     cJSON_AddItemToObject(desc, "KeySchema", key_schema_json(&ks));
     cJSON_AddStringToObject(desc, "TableStatus", "ACTIVE");

@@ -36,10 +36,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <openssl/sha.h>
 #include "auth.h"
 #include "hg_json.h"
+#include "hg_uuid.h"
 #include "hlua.h"
 #include "lambda_store.h"
 
@@ -81,20 +81,6 @@ static void now_iso(char buf[32])
     char base[24];
     strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(buf, 32, "%.19s.%03d+0000", base, (int)(ts.tv_nsec / 1000000) % 1000);
-}
-
-static void new_uuid(char buf[37])
-{
-    unsigned char b[16];
-    if (RAND_bytes(b, sizeof b) != 1) {          /* never expected; still unique enough */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        for (size_t i = 0; i < sizeof b; i++) b[i] = (unsigned char)((ts.tv_nsec >> (i % 8)) ^ (rand() & 0xff));
-    }
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(buf, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
 static void sha256_b64(const void *p, size_t n, char out[45])
@@ -474,7 +460,7 @@ static void apply_code(cJSON *config, cJSON *priv, const code_upload *c)
 static void touch(cJSON *config, int modified)
 {
     char id[37];
-    new_uuid(id);
+    hg_uuid4(id);
     hg_json_set(config, "RevisionId", cJSON_CreateString(id));
     if (modified) {
         char now[32];

@@ -24,10 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include "config.h"
 #include "hg_log.h"
+#include "hg_uuid.h"
 #include "hlua.h"
 #include "logs.h"
 
@@ -49,26 +49,6 @@ static int64_t epoch_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* A v4 UUID, the shape of Lambda's request ids. */
-static void make_request_id(char out[37])
-{
-    unsigned char b[16];
-    if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) {
-        unsigned long long x = (unsigned long long)epoch_ms() ^ (unsigned long long)(uintptr_t)out;
-        for (int i = 0; i < 16; i++) { x = x * 6364136223846793005ULL + 1442695040888963407ULL; b[i] = (unsigned char)(x >> 56); }
-    }
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    static const char hex[] = "0123456789abcdef";
-    char *p = out;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
-        *p++ = hex[b[i] >> 4];
-        *p++ = hex[b[i] & 15];
-    }
-    *p = '\0';
 }
 
 /* 2024-05-01T12:34:56.789Z */
@@ -401,7 +381,7 @@ typedef struct async_item {
     char *payload;             /* owned */
     size_t len;
     int attempt;               /* attempts made so far */
-    char request_id[37];       /* kept across retries, as AWS does */
+    char request_id[HG_UUID_LEN + 1];       /* kept across retries, as AWS does */
     double due;                /* CLOCK_MONOTONIC seconds */
     struct async_item *next;
 } async_item;
@@ -626,8 +606,8 @@ int lambda_invoke_within(const char *region, const char *function, const char *i
                          const char *payload, size_t len, bool log_tail, double max_seconds,
                          lambda_invoke_result *out, hg_err *err)
 {
-    char request_id[37];
-    make_request_id(request_id);
+    char request_id[HG_UUID_LEN + 1];
+    hg_uuid4(request_id);
     return invoke(region, function, invocation_type, request_id, NULL, NULL, payload ? payload : "",
                   payload ? len : 0, log_tail, max_seconds, out, err);
 }
@@ -636,8 +616,8 @@ int lambda_invoke_event(const char *region, const char *function, const hg_jw_so
                         const hlua_result_sink *sink, lambda_invoke_result *out, hg_err *err)
 {
     if (!event) return lambda_invoke_within(region, function, "RequestResponse", NULL, 0, false, max_seconds, out, err);
-    char request_id[37];
-    make_request_id(request_id);
+    char request_id[HG_UUID_LEN + 1];
+    hg_uuid4(request_id);
     return invoke(region, function, "RequestResponse", request_id, event, sink, NULL, 0, false, max_seconds, out, err);
 }
 

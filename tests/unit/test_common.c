@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "hg_json.h"
 #include "hg_parse.h"
 #include "hg_sigv4.h"
+#include "hg_uuid.h"
 #include "jw_sample.h"
 
 static void buf_respects_cap(void **state)
@@ -204,6 +206,43 @@ static void jw_builds_trees(void **state)
     tree_of(&(hg_jw_source){ write_nested, &levels }, NULL);
 }
 
+/* hg_uuid4: the v4 layout, and no repeats across threads (each has its own
+ * generator: a shared or unseeded state would repeat ids). */
+#define UUIDS_PER_THREAD 5000
+
+static void *make_uuids(void *arg)
+{
+    char (*ids)[HG_UUID_LEN + 1] = arg;
+    for (int i = 0; i < UUIDS_PER_THREAD; i++) hg_uuid4(ids[i]);
+    return NULL;
+}
+
+static int cmp_uuid(const void *a, const void *b) { return strcmp(a, b); }
+
+static void uuid4_shape_and_uniqueness(void **state)
+{
+    (void)state;
+    char (*ids)[HG_UUID_LEN + 1] = calloc(2 * UUIDS_PER_THREAD, HG_UUID_LEN + 1);
+    assert_non_null(ids);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, make_uuids, ids + UUIDS_PER_THREAD), 0);
+    make_uuids(ids);
+    pthread_join(t, NULL);
+    for (int i = 0; i < 2 * UUIDS_PER_THREAD; i++) {
+        const char *u = ids[i];
+        assert_int_equal(strlen(u), HG_UUID_LEN);
+        for (int k = 0; k < HG_UUID_LEN; k++) {
+            if (k == 8 || k == 13 || k == 18 || k == 23) assert_int_equal(u[k], '-');
+            else assert_non_null(strchr("0123456789abcdef", u[k]));
+        }
+        assert_int_equal(u[14], '4');
+        assert_non_null(strchr("89ab", u[19]));
+    }
+    qsort(ids, 2 * UUIDS_PER_THREAD, HG_UUID_LEN + 1, cmp_uuid);
+    for (int i = 1; i < 2 * UUIDS_PER_THREAD; i++) assert_string_not_equal(ids[i - 1], ids[i]);
+    free(ids);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -215,6 +254,7 @@ int main(void)
         cmocka_unit_test(sigv4_rejects_bad_scopes),
         cmocka_unit_test(error_first_failure_wins),
         cmocka_unit_test(jw_builds_trees),
+        cmocka_unit_test(uuid4_shape_and_uniqueness),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

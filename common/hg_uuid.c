@@ -1,0 +1,37 @@
+/* hg_uuid.c — see hg_uuid.h. */
+#include "hg_uuid.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+void hg_uuid4(char out[HG_UUID_LEN + 1])
+{
+    static _Thread_local uint64_t s[2];
+    if (s[0] == 0 && s[1] == 0) {
+        if (getrandom(s, sizeof s, 0) != (ssize_t)sizeof s || (s[0] == 0 && s[1] == 0)) {
+            s[0] = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&s;
+            s[1] = 0x9E3779B97F4A7C15ULL;
+        }
+    }
+    unsigned char b[16];
+    for (int i = 0; i < 2; i++) {       /* xorshift128+ */
+        uint64_t x = s[0], y = s[1];
+        s[0] = y;
+        x ^= x << 23;
+        s[1] = x ^ y ^ (x >> 17) ^ (y >> 26);
+        uint64_t r = s[1] + y;
+        memcpy(b + 8 * i, &r, 8);
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    static const char hex[] = "0123456789abcdef";     /* on every request: no printf */
+    char *p = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
+        *p++ = hex[b[i] >> 4];
+        *p++ = hex[b[i] & 15];
+    }
+    *p = '\0';
+}

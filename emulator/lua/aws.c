@@ -24,6 +24,7 @@
  * execution role, as dynamodb:<Op> on every table it names, so a handler can
  * do what its role allows and no more, as on AWS.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,6 +278,22 @@ static void wrap_av(lua_State *L, const char *type)
     lua_setfield(L, -2, type);
 }
 
+/* A new object table (marked) with room for as many members as the table
+ * at src has: filled without a rehash at each power of two (a rehash per
+ * insert was most of what converting an item cost). */
+static void new_object_like(lua_State *L, int src)
+{
+    src = lua_absindex(L, src);
+    int n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, src)) {
+        lua_pop(L, 1);
+        n++;
+    }
+    lua_createtable(L, 0, n);
+    hlua_mark_object(L, -1);
+}
+
 static void push_attr(lua_State *L, int idx, int depth);
 
 static void push_set_attr(lua_State *L, int idx)
@@ -288,9 +305,9 @@ static void push_set_attr(lua_State *L, int idx)
     lua_getfield(L, idx, "values");
     int vals = lua_gettop(L);
     luaL_checkstack(L, 4, NULL);
-    lua_newtable(L);
-    hlua_mark_array(L, -1);
     lua_Integer n = lua_istable(L, vals) ? (lua_Integer)lua_rawlen(L, vals) : 0;
+    lua_createtable(L, n < INT_MAX ? (int)n : 0, 0);
+    hlua_mark_array(L, -1);
     for (lua_Integer i = 1; i <= n; i++) {
         lua_rawgeti(L, vals, i);
         int v = lua_gettop(L);
@@ -371,8 +388,7 @@ static void push_attr(lua_State *L, int idx, int depth)
             wrap_av(L, "L");
             return;
         }
-        lua_newtable(L);
-        hlua_mark_object(L, -1);
+        new_object_like(L, idx);
         int m = lua_gettop(L);
         lua_pushnil(L);
         while (lua_next(L, idx)) {
@@ -476,8 +492,7 @@ static void push_value(lua_State *L, int idx, int depth)
         }
     } else if (strcmp(t, "M") == 0) {
         luaL_checktype(L, v, LUA_TTABLE);
-        lua_newtable(L);
-        hlua_mark_object(L, -1);
+        new_object_like(L, v);
         int m = lua_gettop(L);
         lua_pushnil(L);
         while (lua_next(L, v)) {
@@ -514,8 +529,7 @@ static int l_to_item(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
-    lua_newtable(L);
-    hlua_mark_object(L, -1);
+    new_object_like(L, 1);
     lua_pushnil(L);
     while (lua_next(L, 1)) {
         if (lua_type(L, -2) != LUA_TSTRING) return luaL_error(L, "an item's attribute names must be strings");
@@ -533,8 +547,7 @@ static int l_from_item(lua_State *L)
     if (lua_isnoneornil(L, 1)) return 0;    /* get_item's missing Item stays nil */
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
-    lua_newtable(L);
-    hlua_mark_object(L, -1);
+    new_object_like(L, 1);
     lua_pushnil(L);
     while (lua_next(L, 1)) {
         push_value(L, -1, 1);

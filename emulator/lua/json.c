@@ -636,7 +636,9 @@ static void jvalue(jparse *j, int depth)
                                    (lua_Integer)(j->p - j->s) + 1, j->max_depth);
         luaL_checkstack(L, 4, "JSON nesting too deep");
         j->p++;
-        lua_newtable(L);
+        /* Room for one member: most objects an item decodes to are
+         * attribute values such as {"S": ...}, which then never rehash. */
+        lua_createtable(L, 0, object ? 1 : 0);
         if (object) hlua_mark_object(L, -1);
         else hlua_mark_array(L, -1);
         jskip_ws(j);

@@ -20,7 +20,7 @@
 #include <cjson/cJSON.h>
 #include "hg_error.h"
 #include "hg_json.h"
-#include "hlua.h"
+#include "hg_plain.h"
 #include "http.h"
 #include "store.h"
 
@@ -160,15 +160,15 @@ int apigw_map_proxy_response(const char *payload, size_t len, hg_response *resp,
 int apigw_map_proxy_tree(const cJSON *result, hg_response *resp, char *why, size_t why_cap);
 
 /* The same for a plain result seen in place in the handler's Lua
- * (hlua_plain_response: valid by construction, so only sending a header or
+ * (hg_plain_response: valid by construction, so only sending a header or
  * the body can fail, with the tree mapper's words). */
-int apigw_map_plain_response(const hlua_plain_response *r, hg_response *resp, char *why, size_t why_cap);
+int apigw_map_plain_response(const hg_plain_response *r, hg_response *resp, char *why, size_t why_cap);
 
 /* A sink (lambda_invoke_event) that maps a plain result onto resp while the
  * handler's Lua still holds it: no tree, no text. rc is the mapping's
  * result once the invoke says the result was taken. */
 typedef struct apigw_plain_sink {
-    hlua_result_sink sink;
+    hg_plain_sink sink;
     hg_response *resp;
     char        *why;
     size_t       why_cap;

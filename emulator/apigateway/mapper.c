@@ -208,10 +208,10 @@ out:
     return rc;
 }
 
-int apigw_map_plain_response(const hlua_plain_response *r, hg_response *resp, char *why, size_t why_cap)
+int apigw_map_plain_response(const hg_plain_response *r, hg_response *resp, char *why, size_t why_cap)
 {
     /* what apigw_map_proxy_tree writes for the same result as a tree: it
-     * passes every check there by construction (hlua.h) */
+     * passes every check there by construction (hg_plain.h) */
     resp->status = r->status_code ? r->status_code : 200;
     resp->content_type = "application/json";
     int have_ct = 0;
@@ -225,7 +225,7 @@ int apigw_map_plain_response(const hlua_plain_response *r, hg_response *resp, ch
     return 0;
 }
 
-static void take_plain(void *ctx, const hlua_plain_response *r)
+static void take_plain(void *ctx, const hg_plain_response *r)
 {
     apigw_plain_sink *ps = ctx;
     ps->rc = apigw_map_plain_response(r, ps->resp, ps->why, ps->why_cap);
@@ -237,7 +237,7 @@ void apigw_plain_sink_init(apigw_plain_sink *ps, hg_response *resp, char *why, s
     ps->why = why;
     ps->why_cap = why_cap;
     ps->rc = 0;
-    ps->sink = (hlua_result_sink){ take_plain, ps, 0 };
+    ps->sink = (hg_plain_sink){ take_plain, ps, 0 };
 }
 
 /* ---- MOCK ------------------------------------------------------------------ */

@@ -148,7 +148,7 @@ static char *dup_text(const char *s, size_t *len)
 /* Run f once with payload (valid JSON text). 0 with *out filled (a function
  * error is a success of the invoke), -1 with err (throttled, internal). */
 static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, const hg_jw_source *event,
-                    const char *payload, size_t len, double max_s, bool want_tree, const hlua_result_sink *sink,
+                    const char *payload, size_t len, double max_s, bool want_tree, const hg_plain_sink *sink,
                     hg_buf *log, run_result *out, hg_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -174,7 +174,7 @@ static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, con
         /* the caller's limit (API Gateway's integration timeout) may be shorter */
         double limit = max_s > 0 && max_s < f->timeout_s ? max_s : f->timeout_s;
         /* the sink never sees a result past Lambda's response limit */
-        hlua_result_sink capped;
+        hg_plain_sink capped;
         if (sink) {
             capped = *sink;
             if (!capped.max_size || capped.max_size > LAMBDA_MAX_PAYLOAD) capped.max_size = LAMBDA_MAX_PAYLOAD;
@@ -528,7 +528,7 @@ void lambda_async_shutdown(void)
  * into the handler's Lua (RequestResponse only; payload is then ignored),
  * whose plain result goes to sink when one is given. */
 static int invoke(const char *region, const char *function, const char *invocation_type,
-                  const char *request_id, const hg_jw_source *event, const hlua_result_sink *sink,
+                  const char *request_id, const hg_jw_source *event, const hg_plain_sink *sink,
                   const char *payload, size_t len, bool want_tail, double max_s, lambda_invoke_result *out,
                   hg_err *err)
 {
@@ -613,7 +613,7 @@ int lambda_invoke_within(const char *region, const char *function, const char *i
 }
 
 int lambda_invoke_event(const char *region, const char *function, const hg_jw_source *event, double max_seconds,
-                        const hlua_result_sink *sink, lambda_invoke_result *out, hg_err *err)
+                        const hg_plain_sink *sink, lambda_invoke_result *out, hg_err *err)
 {
     if (!event) return lambda_invoke_within(region, function, "RequestResponse", NULL, 0, false, max_seconds, out, err);
     char request_id[HG_UUID_LEN + 1];

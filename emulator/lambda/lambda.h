@@ -11,7 +11,7 @@
 #include <cjson/cJSON.h>
 #include "hg_error.h"
 #include "hg_json.h"
-#include "hlua.h"
+#include "hg_plain.h"
 
 typedef struct lambda_invoke_result {
     int    status;            /* 200 RequestResponse, 202 Event, 204 DryRun */
@@ -42,13 +42,13 @@ int  lambda_invoke_within(const char *region, const char *function, const char *
  * proxy event): event->write builds it straight into the handler's Lua,
  * without a tree or JSON text in between, and may be stopped midway (see
  * hg_jw). The caller answers for its size (the 6 MB request limit is
- * checked on text only). A plain proxy response (hlua.h) goes to sink when
+ * checked on text only). A plain proxy response (hg_plain.h) goes to sink when
  * one is given (out->taken; the sink's max_size is capped at the 6 MB
  * response limit); any other result shaped like a proxy response comes
  * back as a tree, in out->tree (payload NULL); the 6 MB response limit
  * still holds exactly. */
 int  lambda_invoke_event(const char *region, const char *function, const hg_jw_source *event,
-                         double max_seconds, const hlua_result_sink *sink, lambda_invoke_result *out,
+                         double max_seconds, const hg_plain_sink *sink, lambda_invoke_result *out,
                          hg_err *err);
 void lambda_invoke_result_release(lambda_invoke_result *r);
 

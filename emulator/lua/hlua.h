@@ -32,6 +32,7 @@
 #include "hg_buf.h"
 #include "hg_error.h"
 #include "hg_json.h"
+#include "hg_plain.h"
 
 /* ---- bundles: where a function's code comes from ---------------------- */
 
@@ -92,32 +93,8 @@ typedef enum hlua_status {
     HLUA_OOM          /* payload = {"errorMessage":"...memory...","errorType":"Runtime.OutOfMemory"} */
 } hlua_status;
 
-/* A result of the Lambda proxy response's plainest shape — an object with
- * at most statusCode (an integer 100-599), headers (an object of strings),
- * body (a string) and isBase64Encoded (false) — seen in place in the
- * handler's Lua: the strings are borrowed and valid only during take().
- * Every string is NUL-free and reads back from the JSON text byte for byte,
- * so a mapper of that text would see exactly these values. */
-#define HLUA_PLAIN_MAX_HEADERS 32
-typedef struct hlua_plain_response {
-    int         status_code;        /* 0 when absent */
-    int         nheaders;
-    const char *header_name[HLUA_PLAIN_MAX_HEADERS];
-    const char *header_value[HLUA_PLAIN_MAX_HEADERS];   /* in the table's iteration order */
-    const char *body;               /* NULL when absent */
-    size_t      body_len;
-} hlua_plain_response;
-
-/* Who takes a plain result straight from Lua, with no tree or text in
- * between. take() runs inside hlua_env_invoke, only for a result whose JSON
- * text is at most max_size bytes, and must not call into Lua. A result of
- * any other shape or size goes the usual way (tree or text), unchanged. */
-typedef struct hlua_result_sink {
-    void  (*take)(void *ctx, const hlua_plain_response *r);
-    void   *ctx;
-    size_t  max_size;
-} hlua_result_sink;
-
+/* A result of the Lambda proxy response's plainest shape (hg_plain.h) goes
+ * to hlua_invocation.sink, seen in place in the handler's Lua. */
 typedef struct hlua_invocation {
     const char *request_id;
     const char *payload;            /* the event, JSON text (already validated) */
@@ -129,7 +106,7 @@ typedef struct hlua_invocation {
     hg_buf     *log;                /* print / context.log lines are appended (capped buffer) */
     bool        result_tree;        /* the caller takes a result of scalars and flat objects as a
                                        tree (hlua_result.tree) instead of JSON text */
-    const hlua_result_sink *sink;   /* or NULL: tried before the tree */
+    const hg_plain_sink *sink;      /* or NULL: tried before the tree */
 } hlua_invocation;
 
 typedef struct hlua_result {

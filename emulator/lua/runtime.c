@@ -1184,14 +1184,14 @@ static bool is_key(const char *k, size_t klen, const char *name)
 }
 
 /* The headers table at idx into r, adding its JSON size to *size. */
-static bool plain_headers(lua_State *L, int idx, hlua_plain_response *r, size_t *size)
+static bool plain_headers(lua_State *L, int idx, hg_plain_response *r, size_t *size)
 {
     if (hlua_table_mark(L, idx) == 1) return false;       /* [] is not an object */
     *size += 2;
     lua_pushnil(L);
     while (lua_next(L, idx)) {
         size_t klen, vlen, kn, vn;
-        if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING || r->nheaders == HLUA_PLAIN_MAX_HEADERS) {
+        if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING || r->nheaders == HG_PLAIN_MAX_HEADERS) {
             lua_pop(L, 2);
             return false;
         }
@@ -1211,11 +1211,11 @@ static bool plain_headers(lua_State *L, int idx, hlua_plain_response *r, size_t 
 
 /* The result at idx as a plain response, given to the sink; *size its JSON
  * text's length or a bound of it within the sink's max_size. */
-static bool take_plain(lua_State *L, int idx, const hlua_result_sink *sink, size_t *size)
+static bool take_plain(lua_State *L, int idx, const hg_plain_sink *sink, size_t *size)
 {
     idx = lua_absindex(L, idx);
     if (hlua_table_mark(L, idx) == 1 || !lua_checkstack(L, 6)) return false;
-    hlua_plain_response r;
+    hg_plain_response r;
     r.status_code = 0;
     r.nheaders = 0;
     r.body = NULL;

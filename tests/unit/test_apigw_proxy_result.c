@@ -1,5 +1,5 @@
 /* test_apigw_proxy_result.c — a handler's proxy result mapped straight from
- * its Lua table (hlua_result_sink + apigw_plain_sink) answers exactly as the
+ * its Lua table (hg_plain_sink + apigw_plain_sink) answers exactly as the
  * result printed to JSON and mapped by apigw_map_proxy_response does: same
  * status, headers in the same order, body, and for a malformed result the
  * same "why". Plain shapes must take the direct path; every other shape

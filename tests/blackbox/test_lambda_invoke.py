@@ -265,7 +265,8 @@ def test_log_tail_is_at_most_4kb(lam):
 def test_cold_start_reports_init_duration_once(lam):
     name = create_function(lam)
     r, _ = invoke(lam, name, {}, LogType="Tail")
-    assert "\tInit Duration: " in base64.b64decode(r["LogResult"]).decode()
+    tail = base64.b64decode(r["LogResult"]).decode()
+    assert re.search(r"\tMax Memory Used: \d+ MB\tInit Duration: \d+\.\d\d ms\n", tail), tail
     r, _ = invoke(lam, name, {}, LogType="Tail")
     assert "Init Duration" not in base64.b64decode(r["LogResult"]).decode()
 

@@ -617,7 +617,7 @@ static int build_create_desc(ddb_ctx *ctx, const cJSON *in, cJSON **out, hg_err 
     char arn[600];
     table_arn(ctx, name, arn, sizeof arn);
     double now = hg_time_epoch_ms();
-    char id[37];
+    char id[HG_UUID_LEN + 1];
     hg_uuid4(id);
     cJSON_AddStringToObject(desc, "TableName", name);
     cJSON_AddItemToObject(desc, "KeySchema", key_schema_json(&ks));

@@ -459,7 +459,7 @@ static void apply_code(cJSON *config, cJSON *priv, const code_upload *c)
 /* A change was made: new RevisionId, and LastModified when it affects the function itself. */
 static void touch(cJSON *config, int modified)
 {
-    char id[37];
+    char id[HG_UUID_LEN + 1];
     hg_uuid4(id);
     hg_json_set(config, "RevisionId", cJSON_CreateString(id));
     if (modified) {

@@ -301,17 +301,27 @@ def wrk_scenario(opts, script, port, env, label):
     return summarize([wrk_once(opts, script, port, env, opts.duration) for _ in range(opts.runs)], label)
 
 
-def wrk_paired(opts, script, port, env, ceiling, label):
-    """The scenario's runs, each right after a run of the ceiling (idle meanwhile, on
-    its own port): this machine's speed drifts by 10-20 % within minutes, so the share
-    of the ceiling is the median of each pair's ratio, not of figures minutes apart."""
-    ceiling_runs, runs = [], []
+def paired_runs(opts, first, then):
+    """opts.runs pairs: a run of `then` right after a run of `first`, each a
+    (script, port, env) on its own server, idle while the other is loaded. This
+    machine's speed drifts by 10-20 % within minutes, so a comparison is the
+    median of each pair's ratio, not of figures minutes apart.
+    Returns (first's runs, then's runs, median of then/first)."""
+    first_runs, then_runs = [], []
     for _ in range(opts.runs):
-        ceiling_runs.append(wrk_once(opts, "fixed.lua", ceiling.port, {}, opts.duration))
-        runs.append(wrk_once(opts, script, port, env, opts.duration))
+        first_runs.append(wrk_once(opts, *first, opts.duration))
+        then_runs.append(wrk_once(opts, *then, opts.duration))
+    ratio = statistics.median(t["rps"] / f["rps"] for f, t in zip(first_runs, then_runs))
+    return first_runs, then_runs, ratio
+
+
+def wrk_paired(opts, script, port, env, ceiling, label):
+    """The scenario's runs, each right after a run of the ceiling (paired_runs);
+    its share of the ceiling is the median of the pairs' ratios."""
+    ceiling_runs, runs, share = paired_runs(opts, ("fixed.lua", ceiling.port, {}), (script, port, env))
     med = summarize(runs, label)
     med["ceiling_rps"] = [r["rps"] for r in ceiling_runs]
-    med["ceiling_share"] = statistics.median(r["rps"] / c["rps"] for r, c in zip(runs, ceiling_runs))
+    med["ceiling_share"] = share
     log(f"    the ceiling right before each run: {', '.join(f'{c:,.0f}' for c in med['ceiling_rps'])} req/s; "
         f"share {med['ceiling_share'] * 100:.0f} % (median of the pairs)")
     return med, ceiling_runs
@@ -579,17 +589,14 @@ def run_scale(opts, res):
             out[str(size)] = {"load_seconds": round(secs, 2)}
         out["rss_kb_after"] = servers[sizes[-1]].rss_kb()
         for op, script in (("ddb_get", "ddb_get_sorted.lua"), ("ddb_query", "ddb_query.lua")):
-            runs = {size: [] for size in sizes}
-            for _ in range(opts.runs):
-                for size in sizes:
-                    env = {"BENCH_TABLE": "bench_q", "BENCH_PARTITIONS": str(size // 100)}
-                    runs[size].append(wrk_once(opts, script, servers[size].port, env, opts.duration))
-            for size in sizes:
-                out[str(size)][op] = summarize(runs[size], f"hangar {op} @ {size:,}")
-            ratios = [big["rps"] / small["rps"] for small, big in zip(runs[sizes[0]], runs[sizes[-1]])]
-            out.setdefault("paired_ratio", {})[op] = statistics.median(ratios)
-            log(f"    {op}: {opts.scale_items:,} vs 10,000 items, pair by pair: "
-                f"{', '.join(f'{r * 100:.0f} %' for r in ratios)}; median {statistics.median(ratios) * 100:.0f} %")
+            small, big = ((script, servers[size].port,
+                           {"BENCH_TABLE": "bench_q", "BENCH_PARTITIONS": str(size // 100)}) for size in sizes)
+            small_runs, big_runs, ratio = paired_runs(opts, small, big)
+            for size, runs in zip(sizes, (small_runs, big_runs)):
+                out[str(size)][op] = summarize(runs, f"hangar {op} @ {size:,}")
+            out.setdefault("paired_ratio", {})[op] = ratio
+            pairs = ", ".join(f"{b['rps'] / a['rps'] * 100:.0f} %" for a, b in zip(small_runs, big_runs))
+            log(f"    {op}: {opts.scale_items:,} vs 10,000 items, pair by pair: {pairs}; median {ratio * 100:.0f} %")
     finally:
         for srv in servers.values():
             srv.stop()

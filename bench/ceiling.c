@@ -1,11 +1,13 @@
 /* The benchmarks' ceiling: the most any server on this HTTP stack can answer
- * here. libmicrohttpd with the emulator's threading set-up (one internal
- * polling thread per worker, a pool of --threads workers, the same
- * connection limits) answering every request, whatever its method, path or
- * body, with one fixed DynamoDB-shaped JSON body. It does no work, so the
- * emulator's figure over this one is the share its own code leaves.
+ * here. libmicrohttpd with the emulator's threading set-up (the emulator's
+ * own acceptor, emulator/core/acceptor.c, handing connections to --threads
+ * daemons of one polling thread each, with the same connection limits)
+ * answering every request, whatever its method, path or body, with one
+ * fixed DynamoDB-shaped JSON body. It does no work, so the emulator's figure
+ * over this one is the share its own code leaves.
  *
- *   cc -O2 -pthread -o ceiling bench/ceiling.c $(pkg-config --cflags --libs libmicrohttpd)
+ *   cc -O2 -pthread -Iemulator/core -o ceiling bench/ceiling.c emulator/core/acceptor.c \
+ *      $(pkg-config --cflags --libs libmicrohttpd)
  *   ./ceiling --port 18001 --threads 2
  *
  * Runs until SIGINT or SIGTERM. Prints "ceiling listening on PORT" once ready.
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "acceptor.h"
 
 /* About the size of a GetItem answer for the benchmark's items. */
 static const char FIXED_BODY[] =
@@ -36,6 +39,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*req_cls == NULL) { *req_cls = &headers_seen; return MHD_YES; }
     if (*upload_data_size) { *upload_data_size = 0; return MHD_YES; }
     return MHD_queue_response(conn, MHD_HTTP_OK, fixed_response);
+}
+
+/* One worker of the acceptor: the emulator's daemon options, minus its callbacks. */
+static struct MHD_Daemon *start_worker(void *ctx, unsigned i, unsigned extra_flags,
+                                       MHD_NotifyConnectionCallback notify, void *notify_cls)
+{
+    (void)i;
+    unsigned workers = *(const unsigned *)ctx;
+    return MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | extra_flags, 0,
+        NULL, NULL, on_request, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, notify, notify_cls,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
+        MHD_OPTION_CONNECTION_LIMIT, 4096 / workers + 1,
+        MHD_OPTION_END);
 }
 
 static unsigned parse_uint(const char *s, const char *flag)
@@ -79,28 +98,20 @@ int main(int argc, char **argv)
 
     struct sockaddr_in loopback = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
     loopback.sin_addr.s_addr = htonl(INADDR_LOOPBACK);   /* loopback only, like the emulator */
-    struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, (uint16_t)port,
-        NULL, NULL, on_request, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&loopback,
-        MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-        MHD_OPTION_END);
-    if (!d) {
-        fprintf(stderr, "ceiling: cannot listen on port %u\n", port);
+    hg_acceptor *acceptor;
+    char why[160];
+    if (hg_acceptor_start((struct sockaddr *)&loopback, sizeof loopback, threads, start_worker, &threads,
+                          &acceptor, why, sizeof why) != 0) {
+        fprintf(stderr, "ceiling: cannot listen on port %u: %s\n", port, why);
         MHD_destroy_response(fixed_response);
         return 1;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-    printf("ceiling listening on %u with %u threads\n", info ? info->port : port, threads);
+    printf("ceiling listening on %u with %u threads\n", hg_acceptor_port(acceptor), threads);
     fflush(stdout);
 
     int sig;
     sigwait(&stop_signals, &sig);
-    MHD_stop_daemon(d);
+    hg_acceptor_stop(acceptor);
     MHD_destroy_response(fixed_response);
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include "acceptor.h"
 #include "config.h"
 #include "hg_log.h"
 #include "hg_parse.h"
@@ -18,7 +19,7 @@
 #include "store.h"
 
 struct hg_server {
-    struct MHD_Daemon *daemon;
+    hg_acceptor *acceptor;
 };
 
 /* Per-request state, owned by libmicrohttpd's *req_cls. */
@@ -213,6 +214,26 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     hg_log(HG_LOG_DEBUG, "microhttpd: %s", line);
 }
 
+/* One worker's daemon (acceptor.h): every worker serves every service. */
+static struct MHD_Daemon *start_worker(void *ctx, unsigned i, unsigned extra_flags,
+                                       MHD_NotifyConnectionCallback notify, void *notify_cls)
+{
+    (void)ctx; (void)i;
+    return MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | extra_flags, 0,
+        NULL, NULL, on_request, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, notify, notify_cls,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+        MHD_OPTION_CONNECTION_TIMEOUT, hg_cfg.conn_timeout_s,
+        /* libmicrohttpd zeroes a connection's pool between requests: 16 KB
+         * holds any AWS client's headers and halves that cost vs the 32 KB default */
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)(4096 / hg_cfg.threads + 1),
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_END);
+}
+
 int hg_server_start(hg_server **out, unsigned *bound_port, hg_err *err)
 {
     struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
@@ -228,31 +249,17 @@ int hg_server_start(hg_server **out, unsigned *bound_port, hg_err *err)
     if (gai != 0 || !ai)
         return hg_err_set(err, 1, "BadHost", "cannot resolve --host %s: %s", hg_cfg.host, gai_strerror(gai));
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
-    if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;
-    struct MHD_Daemon *d = MHD_start_daemon(
-        flags, (uint16_t)hg_cfg.port, NULL, NULL, on_request, NULL,
-        MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)hg_cfg.threads,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-        MHD_OPTION_CONNECTION_TIMEOUT, hg_cfg.conn_timeout_s,
-        /* libmicrohttpd zeroes a connection's pool between requests: 16 KB
-         * holds any AWS client's headers and halves that cost vs the 32 KB default */
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_END);
-    freeaddrinfo(ai);
-    if (!d)
-        return hg_err_set(err, 1, "ListenFailed", "cannot listen on %s:%u (port in use, or address not local?)",
-                          hg_cfg.host, hg_cfg.port);
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-    *bound_port = info ? info->port : hg_cfg.port;
     hg_server *srv = calloc(1, sizeof *srv);
-    if (!srv) { MHD_stop_daemon(d); return hg_err_internal(err, "out of memory"); }
-    srv->daemon = d;
+    if (!srv) { freeaddrinfo(ai); return hg_err_internal(err, "out of memory"); }
+    char why[160];
+    int rc = hg_acceptor_start(ai->ai_addr, ai->ai_addrlen, hg_cfg.threads, start_worker, NULL,
+                               &srv->acceptor, why, sizeof why);
+    freeaddrinfo(ai);
+    if (rc != 0) {
+        free(srv);
+        return hg_err_set(err, 1, "ListenFailed", "cannot listen on %s:%u (%s)", hg_cfg.host, hg_cfg.port, why);
+    }
+    *bound_port = hg_acceptor_port(srv->acceptor);
     *out = srv;
     return 0;
 }
@@ -260,6 +267,6 @@ int hg_server_start(hg_server **out, unsigned *bound_port, hg_err *err)
 void hg_server_stop(hg_server *srv)
 {
     if (!srv) return;
-    MHD_stop_daemon(srv->daemon);
+    hg_acceptor_stop(srv->acceptor);
     free(srv);
 }

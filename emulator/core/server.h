@@ -2,16 +2,16 @@
  * server.h — the HTTP core: libmicrohttpd glue.
  *
  * Threads (the decision, written down):
- *   - libmicrohttpd runs an internal thread pool of hg_cfg.threads workers
- *     (MHD_OPTION_THREAD_POOL_SIZE); each connection is served start to end
- *     by one worker, and every request is handled synchronously on it.
- *   - Per worker thread: one SQLite connection (store/store.c, thread-local),
- *     and later one set of Lua states. Nothing per-request is shared.
- *   - Shared: the SQLite database in WAL mode, so readers never block and
- *     never take a lock of ours; writers serialise on one process-wide write
- *     mutex held only for the span of a BEGIN IMMEDIATE..COMMIT, which makes
- *     every conditional write (read, check, write) atomic.
- *   - Configuration (hg_cfg) is written before the pool starts, read-only after.
+ *   - hg_cfg.threads workers, each a libmicrohttpd daemon with one internal
+ *     polling thread, fed by one accept thread (acceptor.h) that hands every
+ *     new connection to the worker holding the fewest. A connection is
+ *     served start to end by its worker, and every request is handled
+ *     synchronously on it.
+ *   - Shared between workers: the store's connections, one per database,
+ *     each serialized by its mutex for the span of a statement or a write
+ *     transaction (store.h, invariant 2), and the warm Lambda environments
+ *     (lambda_pool.h), which go back to the worker that ran them last.
+ *   - Configuration (hg_cfg) is written before the workers start, read-only after.
  *
  * Request state hangs off libmicrohttpd's *req_cls: created on the first,
  * headers-only call (where a Content-Length over HG_MAX_BODY is answered 413

@@ -1,0 +1,146 @@
+/* acceptor.c — balanced hand-off of accepted connections; see acceptor.h. */
+#include "acceptor.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct worker {
+    struct MHD_Daemon *daemon;
+    _Atomic unsigned load;        /* handed over and not yet closed */
+} worker;
+
+struct hg_acceptor {
+    int fd;
+    unsigned port;
+    unsigned n;
+    unsigned next;                /* where the search for the least loaded starts */
+    worker *workers;
+    pthread_t thread;
+    int running;                  /* thread was started (joined by stop) */
+    atomic_bool stopping;
+};
+
+/* A connection's close gives its slot back. Connections are only ever
+ * counted when handed over, so STARTED needs nothing. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    (void)conn; (void)socket_ctx;
+    worker *w = cls;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) atomic_fetch_sub(&w->load, 1);
+}
+
+/* The worker with the fewest connections; the search starts after the last
+ * pick, so equal loads (a burst of connects) alternate. */
+static worker *least_loaded(hg_acceptor *a)
+{
+    unsigned best = a->next % a->n;
+    unsigned best_load = atomic_load(&a->workers[best].load);
+    for (unsigned k = 1; k < a->n && best_load > 0; k++) {
+        unsigned i = (a->next + k) % a->n;
+        unsigned l = atomic_load(&a->workers[i].load);
+        if (l < best_load) { best = i; best_load = l; }
+    }
+    a->next = best + 1;
+    return &a->workers[best];
+}
+
+static void *accept_loop(void *arg)
+{
+    hg_acceptor *a = arg;
+    while (!atomic_load(&a->stopping)) {
+        struct sockaddr_storage peer;
+        socklen_t len = sizeof peer;
+        int fd = accept4(a->fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* out of descriptors or memory: wait for connections to close
+                 * instead of spinning on a socket that stays readable */
+                nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+                continue;
+            }
+            break;                              /* EINVAL once stop shuts the socket down */
+        }
+        worker *w = least_loaded(a);
+        atomic_fetch_add(&w->load, 1);
+        if (MHD_add_connection(w->daemon, fd, (struct sockaddr *)&peer, len) != MHD_YES)
+            atomic_fetch_sub(&w->load, 1);      /* the daemon closed fd */
+    }
+    return NULL;
+}
+
+static int fail(hg_acceptor *a, char *why, size_t whylen, const char *what, int err)
+{
+    snprintf(why, whylen, "%s: %s", what, strerror(err));
+    hg_acceptor_stop(a);
+    return -1;
+}
+
+int hg_acceptor_start(const struct sockaddr *addr, socklen_t addrlen, unsigned workers,
+                      hg_acceptor_daemon_fn start, void *ctx, hg_acceptor **out,
+                      char *why, size_t whylen)
+{
+    *out = NULL;
+    hg_acceptor *a = calloc(1, sizeof *a);
+    worker *ws = workers ? calloc(workers, sizeof *ws) : NULL;
+    if (!a || !ws) {
+        free(a); free(ws);
+        snprintf(why, whylen, "%s", workers ? "out of memory" : "no worker threads");
+        return -1;
+    }
+    a->workers = ws;
+    a->fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (a->fd < 0) return fail(a, why, whylen, "socket", errno);
+    int one = 1;
+    if (setsockopt(a->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0)
+        return fail(a, why, whylen, "SO_REUSEADDR", errno);
+    if (addr->sa_family == AF_INET6)            /* the address asked for, not also its IPv4 twin */
+        (void)setsockopt(a->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (bind(a->fd, addr, addrlen) != 0) return fail(a, why, whylen, "bind", errno);
+    if (listen(a->fd, SOMAXCONN) != 0) return fail(a, why, whylen, "listen", errno);
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof bound;
+    if (getsockname(a->fd, (struct sockaddr *)&bound, &blen) != 0)
+        return fail(a, why, whylen, "getsockname", errno);
+    a->port = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
+                                          : ntohs(((struct sockaddr_in *)&bound)->sin_port);
+
+    for (; a->n < workers; a->n++) {
+        worker *w = &a->workers[a->n];
+        w->daemon = start(ctx, a->n, MHD_USE_NO_LISTEN_SOCKET, on_connection, w);
+        if (!w->daemon) return fail(a, why, whylen, "starting a worker", errno ? errno : ENOMEM);
+    }
+    int rc = pthread_create(&a->thread, NULL, accept_loop, a);
+    if (rc != 0) return fail(a, why, whylen, "starting the accept thread", rc);
+    a->running = 1;
+    *out = a;
+    return 0;
+}
+
+unsigned hg_acceptor_port(const hg_acceptor *a) { return a->port; }
+
+unsigned hg_acceptor_load(const hg_acceptor *a, unsigned i)
+{
+    return i < a->n ? atomic_load(&a->workers[i].load) : 0;
+}
+
+void hg_acceptor_stop(hg_acceptor *a)
+{
+    if (!a) return;
+    atomic_store(&a->stopping, true);
+    if (a->fd >= 0) shutdown(a->fd, SHUT_RDWR);   /* wakes the blocked accept4 */
+    if (a->running) pthread_join(a->thread, NULL);
+    if (a->fd >= 0) close(a->fd);
+    for (unsigned i = 0; i < a->n; i++) MHD_stop_daemon(a->workers[i].daemon);
+    free(a->workers);
+    free(a);
+}

@@ -1,0 +1,47 @@
+/*
+ * acceptor.h — one listening socket feeding N libmicrohttpd daemons of one
+ * internal thread each; every new connection goes to the daemon that holds
+ * the fewest open connections (ties in turn).
+ *
+ * Why not libmicrohttpd's own thread pool: its workers all poll the one
+ * listening socket and whichever wakes first accepts, so a burst of connects
+ * lands unevenly (seen with wrk's 32: 4 and 28, 8 and 22, 17 and 13 in five
+ * starts). The busier worker then queues most requests while the other idles,
+ * which sets throughput and tail latency by luck of the draw.
+ *
+ * Threads: one blocking accept loop, plus each daemon's polling thread.
+ * Ownership: an accepted socket belongs to the daemon once handed over
+ * (MHD_add_connection closes it itself if it cannot take it).
+ * The socket is SO_REUSEADDR only, not SO_REUSEPORT: a second server on a
+ * busy port fails to start instead of silently splitting the connections.
+ *
+ * Also built into bench/ceiling.c, so the ceiling keeps the same HTTP set-up.
+ */
+#ifndef HG_ACCEPTOR_H
+#define HG_ACCEPTOR_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <microhttpd.h>
+
+typedef struct hg_acceptor hg_acceptor;
+
+/* Starts worker i's daemon with the caller's handler and options, plus what
+ * the acceptor needs: extra_flags (MHD_USE_NO_LISTEN_SOCKET) ORed into the
+ * flags, and MHD_OPTION_NOTIFY_CONNECTION, notify, notify_cls. NULL on failure. */
+typedef struct MHD_Daemon *(*hg_acceptor_daemon_fn)(void *ctx, unsigned i, unsigned extra_flags,
+                                                   MHD_NotifyConnectionCallback notify, void *notify_cls);
+
+/* Binds and listens on addr (port 0: any free port), starts `workers`
+ * daemons through start, then the accept loop. On failure returns -1 with
+ * a sentence in why (the system's reason for a failed bind). */
+int  hg_acceptor_start(const struct sockaddr *addr, socklen_t addrlen, unsigned workers,
+                       hg_acceptor_daemon_fn start, void *ctx, hg_acceptor **out,
+                       char *why, size_t whylen);
+unsigned hg_acceptor_port(const hg_acceptor *a);
+/* Open connections held by worker i, as the acceptor counts them. */
+unsigned hg_acceptor_load(const hg_acceptor *a, unsigned i);
+/* Stops accepting, then stops every daemon (closing their connections). */
+void hg_acceptor_stop(hg_acceptor *a);
+
+#endif

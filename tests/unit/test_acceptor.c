@@ -1,0 +1,165 @@
+/* acceptor: every new connection goes to the worker daemon holding the
+ * fewest, a closed connection frees its worker's slot, and a busy port is
+ * refused rather than shared. Each worker answers with its own index, so
+ * the client sees where every connection landed. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "acceptor.h"
+
+#define WORKERS 2
+#define CONNS   32
+
+static enum MHD_Result answer_index(void *cls, struct MHD_Connection *conn, const char *url,
+                                    const char *method, const char *version, const char *upload_data,
+                                    size_t *upload_data_size, void **req_cls)
+{
+    (void)url; (void)method; (void)version; (void)upload_data; (void)upload_data_size;
+    static int seen;
+    if (!*req_cls) { *req_cls = &seen; return MHD_YES; }
+    static const char digits[] = "0123456789";
+    struct MHD_Response *r = MHD_create_response_from_buffer(1, (void *)&digits[(uintptr_t)cls % 10],
+                                                             MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static struct MHD_Daemon *start_worker(void *ctx, unsigned i, unsigned extra_flags,
+                                       MHD_NotifyConnectionCallback notify, void *notify_cls)
+{
+    (void)ctx;
+    return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | extra_flags, 0,
+                            NULL, NULL, answer_index, (void *)(uintptr_t)i,
+                            MHD_OPTION_NOTIFY_CONNECTION, notify, notify_cls,
+                            MHD_OPTION_END);
+}
+
+static struct sockaddr_in loopback(unsigned port)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return a;
+}
+
+static int dial(unsigned port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = loopback(port);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) != 0) { close(fd); fd = -1; }
+    return fd;
+}
+
+/* One keep-alive request on fd; the index of the worker that answered, or -1. */
+static int ask(int fd)
+{
+    static const char req[] = "GET / HTTP/1.1\r\nHost: test\r\n\r\n";
+    if (write(fd, req, sizeof req - 1) != (ssize_t)(sizeof req - 1)) return -1;
+    char buf[1024];
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
+        if (n <= 0) return -1;
+        len += (size_t)n;
+        buf[len] = '\0';
+        const char *end = strstr(buf, "\r\n\r\n");
+        if (end && end[4]) return end[4] - '0';
+        if (len == sizeof buf - 1) return -1;
+    }
+}
+
+static hg_acceptor *start(unsigned port)
+{
+    struct sockaddr_in a = loopback(port);
+    hg_acceptor *acc = NULL;
+    char why[160];
+    if (hg_acceptor_start((struct sockaddr *)&a, sizeof a, WORKERS, start_worker, NULL, &acc, why, sizeof why) != 0)
+        print_message("acceptor: %s\n", why);
+    return acc;
+}
+
+static void connections_are_balanced_and_slots_come_back(void **state)
+{
+    (void)state;
+    hg_acceptor *acc = start(0);
+    assert_non_null(acc);
+    unsigned port = hg_acceptor_port(acc);
+    assert_true(port > 0);
+
+    /* a burst of connects, as a load generator opens them, before any request */
+    int fds[CONNS], served_by[CONNS], per_worker[WORKERS] = { 0 };
+    for (int i = 0; i < CONNS; i++) {
+        fds[i] = dial(port);
+        assert_true(fds[i] >= 0);
+    }
+    for (int i = 0; i < CONNS; i++) {
+        served_by[i] = ask(fds[i]);
+        assert_in_range(served_by[i], 0, WORKERS - 1);
+        per_worker[served_by[i]]++;
+    }
+    assert_int_equal(per_worker[0], CONNS / WORKERS);
+    assert_int_equal(per_worker[1], CONNS / WORKERS);
+    assert_int_equal(hg_acceptor_load(acc, 0), CONNS / WORKERS);
+    assert_int_equal(hg_acceptor_load(acc, 1), CONNS / WORKERS);
+    /* a connection keeps its worker */
+    for (int i = 0; i < CONNS; i++) assert_int_equal(ask(fds[i]), served_by[i]);
+
+    /* worker 0's clients leave: its slots come back once it sees them close */
+    for (int i = 0; i < CONNS; i++)
+        if (served_by[i] == 0) { close(fds[i]); fds[i] = -1; }
+    for (int tries = 0; hg_acceptor_load(acc, 0) > 0 && tries < 500; tries++)
+        nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+    assert_int_equal(hg_acceptor_load(acc, 0), 0);
+    assert_int_equal(hg_acceptor_load(acc, 1), CONNS / WORKERS);
+    /* so the next connections all go to it, until it catches up */
+    int fresh[CONNS / WORKERS];
+    for (int i = 0; i < CONNS / WORKERS; i++) {
+        fresh[i] = dial(port);
+        assert_true(fresh[i] >= 0);
+        assert_int_equal(ask(fresh[i]), 0);
+    }
+    for (int i = 0; i < CONNS / WORKERS; i++) close(fresh[i]);
+    for (int i = 0; i < CONNS; i++)
+        if (fds[i] >= 0) close(fds[i]);
+    hg_acceptor_stop(acc);
+}
+
+static void a_busy_port_is_refused_not_shared(void **state)
+{
+    (void)state;
+    hg_acceptor *first = start(0);
+    assert_non_null(first);
+    struct sockaddr_in a = loopback(hg_acceptor_port(first));
+    hg_acceptor *second = NULL;
+    char why[160] = "";
+    assert_int_equal(hg_acceptor_start((struct sockaddr *)&a, sizeof a, WORKERS, start_worker, NULL,
+                                       &second, why, sizeof why), -1);
+    assert_null(second);
+    assert_non_null(strstr(why, "bind"));
+    assert_non_null(strstr(why, "in use"));
+    /* the first still answers */
+    int fd = dial(hg_acceptor_port(first));
+    assert_true(fd >= 0);
+    assert_in_range(ask(fd), 0, WORKERS - 1);
+    close(fd);
+    hg_acceptor_stop(first);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(connections_are_balanced_and_slots_come_back),
+        cmocka_unit_test(a_busy_port_is_refused_not_shared),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

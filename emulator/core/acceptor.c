@@ -61,14 +61,13 @@ static void *accept_loop(void *arg)
         socklen_t len = sizeof peer;
         int fd = accept4(a->fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                /* out of descriptors or memory: wait for connections to close
-                 * instead of spinning on a socket that stays readable */
-                nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
-                continue;
-            }
-            break;                              /* EINVAL once stop shuts the socket down */
+            if (atomic_load(&a->stopping)) break;   /* stop shut the socket down */
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            /* out of descriptors or memory (EMFILE, ENOBUFS...) or a network
+             * error on the pending connection: wait for connections to close
+             * instead of spinning on a socket that stays readable */
+            nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+            continue;
         }
         worker *w = least_loaded(a);
         atomic_fetch_add(&w->load, 1);
@@ -116,7 +115,7 @@ int hg_acceptor_start(const struct sockaddr *addr, socklen_t addrlen, unsigned w
 
     for (; a->n < workers; a->n++) {
         worker *w = &a->workers[a->n];
-        w->daemon = start(ctx, a->n, MHD_USE_NO_LISTEN_SOCKET, on_connection, w);
+        w->daemon = start(ctx, a->n, MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC, on_connection, w);
         if (!w->daemon) return fail(a, why, whylen, "starting a worker", errno ? errno : ENOMEM);
     }
     int rc = pthread_create(&a->thread, NULL, accept_loop, a);

@@ -27,7 +27,8 @@
 typedef struct hg_acceptor hg_acceptor;
 
 /* Starts worker i's daemon with the caller's handler and options, plus what
- * the acceptor needs: extra_flags (MHD_USE_NO_LISTEN_SOCKET) ORed into the
+ * the acceptor needs: extra_flags (MHD_USE_NO_LISTEN_SOCKET, and MHD_USE_ITC,
+ * which MHD_add_connection needs to wake the worker) ORed into the
  * flags, and MHD_OPTION_NOTIFY_CONNECTION, notify, notify_cls. NULL on failure. */
 typedef struct MHD_Daemon *(*hg_acceptor_daemon_fn)(void *ctx, unsigned i, unsigned extra_flags,
                                                    MHD_NotifyConnectionCallback notify, void *notify_cls);

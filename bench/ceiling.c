@@ -43,17 +43,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 /* One worker of the acceptor: the emulator's daemon options, minus its callbacks. */
 static struct MHD_Daemon *start_worker(void *ctx, unsigned i, unsigned extra_flags,
-                                       MHD_NotifyConnectionCallback notify, void *notify_cls)
+                                       MHD_NotifyConnectionCallback notify, void *notify_cls,
+                                       unsigned conn_limit)
 {
-    (void)i;
-    unsigned workers = *(const unsigned *)ctx;
+    (void)ctx; (void)i;
     return MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | extra_flags, 0,
         NULL, NULL, on_request, NULL,
         MHD_OPTION_NOTIFY_CONNECTION, notify, notify_cls,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
-        MHD_OPTION_CONNECTION_LIMIT, 4096 / workers + 1,
+        MHD_OPTION_CONNECTION_LIMIT, conn_limit,
         MHD_OPTION_END);
 }
 
@@ -100,8 +100,8 @@ int main(int argc, char **argv)
     loopback.sin_addr.s_addr = htonl(INADDR_LOOPBACK);   /* loopback only, like the emulator */
     hg_acceptor *acceptor;
     char why[160];
-    if (hg_acceptor_start((struct sockaddr *)&loopback, sizeof loopback, threads, start_worker, &threads,
-                          &acceptor, why, sizeof why) != 0) {
+    if (hg_acceptor_start((struct sockaddr *)&loopback, sizeof loopback, threads, 4096 / threads + 1,
+                          start_worker, NULL, &acceptor, why, sizeof why) != 0) {
         fprintf(stderr, "ceiling: cannot listen on port %u: %s\n", port, why);
         MHD_destroy_response(fixed_response);
         return 1;

@@ -21,6 +21,7 @@ struct hg_acceptor {
     int fd;
     unsigned port;
     unsigned n;
+    unsigned per_worker;          /* connections a worker may hold */
     unsigned next;                /* where the search for the least loaded starts */
     worker *workers;
     pthread_t thread;
@@ -70,6 +71,10 @@ static void *accept_loop(void *arg)
             continue;
         }
         worker *w = least_loaded(a);
+        if (atomic_load(&w->load) >= a->per_worker) {   /* every worker is full */
+            close(fd);
+            continue;
+        }
         atomic_fetch_add(&w->load, 1);
         if (MHD_add_connection(w->daemon, fd, (struct sockaddr *)&peer, len) != MHD_YES)
             atomic_fetch_sub(&w->load, 1);      /* the daemon closed fd */
@@ -85,8 +90,8 @@ static int fail(hg_acceptor *a, char *why, size_t whylen, const char *what, int 
 }
 
 int hg_acceptor_start(const struct sockaddr *addr, socklen_t addrlen, unsigned workers,
-                      hg_acceptor_daemon_fn start, void *ctx, hg_acceptor **out,
-                      char *why, size_t whylen)
+                      unsigned per_worker, hg_acceptor_daemon_fn start, void *ctx,
+                      hg_acceptor **out, char *why, size_t whylen)
 {
     *out = NULL;
     hg_acceptor *a = calloc(1, sizeof *a);
@@ -97,6 +102,7 @@ int hg_acceptor_start(const struct sockaddr *addr, socklen_t addrlen, unsigned w
         return -1;
     }
     a->workers = ws;
+    a->per_worker = per_worker;
     a->fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (a->fd < 0) return fail(a, why, whylen, "socket", errno);
     int one = 1;
@@ -115,7 +121,10 @@ int hg_acceptor_start(const struct sockaddr *addr, socklen_t addrlen, unsigned w
 
     for (; a->n < workers; a->n++) {
         worker *w = &a->workers[a->n];
-        w->daemon = start(ctx, a->n, MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC, on_connection, w);
+        /* the slack covers a close the acceptor has counted back (CLOSED)
+         * while the daemon still counts it */
+        w->daemon = start(ctx, a->n, MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC, on_connection, w,
+                          per_worker + 16);
         if (!w->daemon) return fail(a, why, whylen, "starting a worker", errno ? errno : ENOMEM);
     }
     int rc = pthread_create(&a->thread, NULL, accept_loop, a);

@@ -28,17 +28,22 @@ typedef struct hg_acceptor hg_acceptor;
 
 /* Starts worker i's daemon with the caller's handler and options, plus what
  * the acceptor needs: extra_flags (MHD_USE_NO_LISTEN_SOCKET, and MHD_USE_ITC,
- * which MHD_add_connection needs to wake the worker) ORed into the
- * flags, and MHD_OPTION_NOTIFY_CONNECTION, notify, notify_cls. NULL on failure. */
+ * which MHD_add_connection needs to wake the worker) ORed into the flags,
+ * MHD_OPTION_NOTIFY_CONNECTION with notify and notify_cls, and
+ * MHD_OPTION_CONNECTION_LIMIT with conn_limit (above the acceptor's own
+ * limit, so the daemon never drops a connection it was handed: one dropped
+ * before it started would never be counted back). NULL on failure. */
 typedef struct MHD_Daemon *(*hg_acceptor_daemon_fn)(void *ctx, unsigned i, unsigned extra_flags,
-                                                   MHD_NotifyConnectionCallback notify, void *notify_cls);
+                                                   MHD_NotifyConnectionCallback notify, void *notify_cls,
+                                                   unsigned conn_limit);
 
 /* Binds and listens on addr (port 0: any free port), starts `workers`
- * daemons through start, then the accept loop. On failure returns -1 with
- * a sentence in why (the system's reason for a failed bind). */
+ * daemons through start, then the accept loop. A connection that finds
+ * every worker holding per_worker is closed at once. On failure returns -1
+ * with a sentence in why (the system's reason for a failed bind). */
 int  hg_acceptor_start(const struct sockaddr *addr, socklen_t addrlen, unsigned workers,
-                       hg_acceptor_daemon_fn start, void *ctx, hg_acceptor **out,
-                       char *why, size_t whylen);
+                       unsigned per_worker, hg_acceptor_daemon_fn start, void *ctx,
+                       hg_acceptor **out, char *why, size_t whylen);
 unsigned hg_acceptor_port(const hg_acceptor *a);
 /* Open connections held by worker i, as the acceptor counts them. */
 unsigned hg_acceptor_load(const hg_acceptor *a, unsigned i);

@@ -216,7 +216,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* One worker's daemon (acceptor.h): every worker serves every service. */
 static struct MHD_Daemon *start_worker(void *ctx, unsigned i, unsigned extra_flags,
-                                       MHD_NotifyConnectionCallback notify, void *notify_cls)
+                                       MHD_NotifyConnectionCallback notify, void *notify_cls,
+                                       unsigned conn_limit)
 {
     (void)ctx; (void)i;
     return MHD_start_daemon(
@@ -229,7 +230,7 @@ static struct MHD_Daemon *start_worker(void *ctx, unsigned i, unsigned extra_fla
         /* libmicrohttpd zeroes a connection's pool between requests: 16 KB
          * holds any AWS client's headers and halves that cost vs the 32 KB default */
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)(4096 / hg_cfg.threads + 1),
+        MHD_OPTION_CONNECTION_LIMIT, conn_limit,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_END);
 }
@@ -252,8 +253,9 @@ int hg_server_start(hg_server **out, unsigned *bound_port, hg_err *err)
     hg_server *srv = calloc(1, sizeof *srv);
     if (!srv) { freeaddrinfo(ai); return hg_err_internal(err, "out of memory"); }
     char why[160];
-    int rc = hg_acceptor_start(ai->ai_addr, ai->ai_addrlen, hg_cfg.threads, start_worker, NULL,
-                               &srv->acceptor, why, sizeof why);
+    /* 4096 open connections in all, like libmicrohttpd's pool had */
+    int rc = hg_acceptor_start(ai->ai_addr, ai->ai_addrlen, hg_cfg.threads, 4096 / hg_cfg.threads + 1,
+                               start_worker, NULL, &srv->acceptor, why, sizeof why);
     freeaddrinfo(ai);
     if (rc != 0) {
         free(srv);

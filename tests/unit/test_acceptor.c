@@ -1,5 +1,6 @@
 /* acceptor: every new connection goes to the worker daemon holding the
- * fewest, a closed connection frees its worker's slot, and a busy port is
+ * fewest, a closed connection frees its worker's slot, a connection beyond
+ * every worker's limit is closed without costing a slot, and a busy port is
  * refused rather than shared. Each worker answers with its own index, so
  * the client sees where every connection landed. */
 #include <stdarg.h>
@@ -36,12 +37,14 @@ static enum MHD_Result answer_index(void *cls, struct MHD_Connection *conn, cons
 }
 
 static struct MHD_Daemon *start_worker(void *ctx, unsigned i, unsigned extra_flags,
-                                       MHD_NotifyConnectionCallback notify, void *notify_cls)
+                                       MHD_NotifyConnectionCallback notify, void *notify_cls,
+                                       unsigned conn_limit)
 {
     (void)ctx;
     return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | extra_flags, 0,
                             NULL, NULL, answer_index, (void *)(uintptr_t)i,
                             MHD_OPTION_NOTIFY_CONNECTION, notify, notify_cls,
+                            MHD_OPTION_CONNECTION_LIMIT, conn_limit,
                             MHD_OPTION_END);
 }
 
@@ -78,12 +81,13 @@ static int ask(int fd)
     }
 }
 
-static hg_acceptor *start(unsigned port)
+static hg_acceptor *start(unsigned port, unsigned per_worker)
 {
     struct sockaddr_in a = loopback(port);
     hg_acceptor *acc = NULL;
     char why[160];
-    if (hg_acceptor_start((struct sockaddr *)&a, sizeof a, WORKERS, start_worker, NULL, &acc, why, sizeof why) != 0)
+    if (hg_acceptor_start((struct sockaddr *)&a, sizeof a, WORKERS, per_worker, start_worker, NULL, &acc,
+                          why, sizeof why) != 0)
         print_message("acceptor: %s\n", why);
     return acc;
 }
@@ -91,7 +95,7 @@ static hg_acceptor *start(unsigned port)
 static void connections_are_balanced_and_slots_come_back(void **state)
 {
     (void)state;
-    hg_acceptor *acc = start(0);
+    hg_acceptor *acc = start(0, 64);
     assert_non_null(acc);
     unsigned port = hg_acceptor_port(acc);
     assert_true(port > 0);
@@ -134,15 +138,48 @@ static void connections_are_balanced_and_slots_come_back(void **state)
     hg_acceptor_stop(acc);
 }
 
+/* with every worker full, a new connection is closed unanswered; the slot
+ * count stays right, so once a client leaves the next one is served */
+static void beyond_the_limit_is_closed_and_costs_nothing(void **state)
+{
+    (void)state;
+    hg_acceptor *acc = start(0, 2);
+    assert_non_null(acc);
+    unsigned port = hg_acceptor_port(acc);
+    int fds[2 * WORKERS];
+    for (int i = 0; i < 2 * WORKERS; i++) {
+        fds[i] = dial(port);
+        assert_true(fds[i] >= 0);
+        assert_in_range(ask(fds[i]), 0, WORKERS - 1);
+    }
+    for (int round = 0; round < 3; round++) {
+        int extra = dial(port);                 /* connect succeeds: the kernel accepts it */
+        assert_true(extra >= 0);
+        assert_int_equal(ask(extra), -1);       /* then the acceptor closes it */
+        close(extra);
+    }
+    assert_int_equal(hg_acceptor_load(acc, 0), 2);
+    assert_int_equal(hg_acceptor_load(acc, 1), 2);
+    close(fds[0]);
+    for (int tries = 0; hg_acceptor_load(acc, 0) + hg_acceptor_load(acc, 1) > 3 && tries < 500; tries++)
+        nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+    int again = dial(port);
+    assert_true(again >= 0);
+    assert_in_range(ask(again), 0, WORKERS - 1);
+    close(again);
+    for (int i = 1; i < 2 * WORKERS; i++) close(fds[i]);
+    hg_acceptor_stop(acc);
+}
+
 static void a_busy_port_is_refused_not_shared(void **state)
 {
     (void)state;
-    hg_acceptor *first = start(0);
+    hg_acceptor *first = start(0, 64);
     assert_non_null(first);
     struct sockaddr_in a = loopback(hg_acceptor_port(first));
     hg_acceptor *second = NULL;
     char why[160] = "";
-    assert_int_equal(hg_acceptor_start((struct sockaddr *)&a, sizeof a, WORKERS, start_worker, NULL,
+    assert_int_equal(hg_acceptor_start((struct sockaddr *)&a, sizeof a, WORKERS, 64, start_worker, NULL,
                                        &second, why, sizeof why), -1);
     assert_null(second);
     assert_non_null(strstr(why, "bind"));
@@ -159,6 +196,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(connections_are_balanced_and_slots_come_back),
+        cmocka_unit_test(beyond_the_limit_is_closed_and_costs_nothing),
         cmocka_unit_test(a_busy_port_is_refused_not_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

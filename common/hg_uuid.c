@@ -6,7 +6,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-void hg_uuid4(char out[HG_UUID_LEN + 1])
+void hg_random_bytes(void *out, size_t n)
 {
     static _Thread_local uint64_t s[2];
     if (s[0] == 0 && s[1] == 0) {
@@ -15,15 +15,24 @@ void hg_uuid4(char out[HG_UUID_LEN + 1])
             s[1] = 0x9E3779B97F4A7C15ULL;
         }
     }
-    unsigned char b[16];
-    for (int i = 0; i < 2; i++) {       /* xorshift128+ */
+    unsigned char *p = out;
+    while (n > 0) {                     /* xorshift128+ */
         uint64_t x = s[0], y = s[1];
         s[0] = y;
         x ^= x << 23;
         s[1] = x ^ y ^ (x >> 17) ^ (y >> 26);
         uint64_t r = s[1] + y;
-        memcpy(b + 8 * i, &r, 8);
+        size_t k = n < 8 ? n : 8;
+        memcpy(p, &r, k);
+        p += k;
+        n -= k;
     }
+}
+
+void hg_uuid4(char out[HG_UUID_LEN + 1])
+{
+    unsigned char b[16];
+    hg_random_bytes(b, sizeof b);
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     static const char hex[] = "0123456789abcdef";     /* on every request: no printf */

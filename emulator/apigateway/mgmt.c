@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+#include "hg_uuid.h"
 #include "hg_json.h"
 #include "hg_parse.h"
 #include "hg_time.h"
@@ -28,8 +28,7 @@ void apigw_random_id(char *out, int n)
     static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
     unsigned char r[32];
     if (n > 32) n = 32;
-    if (getrandom(r, (size_t)n, 0) != (ssize_t)n)
-        for (int i = 0; i < n; i++) r[i] = (unsigned char)rand();
+    hg_random_bytes(r, (size_t)n);
     for (int i = 0; i < n; i++) out[i] = alphabet[r[i] % 36];
     out[n] = '\0';
 }

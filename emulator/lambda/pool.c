@@ -32,7 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+#include "hg_uuid.h"
 #include <time.h>
 #include "config.h"
 #include "hg_log.h"
@@ -152,10 +152,7 @@ static fn_pool *find_locked(const char *region, const char *name, int create)
 static void make_stream(char *buf, size_t cap)
 {
     unsigned char r[16];
-    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
-        unsigned long long x = (unsigned long long)time(NULL) ^ (unsigned long long)(uintptr_t)buf;
-        for (size_t i = 0; i < sizeof r; i++) { x = x * 6364136223846793005ULL + 1; r[i] = (unsigned char)(x >> 56); }
-    }
+    hg_random_bytes(r, sizeof r);
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);

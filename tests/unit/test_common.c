@@ -243,6 +243,31 @@ static void uuid4_shape_and_uniqueness(void **state)
     free(ids);
 }
 
+/* Lengths that are not a multiple of the generator's 8-byte draws fill
+ * exactly n bytes, and all of them: a 13-byte fill over 0x00 and one over
+ * 0xff cannot both leave the same byte as it was (chance 2^-8 per byte
+ * per call, so 16 tries). */
+static void random_bytes_fill_exactly_n(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 13; i++) {
+        int changed = 0;
+        for (int t = 0; t < 16 && !changed; t++) {
+            unsigned char a[16], b[16];
+            memset(a, 0x00, sizeof a);
+            memset(b, 0xff, sizeof b);
+            hg_random_bytes(a, 13);
+            hg_random_bytes(b, 13);
+            for (int k = 13; k < 16; k++) {
+                assert_int_equal(a[k], 0x00);
+                assert_int_equal(b[k], 0xff);
+            }
+            changed = a[i] != 0x00 || b[i] != 0xff;
+        }
+        assert_true(changed);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -255,6 +280,7 @@ int main(void)
         cmocka_unit_test(error_first_failure_wins),
         cmocka_unit_test(jw_builds_trees),
         cmocka_unit_test(uuid4_shape_and_uniqueness),
+        cmocka_unit_test(random_bytes_fill_exactly_n),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

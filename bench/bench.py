@@ -301,30 +301,27 @@ def wrk_scenario(opts, script, port, env, label):
     return summarize([wrk_once(opts, script, port, env, opts.duration) for _ in range(opts.runs)], label)
 
 
-def paired_runs(opts, first, then):
-    """opts.runs pairs: a run of `then` right after a run of `first`, each a
-    (script, port, env) on its own server, idle while the other is loaded. This
-    machine's speed drifts by 10-20 % within minutes, so a comparison is the
-    median of each pair's ratio, not of figures minutes apart.
-    Returns (first's runs, then's runs, median of then/first)."""
-    first_runs, then_runs = [], []
+def interleaved_runs(opts, specs):
+    """opts.runs rounds, each a run of every (script, port, env) in specs, in
+    order, each on its own server, idle while another is loaded. This
+    machine's speed drifts by 10-20 % within minutes, so runs that are
+    compared are seconds apart, not minutes: a comparison is the median of
+    each round's ratio (paired_ratio). Returns one list of runs per spec."""
+    runs = [[] for _ in specs]
     for _ in range(opts.runs):
-        first_runs.append(wrk_once(opts, *first, opts.duration))
-        then_runs.append(wrk_once(opts, *then, opts.duration))
-    ratio = statistics.median(t["rps"] / f["rps"] for f, t in zip(first_runs, then_runs))
-    return first_runs, then_runs, ratio
+        for i, spec in enumerate(specs):
+            runs[i].append(wrk_once(opts, *spec, opts.duration))
+    return runs
 
 
-def wrk_paired(opts, script, port, env, ceiling, label):
-    """The scenario's runs, each right after a run of the ceiling (paired_runs);
-    its share of the ceiling is the median of the pairs' ratios."""
-    ceiling_runs, runs, share = paired_runs(opts, ("fixed.lua", ceiling.port, {}), (script, port, env))
-    med = summarize(runs, label)
-    med["ceiling_rps"] = [r["rps"] for r in ceiling_runs]
-    med["ceiling_share"] = share
-    log(f"    the ceiling right before each run: {', '.join(f'{c:,.0f}' for c in med['ceiling_rps'])} req/s; "
-        f"share {med['ceiling_share'] * 100:.0f} % (median of the pairs)")
-    return med, ceiling_runs
+def paired_ratio(num_runs, den_runs):
+    return statistics.median(n["rps"] / d["rps"] for n, d in zip(num_runs, den_runs))
+
+
+def paired_runs(opts, first, then):
+    """interleaved_runs of two: (first's runs, then's runs, median of then/first)."""
+    first_runs, then_runs = interleaved_runs(opts, [first, then])
+    return first_runs, then_runs, paired_ratio(then_runs, first_runs)
 
 
 def profile(opts, script, port, env, pid, label):
@@ -375,9 +372,8 @@ def check_loaded(port, name, items):
 PAIRED_WITH_CEILING = ("ddb_get", "ddb_put")
 
 
-def run_ddb_server(opts, res, name, make, scenarios, ceiling=None):
-    """One DynamoDB server: start, create and load the tables, run each scenario, RSS after load.
-    With ceiling (a running ceiling server), GetItem and PutItem runs are paired with its runs."""
+def start_loaded(opts, res, name, make):
+    """A DynamoDB server started, its idle RSS taken, its two tables made and loaded."""
     port = free_port()
     srv = make(opts, port).start()
     try:
@@ -388,14 +384,41 @@ def run_ddb_server(opts, res, name, make, scenarios, ceiling=None):
         res["load_seconds"][name] = round(secs, 2)
         log(f"{name}: loaded 2 x {opts.items} items in {secs:.1f}s")
         check_loaded(port, name, opts.items)
+        return srv
+    except BaseException:
+        srv.stop()
+        raise
+
+
+def run_ddb_server(opts, res, name, make, scenarios, ceiling=None, peer=None):
+    """One DynamoDB server: start, load, run each scenario, RSS after load.
+    With ceiling (a running ceiling server), each GetItem and PutItem run comes
+    right after a run of the ceiling; with peer ((name, a running loaded
+    server)), each run is followed by the same run on the peer. Each share of
+    the ceiling and ratio to the peer is the median of the rounds' ratios."""
+    srv = start_loaded(opts, res, name, make)
+    try:
         ceiling_runs = []
         for sc in scenarios:
             env = ddb_env(sc, opts.items)
-            if ceiling and sc in PAIRED_WITH_CEILING:
-                med, runs = wrk_paired(opts, WRK_SCRIPT[sc], port, env, ceiling, f"{name} {sc}")
-                ceiling_runs += runs
-            else:
-                med = wrk_scenario(opts, WRK_SCRIPT[sc], port, env, f"{name} {sc}")
+            with_ceiling = ceiling is not None and sc in PAIRED_WITH_CEILING
+            specs = [("fixed.lua", ceiling.port, {})] if with_ceiling else []
+            specs.append((WRK_SCRIPT[sc], srv.port, env))
+            if peer:
+                specs.append((WRK_SCRIPT[sc], peer[1].port, env))
+            runs = interleaved_runs(opts, specs)
+            mine = runs[1] if with_ceiling else runs[0]
+            med = summarize(mine, f"{name} {sc}")
+            if with_ceiling:
+                ceiling_runs += runs[0]
+                med["ceiling_rps"] = [r["rps"] for r in runs[0]]
+                med["ceiling_share"] = paired_ratio(mine, runs[0])
+                log(f"    the ceiling right before each run: {', '.join(f'{c:,.0f}' for c in med['ceiling_rps'])} "
+                    f"req/s; share {med['ceiling_share'] * 100:.0f} % (median of the pairs)")
+            if peer:
+                res["throughput"].setdefault(sc, {})[peer[0]] = summarize(runs[-1], f"{peer[0]} {sc}")
+                med[f"{peer[0]}_ratio"] = paired_ratio(mine, runs[-1])
+                log(f"    {name} / {peer[0]}: {med[f'{peer[0]}_ratio']:.2f}x (median of the rounds)")
             res["throughput"].setdefault(sc, {})[name] = med
         if ceiling_runs:
             res["throughput"].setdefault("ceiling", {})["ceiling"] = summarize(
@@ -403,9 +426,11 @@ def run_ddb_server(opts, res, name, make, scenarios, ceiling=None):
         if name == "hangar" and not opts.quick:
             for sc in ("ddb_get", "ddb_put"):
                 if sc in scenarios:
-                    res["profiles"][sc] = profile(opts, WRK_SCRIPT[sc], port, ddb_env(sc, opts.items),
+                    res["profiles"][sc] = profile(opts, WRK_SCRIPT[sc], srv.port, ddb_env(sc, opts.items),
                                                   srv.proc.pid, sc)
         res["rss_kb"][name]["after_load"] = srv.rss_kb()
+        if peer:
+            res["rss_kb"][peer[0]]["after_load"] = peer[1].rss_kb()
         return srv
     except BaseException:
         srv.stop()
@@ -662,7 +687,7 @@ def targets(res):
         return a / b if a is not None and b else None
 
     for sc, what in (("ddb_get", "GetItem"), ("ddb_put", "PutItem")):
-        r = ratio(fig(res, sc, "hangar"), fig(res, sc, "dynalite"))
+        r = fig(res, sc, "hangar", "dynalite_ratio") or ratio(fig(res, sc, "hangar"), fig(res, sc, "dynalite"))
         rows.append((f"{what} vs dynalite", ">= 4x", f"{r:.2f}x" if r else "n/a", r >= 4 if r else None))
         r = fig(res, sc, "hangar", "ceiling_share") or ratio(fig(res, sc, "hangar"), fig(res, "ceiling", "ceiling"))
         rows.append((f"{what} vs libmicrohttpd ceiling", ">= 50 %", f"{r * 100:.0f} %" if r else "n/a",
@@ -713,8 +738,10 @@ def write_report(opts, res, stamp):
               f"{opts.runs} run(s); figures are medians over the runs. hangar-emulator and the ceiling both "
               f"use {opts.threads} worker threads; hangar runs with `--log-level warn` (no per-request log), "
               "state in memory. One server is loaded at a time; wrk shares the machine's CPUs with it. Each "
-              "GetItem and PutItem run of hangar comes right after a run of the ceiling (idle meanwhile), and "
-              "its share of the ceiling is the median of those pairs' ratios.\n")
+              "GetItem and PutItem run of hangar comes right after a run of the ceiling, and each DynamoDB "
+              "run of hangar right before the same run of dynalite (the others idle meanwhile): a share of the "
+              "ceiling or a ratio to dynalite is the median of those rounds' ratios, so a drift of the "
+              "machine's speed over minutes does not enter it. moto runs on its own afterwards.\n")
     md.append("## Targets\n")
     md.append("| what | target | figure | met |")
     md.append("|---|---|---|---|")
@@ -731,6 +758,8 @@ def write_report(opts, res, stamp):
             v = per[s]
             h = fig(res, sc, "hangar")
             rel = "" if s == "hangar" or not h or not v["rps"] else f"{h / v['rps']:.2f}x"
+            if fig(res, sc, "hangar", f"{s}_ratio"):
+                rel = f"{fig(res, sc, 'hangar', f'{s}_ratio'):.2f}x (median of rounds)"
             if sc == "ceiling" and v["rps"]:
                 shares = []
                 for k, what in (("ddb_get", "GetItem"), ("ddb_put", "PutItem")):
@@ -869,18 +898,21 @@ def main():
             run_idle_rss(opts, res)
         hangar_needed = ddb or {"lambda_invoke", "apigw_post", "apigw_get", "rss"} & set(chosen)
         if hangar_needed:
-            ceiling = None
-            if set(PAIRED_WITH_CEILING) & set(chosen):
-                log("hangar-emulator, GetItem and PutItem runs each after a run of the ceiling "
-                    "(libmicrohttpd, fixed body)")
-                ceiling = ceiling_server(opts, free_port()).start()
-            else:
-                log("hangar-emulator")
+            ceiling = peer = None
             try:
-                srv = run_ddb_server(opts, res, "hangar", hangar_server, ddb, ceiling)
+                if set(PAIRED_WITH_CEILING) & set(chosen):
+                    log("the ceiling (libmicrohttpd, fixed body): a run of it right before each GetItem "
+                        "and PutItem run of hangar")
+                    ceiling = ceiling_server(opts, free_port()).start()
+                if ddb:
+                    log("dynalite: a run of it right after each DynamoDB run of hangar")
+                    peer = ("dynalite", start_loaded(opts, res, "dynalite", dynalite_server))
+                log("hangar-emulator")
+                srv = run_ddb_server(opts, res, "hangar", hangar_server, ddb, ceiling, peer)
             finally:
-                if ceiling:
-                    ceiling.stop()
+                for other in (ceiling, peer[1] if peer else None):
+                    if other:
+                        other.stop()
             try:
                 if "lambda_invoke" in chosen:
                     run_lambda(opts, res, srv.port)
@@ -889,12 +921,9 @@ def main():
                 res["rss_kb"]["hangar"]["after_load"] = srv.rss_kb()
             finally:
                 srv.stop()
-        if ddb:
-            log("dynalite")
-            run_ddb_server(opts, res, "dynalite", dynalite_server, ddb).stop()
-            if opts.moto_python:
-                log("moto")
-                run_ddb_server(opts, res, "moto", moto_server, ddb).stop()
+        if ddb and opts.moto_python:
+            log("moto")
+            run_ddb_server(opts, res, "moto", moto_server, ddb).stop()
         if "scale" in chosen:
             if opts.quick:
                 res["notes"].append("item-count scaling at 1 M items skipped in --quick.")

@@ -12,9 +12,14 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A worker inside one handler for longer than this is stalled (a Lambda
+ * handler that loops or waits, a huge scan): new connections go elsewhere. */
+#define STALL_MS 50
+
 typedef struct worker {
     struct MHD_Daemon *daemon;
     _Atomic unsigned load;        /* handed over and not yet closed */
+    _Atomic long long busy_since; /* ms (monotonic, + 1) its handler began; 0 when not in one */
 } worker;
 
 struct hg_acceptor {
@@ -29,26 +34,55 @@ struct hg_acceptor {
     atomic_bool stopping;
 };
 
-/* A connection's close gives its slot back. Connections are only ever
- * counted when handed over, so STARTED needs nothing. */
+/* The worker whose thread this is, for hg_acceptor_busy: set when the
+ * worker starts a connection, which it does in its own thread. */
+static _Thread_local worker *this_worker;
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;   /* never 0 */
+}
+
+/* A connection's close gives its slot back. Connections are counted when
+ * handed over, so STARTED only tells the worker's thread who it is. */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
                           enum MHD_ConnectionNotificationCode code)
 {
     (void)conn; (void)socket_ctx;
     worker *w = cls;
-    if (code == MHD_CONNECTION_NOTIFY_CLOSED) atomic_fetch_sub(&w->load, 1);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) this_worker = w;
+    else if (code == MHD_CONNECTION_NOTIFY_CLOSED) atomic_fetch_sub(&w->load, 1);
 }
 
-/* The worker with the fewest connections; the search starts after the last
- * pick, so equal loads (a burst of connects) alternate. */
+void hg_acceptor_busy(int busy)
+{
+    if (this_worker) atomic_store_explicit(&this_worker->busy_since, busy ? now_ms() : 0, memory_order_relaxed);
+}
+
+static bool stalled(const worker *w, long long now)
+{
+    long long since = atomic_load_explicit(&w->busy_since, memory_order_relaxed);
+    return since != 0 && now - since > STALL_MS;
+}
+
+/* The worker with the fewest connections among those not stalled (among
+ * all when every one is); the search starts after the last pick, so equal
+ * loads (a burst of connects) alternate. */
 static worker *least_loaded(hg_acceptor *a)
 {
-    unsigned best = a->next % a->n;
-    unsigned best_load = atomic_load(&a->workers[best].load);
-    for (unsigned k = 1; k < a->n && best_load > 0; k++) {
-        unsigned i = (a->next + k) % a->n;
-        unsigned l = atomic_load(&a->workers[i].load);
-        if (l < best_load) { best = i; best_load = l; }
+    long long now = now_ms();
+    unsigned best = a->n;
+    unsigned best_load = 0;
+    for (int pass = 0; pass < 2 && best == a->n; pass++) {
+        for (unsigned k = 0; k < a->n; k++) {
+            unsigned i = (a->next + k) % a->n;
+            if (pass == 0 && stalled(&a->workers[i], now)) continue;
+            unsigned l = atomic_load(&a->workers[i].load);
+            if (best == a->n || l < best_load) { best = i; best_load = l; }
+            if (best_load == 0) break;
+        }
     }
     a->next = best + 1;
     return &a->workers[best];

@@ -1,7 +1,8 @@
 /*
  * acceptor.h — one listening socket feeding N libmicrohttpd daemons of one
  * internal thread each; every new connection goes to the daemon that holds
- * the fewest open connections (ties in turn).
+ * the fewest open connections (ties in turn), passing over a daemon stuck in
+ * one long request.
  *
  * Why not libmicrohttpd's own thread pool: its workers all poll the one
  * listening socket and whichever wakes first accepts, so a burst of connects
@@ -45,6 +46,12 @@ int  hg_acceptor_start(const struct sockaddr *addr, socklen_t addrlen, unsigned 
                        unsigned per_worker, hg_acceptor_daemon_fn start, void *ctx,
                        hg_acceptor **out, char *why, size_t whylen);
 unsigned hg_acceptor_port(const hg_acceptor *a);
+/* Called by a worker's handler as it begins (busy != 0) and ends a request.
+ * A worker inside one request for longer than 50 ms is stalled, and gets no
+ * new connection while another is not: a Lambda handler that loops until its
+ * timeout holds up only the clients already on its worker, not those that
+ * connect meanwhile. Does nothing on a thread that is not a worker's. */
+void hg_acceptor_busy(int busy);
 /* Open connections held by worker i, as the acceptor counts them. */
 unsigned hg_acceptor_load(const hg_acceptor *a, unsigned i);
 /* Stops accepting, then stops every daemon (closing their connections). */

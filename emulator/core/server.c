@@ -181,7 +181,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
     hg_response resp;
     hg_response_init(&resp);
+    hg_acceptor_busy(1);                         /* a long handler: new clients go to other workers */
     hg_route(&req, &resp);
+    hg_acceptor_busy(0);
     int leaked = hg_store_release_all(NULL);
     if (leaked) hg_log(HG_LOG_ERROR, "bug: %s %s left the store held %d time(s); released", method, url, leaked);
     enum MHD_Result ret = queue(conn, &resp, req.request_id);

@@ -4,9 +4,10 @@
  * Threads (the decision, written down):
  *   - hg_cfg.threads workers, each a libmicrohttpd daemon with one internal
  *     polling thread, fed by one accept thread (acceptor.h) that hands every
- *     new connection to the worker holding the fewest. A connection is
- *     served start to end by its worker, and every request is handled
- *     synchronously on it.
+ *     new connection to the worker holding the fewest, passing over one
+ *     stuck for over 50 ms in a request (a Lambda handler running long). A
+ *     connection is served start to end by its worker, and every request is
+ *     handled synchronously on it, between hg_acceptor_busy(1) and (0).
  *   - Shared between workers: the store's connections, one per database,
  *     each serialized by its mutex for the span of a statement or a write
  *     transaction (store.h, invariant 2), and the warm Lambda environments

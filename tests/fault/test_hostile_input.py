@@ -16,6 +16,7 @@ import http.client
 import json
 import re
 import socket
+import threading
 import time
 import urllib.parse
 
@@ -442,6 +443,43 @@ def test_deep_recursion_respects_the_timeout(ep, hostile_functions):
     assert max(durations) < 2 + 1.5, "stack-overflow runs lasted %r s with Timeout=2" % durations
     assert max(took) < 2 + 15, "stack-overflow invocations took %r s" % took
     assert_alive(ep)
+
+
+def test_clients_that_connect_while_a_handler_loops_are_served(ep, hostile_functions):
+    """A handler looping until its Timeout (2 s) holds up its own worker
+    thread, not the emulator: clients that connect meanwhile, and keep their
+    connections open as SDKs do, are all answered at once."""
+    looping = {}
+
+    def invoke_loop():
+        looping["r"] = send(ep, "POST", "/2015-03-31/functions/%s/invocations" % hostile_functions["loop"], b"{}")
+
+    t = threading.Thread(target=invoke_loop)
+    t.start()
+    time.sleep(0.5)                      # the loop is well under way
+    u = urllib.parse.urlsplit(ep)
+    conns = [http.client.HTTPConnection(u.hostname, u.port, timeout=30) for _ in range(6)]
+    try:
+        for c in conns:
+            c.connect()
+        for round_ in range(2):
+            for i, c in enumerate(conns):
+                t0 = time.time()
+                c.request("POST", "/", body=b"{}", headers={"X-Amz-Target": DDB[0] + "ListTables",
+                                                              "Content-Type": DDB[1]})
+                r = c.getresponse()
+                r.read()
+                took = time.time() - t0
+                assert r.status == 200, (round_, i, r.status)
+                assert took < 0.5, "connection %d waited %.2f s behind the looping handler" % (i, took)
+        assert t.is_alive(), "the looping handler ended before the other clients were served"
+    finally:
+        for c in conns:
+            c.close()
+        t.join(30)
+    r = looping["r"]
+    assert r.status == 200 and r.headers.get("x-amz-function-error") == "Unhandled", r
+    assert b"timed out" in r.body, r
 
 
 @pytest.fixture(scope="module")

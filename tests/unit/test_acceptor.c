@@ -1,14 +1,16 @@
 /* acceptor: every new connection goes to the worker daemon holding the
- * fewest, a closed connection frees its worker's slot, a connection beyond
- * every worker's limit is closed without costing a slot, and a busy port is
- * refused rather than shared. Each worker answers with its own index, so
- * the client sees where every connection landed. */
+ * fewest, a closed connection frees its worker's slot, a worker stuck in a
+ * long request gets no new connection, a connection beyond every worker's
+ * limit is closed without costing a slot, and a busy port is refused rather
+ * than shared. Each worker answers with its own index, so the client sees
+ * where every connection landed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <arpa/inet.h>
+#include <stdatomic.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,14 +22,23 @@
 
 #define WORKERS 2
 #define CONNS   32
+#define SLOW_MS 1500                   /* how long GET /slow keeps its worker */
+
+static _Atomic int slow_worker = -1;   /* the worker that took GET /slow */
 
 static enum MHD_Result answer_index(void *cls, struct MHD_Connection *conn, const char *url,
                                     const char *method, const char *version, const char *upload_data,
                                     size_t *upload_data_size, void **req_cls)
 {
-    (void)url; (void)method; (void)version; (void)upload_data; (void)upload_data_size;
+    (void)method; (void)version; (void)upload_data; (void)upload_data_size;
     static int seen;
     if (!*req_cls) { *req_cls = &seen; return MHD_YES; }
+    if (strcmp(url, "/slow") == 0) {             /* as the emulator's handlers are marked */
+        hg_acceptor_busy(1);
+        slow_worker = (int)(uintptr_t)cls;
+        nanosleep(&(struct timespec){ .tv_sec = SLOW_MS / 1000, .tv_nsec = SLOW_MS % 1000 * 1000000L }, NULL);
+        hg_acceptor_busy(0);
+    }
     static const char digits[] = "0123456789";
     struct MHD_Response *r = MHD_create_response_from_buffer(1, (void *)&digits[(uintptr_t)cls % 10],
                                                              MHD_RESPMEM_PERSISTENT);
@@ -63,11 +74,17 @@ static int dial(unsigned port)
     return fd;
 }
 
-/* One keep-alive request on fd; the index of the worker that answered, or -1. */
-static int ask(int fd)
+static int send_get(int fd, const char *path)
 {
-    static const char req[] = "GET / HTTP/1.1\r\nHost: test\r\n\r\n";
-    if (write(fd, req, sizeof req - 1) != (ssize_t)(sizeof req - 1)) return -1;
+    char req[128];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: test\r\n\r\n", path);
+    return write(fd, req, (size_t)n) == n ? 0 : -1;
+}
+
+/* The answer to the request last sent on fd: the index of the worker that
+ * answered, or -1. */
+static int answer(int fd)
+{
     char buf[1024];
     size_t len = 0;
     for (;;) {
@@ -79,6 +96,19 @@ static int ask(int fd)
         if (end && end[4]) return end[4] - '0';
         if (len == sizeof buf - 1) return -1;
     }
+}
+
+/* One keep-alive request on fd; the index of the worker that answered, or -1. */
+static int ask(int fd)
+{
+    return send_get(fd, "/") == 0 ? answer(fd) : -1;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
 static hg_acceptor *start(unsigned port, unsigned per_worker)
@@ -135,6 +165,46 @@ static void connections_are_balanced_and_slots_come_back(void **state)
     for (int i = 0; i < CONNS / WORKERS; i++) close(fresh[i]);
     for (int i = 0; i < CONNS; i++)
         if (fds[i] >= 0) close(fds[i]);
+    hg_acceptor_stop(acc);
+}
+
+/* while one worker sits in a long request, every client that connects meanwhile
+ * goes to the other and is answered at once, even when the balance of open
+ * connections would send every second one to the stuck worker */
+static void a_stuck_worker_gets_no_new_connections(void **state)
+{
+    (void)state;
+    hg_acceptor *acc = start(0, 64);
+    assert_non_null(acc);
+    unsigned port = hg_acceptor_port(acc);
+    slow_worker = -1;
+    int slow = dial(port);
+    assert_true(slow >= 0);
+    assert_int_equal(send_get(slow, "/slow"), 0);
+    for (int tries = 0; slow_worker < 0 && tries < 500; tries++)
+        nanosleep(&(struct timespec){ .tv_nsec = 2 * 1000 * 1000 }, NULL);
+    assert_true(slow_worker >= 0);
+    nanosleep(&(struct timespec){ .tv_nsec = 200 * 1000 * 1000 }, NULL);   /* past the 50 ms mark */
+
+    int fds[4];
+    for (int i = 0; i < 4; i++) {
+        fds[i] = dial(port);
+        assert_true(fds[i] >= 0);
+    }
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < 4; i++) assert_int_equal(ask(fds[i]), 1 - slow_worker);
+    assert_true(seconds_since(&t0) < 0.5 * SLOW_MS / 1000);
+    assert_int_equal(hg_acceptor_load(acc, (unsigned)slow_worker), 1);
+
+    /* once it is done, it is a worker like any other: the next goes to it */
+    assert_int_equal(answer(slow), slow_worker);
+    int after = dial(port);
+    assert_true(after >= 0);
+    assert_int_equal(ask(after), slow_worker);
+    close(after);
+    for (int i = 0; i < 4; i++) close(fds[i]);
+    close(slow);
     hg_acceptor_stop(acc);
 }
 
@@ -196,6 +266,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(connections_are_balanced_and_slots_come_back),
+        cmocka_unit_test(a_stuck_worker_gets_no_new_connections),
         cmocka_unit_test(beyond_the_limit_is_closed_and_costs_nothing),
         cmocka_unit_test(a_busy_port_is_refused_not_shared),
     };

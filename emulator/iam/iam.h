@@ -62,9 +62,6 @@ iam_decision iam_evaluate(const cJSON *policies, const char *action, const char 
  * required and Principal refused. Fills err as IAM's MalformedPolicyDocument. */
 int iam_policy_validate(const cJSON *doc, int identity, hg_err *err);
 
-/* Glob with * and ? (fold: without regard to case). */
-int iam_glob(const char *pat, const char *s, int fold);
-
 /* ---- roles, for Lambda execution (iam_role.c) ---------------------------------------------- */
 
 /* May a function running as role_arn perform action on resource? 0 when

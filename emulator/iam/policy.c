@@ -19,28 +19,11 @@
  */
 #include "iam.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-int iam_glob(const char *pat, const char *s, int fold)
-{
-    const char *star = NULL, *resume = NULL;
-    while (*s) {
-        if (*pat == '*') { star = pat++; resume = s; continue; }
-        if (*pat && (*pat == '?' || (fold ? tolower((unsigned char)*pat) == tolower((unsigned char)*s) : *pat == *s))) {
-            pat++; s++;
-            continue;
-        }
-        if (!star) return 0;
-        pat = star + 1;
-        s = ++resume;
-    }
-    while (*pat == '*') pat++;
-    return *pat == '\0';
-}
+#include "hg_glob.h"
 
 /* The value of a condition key in ctx, or NULL when the request lacks it. */
 static const char *context_key(const iam_context *ctx, const char *key)
@@ -102,9 +85,9 @@ put:
 static int any_glob(const cJSON *v, const char *s, int fold, int vars, const iam_context *ctx)
 {
     if (cJSON_IsString(v)) {
-        if (!vars || !strstr(v->valuestring, "${")) return iam_glob(v->valuestring, s, fold);
+        if (!vars || !strstr(v->valuestring, "${")) return hg_glob(v->valuestring, s, fold);
         char *sub = substitute(v->valuestring, ctx);
-        int m = sub && iam_glob(sub, s, fold);
+        int m = sub && hg_glob(sub, s, fold);
         free(sub);
         return m;
     }
@@ -177,8 +160,8 @@ static int compare(enum cmp c, const char *have, const char *want, const iam_con
     switch (c) {
     case C_STR:    r = strcmp(have, want) == 0; break;
     case C_STR_CI: r = strcasecmp(have, want) == 0; break;
-    case C_LIKE:   r = iam_glob(want, have, 0); break;
-    case C_ARN:    r = iam_glob(want, have, 0); break;
+    case C_LIKE:   r = hg_glob(want, have, 0); break;
+    case C_ARN:    r = hg_glob(want, have, 0); break;
     case C_BOOL:   r = strcasecmp(have, want) == 0; break;
     case C_NUM_EQ: r = number(have, &a) && number(want, &b) && a == b; break;
     case C_NUM_LT: r = number(have, &a) && number(want, &b) && a < b; break;

@@ -18,34 +18,16 @@
  */
 #include "lambda_internal.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-/* Glob match with * and ?; fold = compare without case. */
-static int glob(const char *pat, const char *s, int fold)
-{
-    const char *star = NULL, *resume = NULL;
-    while (*s) {
-        if (*pat == '*') { star = pat++; resume = s; continue; }
-        if (*pat && (*pat == '?' || (fold ? tolower((unsigned char)*pat) == tolower((unsigned char)*s) : *pat == *s))) {
-            pat++; s++;
-            continue;
-        }
-        if (!star) return 0;
-        pat = star + 1;
-        s = ++resume;
-    }
-    while (*pat == '*') pat++;
-    return *pat == '\0';
-}
+#include "hg_glob.h"
 
 /* Does v (a string or a list of strings) have a value matching s? */
 static int any_matches(const cJSON *v, const char *s, int wildcards, int fold)
 {
     if (cJSON_IsString(v))
-        return wildcards ? glob(v->valuestring, s, fold)
+        return wildcards ? hg_glob(v->valuestring, s, fold)
                          : (fold ? strcasecmp(v->valuestring, s) : strcmp(v->valuestring, s)) == 0;
     const cJSON *e;
     if (cJSON_IsArray(v)) cJSON_ArrayForEach(e, v)

@@ -4,17 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *dup_col(sqlite3_stmt *st, int col)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    int n = sqlite3_column_bytes(st, col);
-    char *p = malloc((size_t)n + 1);
-    if (!p) return NULL;
-    if (n) memcpy(p, t, (size_t)n);
-    p[n] = '\0';
-    return p;
-}
-
 static void bind4(sqlite3_stmt *st, const char *region, const char *api_id, const char *kind, const char *id)
 {
     sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
@@ -35,8 +24,8 @@ int apigw_store_get(hg_store *s, const char *region, const char *api_id, const c
     int rc = sqlite3_step(st), ret = 1;
     if (rc == SQLITE_ROW) {
         ret = 0;
-        if (doc && !(*doc = dup_col(st, 0))) ret = hg_err_internal(err, "out of memory");
-        if (ret == 0 && aux && sqlite3_column_type(st, 1) != SQLITE_NULL && !(*aux = dup_col(st, 1)))
+        if (doc && !(*doc = hg_store_column_dup(st, 0))) ret = hg_err_internal(err, "out of memory");
+        if (ret == 0 && aux && sqlite3_column_type(st, 1) != SQLITE_NULL && !(*aux = hg_store_column_dup(st, 1)))
             ret = hg_err_internal(err, "out of memory");
         if (ret != 0 && doc) { free(*doc); *doc = NULL; }
     } else if (rc != SQLITE_DONE) {
@@ -56,10 +45,8 @@ int apigw_store_get_unless(hg_store *s, const char *region, const char *api_id, 
     *doc = NULL;
     int rc = sqlite3_step(st), ret = 1;
     if (rc == SQLITE_ROW) {
-        const unsigned char *t = sqlite3_column_text(st, 0);
-        size_t n = (size_t)sqlite3_column_bytes(st, 0);
-        if (have_doc && t && strlen(have_doc) == n && memcmp(t, have_doc, n) == 0) ret = 2;
-        else if (!(*doc = dup_col(st, 0))) ret = hg_err_internal(err, "out of memory");
+        if (have_doc && hg_store_column_is(st, 0, have_doc)) ret = 2;
+        else if (!(*doc = hg_store_column_dup(st, 0))) ret = hg_err_internal(err, "out of memory");
         else ret = 0;
     } else if (rc != SQLITE_DONE) {
         ret = hg_store_fail(s, err, "find API Gateway object");
@@ -80,7 +67,7 @@ int apigw_store_get_member(hg_store *s, const char *region, const char *api_id, 
     int rc = sqlite3_step(st), ret = 1;
     if (rc == SQLITE_ROW) {
         ret = 0;
-        if (sqlite3_column_type(st, 0) != SQLITE_NULL && !(*out = dup_col(st, 0)))
+        if (sqlite3_column_type(st, 0) != SQLITE_NULL && !(*out = hg_store_column_dup(st, 0)))
             ret = hg_err_internal(err, "out of memory");
     } else if (rc != SQLITE_DONE) {
         ret = hg_store_fail(s, err, "read API Gateway object");
@@ -151,7 +138,7 @@ int apigw_store_list(hg_store *s, const char *region, const char *api_id, const 
             out = grown;
             cap = ncap;
         }
-        if (!(out[n] = dup_col(st, 0))) { ret = hg_err_internal(err, "out of memory"); break; }
+        if (!(out[n] = hg_store_column_dup(st, 0))) { ret = hg_err_internal(err, "out of memory"); break; }
         n++;
     }
     if (ret == 0 && rc != SQLITE_DONE) ret = hg_store_fail(s, err, "list API Gateway objects");

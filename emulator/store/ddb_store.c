@@ -8,18 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-/* A malloc'd copy of a text column (caller frees), or NULL. */
-static char *dup_text(sqlite3_stmt *st, int col)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    int n = sqlite3_column_bytes(st, col);
-    char *p = malloc((size_t)n + 1);
-    if (!p) return NULL;
-    if (n) memcpy(p, t, (size_t)n);
-    p[n] = '\0';
-    return p;
-}
-
 /* The partition hash items are keyed by (see migration 6 in store.c). */
 static int64_t hash_of(ddb_blob hk)
 {
@@ -71,7 +59,7 @@ int ddb_store_table_find(hg_store *s, const char *region, const char *name, int6
     if (rc == SQLITE_ROW) {
         if (tid) *tid = sqlite3_column_int64(st, 0);
         ret = 0;
-        if (desc && !(*desc = dup_text(st, 1))) ret = hg_err_internal(err, "out of memory");
+        if (desc && !(*desc = hg_store_column_dup(st, 1))) ret = hg_err_internal(err, "out of memory");
     } else if (rc != SQLITE_DONE) {
         ret = hg_store_fail(s, err, "find table");
     }
@@ -125,7 +113,7 @@ int ddb_store_table_names(hg_store *s, const char *region, const char *after, in
     int n = 0, rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         char **nv = realloc(v, (size_t)(n + 1) * sizeof *v);
-        char *name = dup_text(st, 0);
+        char *name = hg_store_column_dup(st, 0);
         if (!nv || !name) { free(name); if (nv) v = nv; hg_store_done(st); ddb_store_names_free(v, n); return hg_err_internal(err, "out of memory"); }
         v = nv;
         v[n++] = name;
@@ -153,8 +141,8 @@ int ddb_store_table_all(hg_store *s, int64_t **tids, char ***regions, char ***na
         if (nn) nm = nn;
         if (!nt || !nr || !nn) { rc = SQLITE_NOMEM; break; }
         t[n] = sqlite3_column_int64(st, 0);
-        r[n] = dup_text(st, 1);
-        nm[n] = dup_text(st, 2);
+        r[n] = hg_store_column_dup(st, 1);
+        nm[n] = hg_store_column_dup(st, 2);
         n++;
     }
     hg_store_done(st);
@@ -198,7 +186,7 @@ int ddb_store_item_get(hg_store *s, int64_t tid, ddb_blob hk, ddb_blob rk, char 
     int rc = sqlite3_step(st), ret = 1;
     if (rc == SQLITE_ROW) {
         ret = 0;
-        if (!(*json = dup_text(st, 0))) ret = hg_err_internal(err, "out of memory");
+        if (!(*json = hg_store_column_dup(st, 0))) ret = hg_err_internal(err, "out of memory");
     } else if (rc != SQLITE_DONE) {
         ret = hg_store_fail(s, err, "get item");
     }
@@ -391,8 +379,8 @@ int ddb_store_token_get(hg_store *s, const char *region, const char *token, doub
     sqlite3_bind_text(st, 2, token, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st), ret = 1;
     if (rc == SQLITE_ROW && hg_time_epoch() - sqlite3_column_double(st, 2) <= max_age_s) {
-        *digest = dup_text(st, 0);
-        *response = dup_text(st, 1);
+        *digest = hg_store_column_dup(st, 0);
+        *response = hg_store_column_dup(st, 1);
         ret = 0;
         if (!*digest || !*response) {
             free(*digest); free(*response);

@@ -4,17 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *dup_text(sqlite3_stmt *st, int col)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    int n = sqlite3_column_bytes(st, col);
-    char *p = malloc((size_t)n + 1);
-    if (!p) return NULL;
-    if (n) memcpy(p, t, (size_t)n);
-    p[n] = '\0';
-    return p;
-}
-
 /* Run a statement expected to produce no rows; 1 when it changed nothing. */
 static int run(hg_store *s, sqlite3_stmt *st, hg_err *err, const char *what)
 {
@@ -28,14 +17,6 @@ static void bind_code(sqlite3_stmt *st, int i, const void *code, size_t len)
 {
     if (code) sqlite3_bind_blob64(st, i, code, len, SQLITE_STATIC);
     else sqlite3_bind_null(st, i);
-}
-
-/* Is column col of the current row exactly the text have? */
-static int same_text(sqlite3_stmt *st, int col, const char *have)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    size_t n = (size_t)sqlite3_column_bytes(st, col);
-    return t && strlen(have) == n && memcmp(t, have, n) == 0;
 }
 
 int lambda_store_get(hg_store *s, const char *region, const char *name,
@@ -55,12 +36,12 @@ int lambda_store_get_unless(hg_store *s, const char *region, const char *name,
     int rc = sqlite3_step(st), ret = 1;
     if (config) *config = NULL;
     if (priv) *priv = NULL;
-    if (rc == SQLITE_ROW && have_config && have_priv && same_text(st, 0, have_config) && same_text(st, 1, have_priv)) {
+    if (rc == SQLITE_ROW && have_config && have_priv && hg_store_column_is(st, 0, have_config) && hg_store_column_is(st, 1, have_priv)) {
         ret = 2;
     } else if (rc == SQLITE_ROW) {
         ret = 0;
-        if (config && !(*config = dup_text(st, 0))) ret = hg_err_internal(err, "out of memory");
-        if (ret == 0 && priv && !(*priv = dup_text(st, 1))) ret = hg_err_internal(err, "out of memory");
+        if (config && !(*config = hg_store_column_dup(st, 0))) ret = hg_err_internal(err, "out of memory");
+        if (ret == 0 && priv && !(*priv = hg_store_column_dup(st, 1))) ret = hg_err_internal(err, "out of memory");
         if (ret != 0 && config) { free(*config); *config = NULL; }
     } else if (rc != SQLITE_DONE) {
         ret = hg_store_fail(s, err, "find function");
@@ -171,7 +152,7 @@ int lambda_store_list(hg_store *s, const char *region, const char *after, int li
             out = grown;
             cap = ncap;
         }
-        if (!(out[n] = dup_text(st, 0))) goto oom;
+        if (!(out[n] = hg_store_column_dup(st, 0))) goto oom;
         n++;
     }
     hg_store_done(st);

@@ -184,6 +184,24 @@ int hg_store_fail(hg_store *s, hg_err *err, const char *what)
     return hg_err_internal(err, "storage error (%s): %s", what, msg[0] ? msg : "unknown error");
 }
 
+char *hg_store_column_dup(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    int n = sqlite3_column_bytes(st, col);
+    char *p = malloc((size_t)n + 1);
+    if (!p) return NULL;
+    if (n) memcpy(p, t, (size_t)n);
+    p[n] = '\0';
+    return p;
+}
+
+int hg_store_column_is(sqlite3_stmt *st, int col, const char *have)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    size_t n = (size_t)sqlite3_column_bytes(st, col);
+    return t && strlen(have) == n && memcmp(t, have, n) == 0;
+}
+
 static int exec(sqlite3 *db, const char *sql, hg_err *err)
 {
     char *msg = NULL;

@@ -78,6 +78,10 @@ int  hg_store_in_txn(hg_store *s);
 void hg_store_schema_changed(hg_store *s);
 /* Turn the last SQLite error into an InternalServerError. */
 int hg_store_fail(hg_store *s, hg_err *err, const char *what);
+/* Text column col of st's current row: a malloc'd copy (caller frees; NULL
+ * when out of memory), or whether it is exactly `have`. */
+char *hg_store_column_dup(sqlite3_stmt *st, int col);
+int  hg_store_column_is(sqlite3_stmt *st, int col, const char *have);
 
 /* pagecache.c: SQLite's default page cache without the truncates that would
  * drop nothing (see there). Install before SQLite initializes; -1 if it is

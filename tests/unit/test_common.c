@@ -12,6 +12,7 @@
 #include "hg_buf.h"
 #include "hg_error.h"
 #include "hg_json.h"
+#include "hg_glob.h"
 #include "hg_parse.h"
 #include "hg_sigv4.h"
 #include "hg_uuid.h"
@@ -268,6 +269,28 @@ static void random_bytes_fill_exactly_n(void **state)
     }
 }
 
+/* '*' takes any run (none too) and gives characters back when a later part
+ * fails; '?' takes exactly one; the whole string must match. */
+static void glob_matches_as_policies_do(void **state)
+{
+    (void)state;
+    assert_true(hg_glob("*", "", 0));
+    assert_true(hg_glob("", "", 0));
+    assert_false(hg_glob("", "a", 0));
+    assert_true(hg_glob("arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket/a/b", 0));
+    assert_false(hg_glob("arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket", 0));
+    assert_true(hg_glob("a*b*c", "aXbYbZc", 0));        /* the first b is not the one */
+    assert_false(hg_glob("a*b*c", "aXbYbZ", 0));
+    assert_true(hg_glob("a**", "a", 0));
+    assert_true(hg_glob("?", "x", 0));
+    assert_false(hg_glob("?", "", 0));
+    assert_false(hg_glob("??", "x", 0));
+    assert_true(hg_glob("dynamodb:Get?tem", "dynamodb:GetItem", 0));
+    assert_false(hg_glob("dynamodb:getitem", "dynamodb:GetItem", 0));
+    assert_true(hg_glob("dynamodb:get*", "DynamoDB:GetItem", 1));
+    assert_false(hg_glob("*x", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxy", 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +304,7 @@ int main(void)
         cmocka_unit_test(jw_builds_trees),
         cmocka_unit_test(uuid4_shape_and_uniqueness),
         cmocka_unit_test(random_bytes_fill_exactly_n),
+        cmocka_unit_test(glob_matches_as_policies_do),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* hg_sigv4.c — see hg_sigv4.h. */
 #include "hg_sigv4.h"
+#include "hg_hex.h"
 
 #include <ctype.h>
 #include <openssl/crypto.h>
@@ -259,12 +260,7 @@ static void sha256_hex(const void *p, size_t n, char hex[65])
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
     SHA256(p, n, md);
-    static const char h[] = "0123456789abcdef";
-    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
-        hex[2 * i] = h[md[i] >> 4];
-        hex[2 * i + 1] = h[md[i] & 15];
-    }
-    hex[64] = '\0';
+    hg_hex(md, sizeof md, hex);
 }
 
 int hg_sigv4_canonical_request(const hg_sigv4_msg *m, const hg_sigv4_auth *a, int double_encode, hg_buf *out)
@@ -330,12 +326,7 @@ void hg_sigv4_signature(const char *secret, const hg_sigv4_cred *scope, const ch
     hmac(k, 32, "aws4_request", 12, k);
     unsigned char sig[32];
     hmac(k, 32, sts, len, sig);
-    static const char h[] = "0123456789abcdef";
-    for (int i = 0; i < 32; i++) {
-        hex[2 * i] = h[sig[i] >> 4];
-        hex[2 * i + 1] = h[sig[i] & 15];
-    }
-    hex[64] = '\0';
+    hg_hex(sig, sizeof sig, hex);
     OPENSSL_cleanse(k, sizeof k);
     OPENSSL_cleanse(k0, sizeof k0);
 }

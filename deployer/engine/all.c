@@ -49,6 +49,7 @@
 #include <openssl/evp.h>
 
 #include "hg_buf.h"
+#include "hg_hex.h"
 
 /* Bounds on what a walk below the root may find (a typo'd root such as "/" must not take forever). */
 #define ALL_MAX_PROJECTS 256
@@ -262,9 +263,9 @@ static int fp_finish_hex(EVP_MD_CTX *md, hg_buf *out, unsigned max_hex)
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int dlen = 0;
     if (EVP_DigestFinal_ex(md, digest, &dlen) != 1) return -1;
-    for (unsigned int i = 0; i < dlen && 2 * i < max_hex; i++)
-        if (hg_buf_printf(out, "%02x", digest[i]) < 0) return -1;
-    return 0;
+    char hex[2 * EVP_MAX_MD_SIZE + 1];
+    hg_hex(digest, dlen, hex);
+    return hg_buf_append(out, hex, dlen * 2 < max_hex ? dlen * 2 : max_hex);
 }
 
 /* The hash of where a unit deploys: the endpoint, and its region (its own

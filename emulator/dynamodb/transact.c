@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
+#include "hg_hex.h"
 
 /* AWS's limits: 100 parts per transaction; tokens 1..36 chars, kept 10 min. */
 #define TRANSACT_MAX 100
@@ -155,8 +156,7 @@ static int request_digest(const cJSON *items, char hex[65], hg_err *err)
     int ok = EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL);
     cJSON_free(text);
     if (!ok) return hg_err_internal(err, "SHA-256 failed");
-    for (unsigned int i = 0; i < mdlen && i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    hex[64] = '\0';
+    hg_hex(md, mdlen < 32 ? mdlen : 32, hex);
     return 0;
 }
 

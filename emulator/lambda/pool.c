@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hg_hex.h"
 #include "hg_uuid.h"
 #include <time.h>
 #include "config.h"
@@ -157,7 +158,7 @@ static void make_stream(char *buf, size_t cap)
     struct tm tm;
     gmtime_r(&now, &tm);
     char hex[33];
-    for (int i = 0; i < 16; i++) snprintf(hex + 2 * i, 3, "%02x", r[i]);
+    hg_hex(r, sizeof r, hex);
     snprintf(buf, cap, "%04d/%02d/%02d/[$LATEST]%s", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, hex);
 }
 

@@ -13,6 +13,7 @@
 #include "hg_error.h"
 #include "hg_json.h"
 #include "hg_glob.h"
+#include "hg_hex.h"
 #include "hg_parse.h"
 #include "hg_sigv4.h"
 #include "hg_uuid.h"
@@ -291,6 +292,17 @@ static void glob_matches_as_policies_do(void **state)
     assert_false(hg_glob("*x", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxy", 0));
 }
 
+static void hex_is_two_lower_case_digits_per_byte(void **state)
+{
+    (void)state;
+    char out[2 * 5 + 1];
+    memset(out, 'x', sizeof out);
+    hg_hex("\x00\x0f\xa5\xff\x10", 5, out);
+    assert_string_equal(out, "000fa5ff10");
+    hg_hex("", 0, out);
+    assert_string_equal(out, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -305,6 +317,7 @@ int main(void)
         cmocka_unit_test(uuid4_shape_and_uniqueness),
         cmocka_unit_test(random_bytes_fill_exactly_n),
         cmocka_unit_test(glob_matches_as_policies_do),
+        cmocka_unit_test(hex_is_two_lower_case_digits_per_byte),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /* hg_uuid.c — see hg_uuid.h. */
 #include "hg_uuid.h"
+#include "hg_hex.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -35,12 +36,15 @@ void hg_uuid4(char out[HG_UUID_LEN + 1])
     hg_random_bytes(b, sizeof b);
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    static const char hex[] = "0123456789abcdef";     /* on every request: no printf */
+    /* 8-4-4-4-12 digits; each group's NUL is overwritten by the next dash
+     * (on every request: no printf) */
+    static const unsigned char group[] = { 4, 2, 2, 2, 6 };
+    const unsigned char *q = b;
     char *p = out;
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
-        *p++ = hex[b[i] >> 4];
-        *p++ = hex[b[i] & 15];
+    for (size_t g = 0; g < sizeof group; g++) {
+        if (g) *p++ = '-';
+        hg_hex(q, group[g], p);
+        q += group[g];
+        p += 2 * group[g];
     }
-    *p = '\0';
 }

@@ -47,6 +47,7 @@
 #include "hg_log.h"
 #include "iam.h"
 #include "lambda.h"
+#include "offload.h"
 
 #define INTERNAL_ERROR "Internal server error"
 
@@ -248,6 +249,10 @@ static void lambda_proxy(invocation *iv, const cJSON *integ, hg_response *resp)
     double took = mono_ms() - t0;
     cJSON_free(payload);
     apigw_event_release(&call);
+    if (rc != 0 && hg_offload_asked()) {    /* it runs again off the worker (core/offload.h): say nothing */
+        lambda_invoke_result_release(&res);
+        return;
+    }
 
     /* the handler is stopped at the integration's timeout (lambda_invoke_within),
      * so the client has its answer on time */
@@ -400,8 +405,9 @@ void apigw_invoke(hg_request *req, hg_response *resp)
             apigw_match_release(&m);
         }
     }
-    hg_log(HG_LOG_INFO, "apigateway api=%s stage=%s %s %s route=%s -> %d %.3fms", iv.t.api_id,
-           iv.t.stage[0] ? iv.t.stage : "-", req->method, iv.path, route, resp->status, mono_ms() - t0);
+    if (!hg_offload_asked())          /* else it is logged when it runs again (core/offload.h) */
+        hg_log(HG_LOG_INFO, "apigateway api=%s stage=%s %s %s route=%s -> %d %.3fms", iv.t.api_id,
+               iv.t.stage[0] ? iv.t.stage : "-", req->method, iv.path, route, resp->status, mono_ms() - t0);
     /* route borrowed from the view: logged above, before it goes */
     apigw_stage_release(view);
 }

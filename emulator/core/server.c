@@ -15,6 +15,7 @@
 #include "hg_sigv4.h"
 #include "hg_uuid.h"
 #include "http.h"
+#include "offload.h"
 #include "service.h"
 #include "store.h"
 
@@ -29,6 +30,13 @@ typedef struct conn_state {
     int    started;          /* the first, headers-only call has been seen */
     char  *raw_uri;          /* the request target as sent (URI log callback), for SigV4 */
     struct timespec start;
+    /* A request moved to the slow lane (offload.h): the lane owns req and
+     * resp from the suspend until it resumes the connection; then the
+     * worker sends resp. */
+    int    moved;
+    struct MHD_Connection *conn;
+    hg_request req;
+    hg_response resp;
 } conn_state;
 
 /* libmicrohttpd hands us the request target before it unescapes it; SigV4
@@ -123,6 +131,34 @@ static enum MHD_Result too_large(struct MHD_Connection *conn, const char *method
     return ret;
 }
 
+static void release_store(const hg_request *req)
+{
+    int leaked = hg_store_release_all(NULL);
+    if (leaked)
+        hg_log(HG_LOG_ERROR, "bug: %s %s left the store held %d time(s); released", req->method, req->path, leaked);
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, const hg_request *req, hg_response *resp,
+                                     const struct timespec *start)
+{
+    enum MHD_Result ret = queue(conn, resp, req->request_id);
+    if (hg_log_enabled(HG_LOG_INFO))
+        hg_log(HG_LOG_INFO, "%s %s %s %s %d %.3fms", req->method, req->path, req->service ? req->service : "-",
+               req->operation ? req->operation : "-", resp->status, elapsed_ms(start));
+    return ret;
+}
+
+/* On a slow-lane thread: the request again, from the top, free to block.
+ * The connection is suspended meanwhile, so its headers and body stay put;
+ * once it is resumed, st is the worker's again (and may be freed at once). */
+static void run_moved(void *arg)
+{
+    conn_state *st = arg;
+    hg_route(&st->req, &st->resp);
+    release_store(&st->req);
+    MHD_resume_connection(st->conn);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls)
@@ -143,6 +179,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return too_large(conn, method, url, &st->start);
         }
         return MHD_YES;
+    }
+    if (st->moved) {                             /* resumed: the slow lane's answer */
+        st->moved = 0;
+        enum MHD_Result ret = send_response(conn, &st->req, &st->resp, &st->start);
+        hg_response_release(&st->resp);
+        return ret;
     }
     if (*upload_data_size) {                     /* body bytes */
         if (!st->too_large && hg_buf_append(&st->body, upload_data, *upload_data_size) != 0)
@@ -181,15 +223,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
     hg_response resp;
     hg_response_init(&resp);
+    hg_offload_enter();
     hg_acceptor_busy(1);                         /* a long handler: new clients go to other workers */
     hg_route(&req, &resp);
     hg_acceptor_busy(0);
-    int leaked = hg_store_release_all(NULL);
-    if (leaked) hg_log(HG_LOG_ERROR, "bug: %s %s left the store held %d time(s); released", method, url, leaked);
-    enum MHD_Result ret = queue(conn, &resp, req.request_id);
-    if (hg_log_enabled(HG_LOG_INFO))
-        hg_log(HG_LOG_INFO, "%s %s %s %s %d %.3fms", method, url, req.service ? req.service : "-",
-               req.operation ? req.operation : "-", resp.status, elapsed_ms(&st->start));
+    bool move = hg_offload_leave();
+    release_store(&req);
+    if (move) {                                  /* it would block: run it again where it may */
+        hg_response_release(&resp);
+        st->moved = 1;
+        st->conn = conn;
+        st->req = req;
+        hg_response_init(&st->resp);
+        MHD_suspend_connection(conn);
+        if (hg_offload_submit(run_moved, st) != 0) run_moved(st);   /* refused: block here after all */
+        return MHD_YES;
+    }
+    enum MHD_Result ret = send_response(conn, &req, &resp, &st->start);
     hg_response_release(&resp);
     return ret;
 }
@@ -200,6 +250,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     (void)cls; (void)conn; (void)toe;
     conn_state *st = *req_cls;
     if (!st) return;
+    if (st->moved) hg_response_release(&st->resp);   /* closed before the answer went out */
     hg_buf_release(&st->body);
     free(st->raw_uri);
     free(st);
@@ -223,7 +274,8 @@ static struct MHD_Daemon *start_worker(void *ctx, unsigned i, unsigned extra_fla
 {
     (void)ctx; (void)i;
     return MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | extra_flags, 0,
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
+        extra_flags, 0,
         NULL, NULL, on_request, NULL,
         MHD_OPTION_NOTIFY_CONNECTION, notify, notify_cls,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
@@ -254,6 +306,7 @@ int hg_server_start(hg_server **out, unsigned *bound_port, hg_err *err)
 
     hg_server *srv = calloc(1, sizeof *srv);
     if (!srv) { freeaddrinfo(ai); return hg_err_internal(err, "out of memory"); }
+    hg_offload_start();
     char why[160];
     /* 4096 open connections in all, like libmicrohttpd's pool had */
     int rc = hg_acceptor_start(ai->ai_addr, ai->ai_addrlen, hg_cfg.threads, 4096 / hg_cfg.threads + 1,
@@ -271,6 +324,7 @@ int hg_server_start(hg_server **out, unsigned *bound_port, hg_err *err)
 void hg_server_stop(hg_server *srv)
 {
     if (!srv) return;
+    hg_offload_stop();                /* its jobs resume connections: the daemons must still run */
     hg_acceptor_stop(srv->acceptor);
     free(srv);
 }

@@ -7,7 +7,10 @@
  *     new connection to the worker holding the fewest, passing over one
  *     stuck for over 50 ms in a request (a Lambda handler running long). A
  *     connection is served start to end by its worker, and every request is
- *     handled synchronously on it, between hg_acceptor_busy(1) and (0).
+ *     handled synchronously on it, between hg_acceptor_busy(1) and (0) —
+ *     except one that asks to move (a Lambda handler not known to be quick):
+ *     its connection is suspended and the request runs again, from the top,
+ *     on a slow-lane thread (offload.h), which resumes it with the answer.
  *   - Shared between workers: the store's connections, one per database,
  *     each serialized by its mutex for the span of a statement or a write
  *     transaction (store.h, invariant 2), and the warm Lambda environments

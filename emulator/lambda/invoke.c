@@ -30,6 +30,7 @@
 #include "hg_uuid.h"
 #include "hlua.h"
 #include "logs.h"
+#include "offload.h"
 
 #define LOG_CAP (1024 * 1024)       /* one invocation's log; later lines are dropped */
 #define LOG_TAIL 4096               /* X-Amz-Log-Result: the last 4 KB */
@@ -186,8 +187,13 @@ static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, con
     memset(out, 0, sizeof *out);
     lambda_lease *lease = NULL;
     char *init_error = NULL;
-    int rc = lambda_pool_lease(s, f, log, &lease, &init_error, err);
+    int rc = lambda_pool_lease(s, f, log, hg_offload_possible(), &lease, &init_error, err);
+    if (rc == 2) {                    /* not known to be quick: off the worker, nothing done yet */
+        hg_offload_ask();
+        return hg_err_set(err, 503, "ServiceException", "the invocation moves off its worker");
+    }
     if (rc < 0) return -1;
+    hg_offload_pin();                 /* user code runs here now: nothing below may ask to move */
 
     double t0 = mono_now();
     log_line(log, "START RequestId: ", request_id, " Version: $LATEST\n");
@@ -271,6 +277,7 @@ static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, con
     else if (res.status == HLUA_OOM) hg_buf_puts(log, "\tStatus: error\tError Type: Runtime.OutOfMemory");
     hg_buf_puts(log, "\n");
     ship_log(f, lambda_lease_stream(lease), log);
+    lambda_lease_ran(lease, ms);
     lambda_pool_return(lease);
     hlua_result_release(&res);
     if (!out->payload && !out->tree && !out->taken) return hg_err_internal(err, "out of memory");

@@ -24,6 +24,13 @@
  *      generation of a function left with no env at all.
  *   6. A lease takes the idle env its thread ran last when there is one, so
  *      each env's Lua heap stays with one worker's malloc arena.
+ *   7. A function is quick while a warm env waits for it and its recent runs
+ *      of the current code (fp->recent_ms: the longest, decaying by a tenth
+ *      per run; unknown until a run is seen) stayed under QUICK_MS. A lease
+ *      that may move (core/offload.h) and finds it not quick is refused with
+ *      2 before anything is taken, and the invocation moves off its worker:
+ *      so do cold starts, a function's first runs, and for about forty runs
+ *      after one that ran for seconds, a function that loops now and then.
  */
 #include "lambda_internal.h"
 #include "lambda_pool.h"
@@ -41,6 +48,7 @@
 
 #define POOL_MAX_ENVS 64          /* per function, when no reserved concurrency is set */
 #define POOL_INIT_TIMEOUT_S 10.0  /* AWS's limit on a function's init phase */
+#define QUICK_MS 20.0             /* a run this long kept 16 other clients of its worker waiting */
 
 typedef struct pool_gen {
     int refs;
@@ -65,6 +73,7 @@ typedef struct fn_pool {
     pool_gen *cur;                    /* NULL until the first cold start */
     pool_env *idle;                   /* most recently returned first */
     int busy;
+    double recent_ms;                 /* invariant 7; < 0 until a run is seen */
     struct fn_pool *next;
 } fn_pool;
 
@@ -72,6 +81,7 @@ struct lambda_lease {
     fn_pool *fp;
     pool_env *pe;
     double init_ms;                   /* > 0 on a cold start */
+    double ran_ms;                    /* the run's duration, < 0 until lambda_lease_ran */
 };
 
 static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -117,6 +127,7 @@ static void retire_locked(fn_pool *fp, pool_env **envs, pool_gen **dead)
     fp->idle = NULL;
     if (fp->cur) gen_unref_locked(fp->cur, dead);
     fp->cur = NULL;
+    fp->recent_ms = -1;               /* new code: how quick it is is not known */
 }
 
 /* Free envs detached under the lock: the env first, then its generation. */
@@ -144,6 +155,7 @@ static fn_pool *find_locked(const char *region, const char *name, int create)
     if (!fp) return NULL;
     snprintf(fp->region, sizeof fp->region, "%s", region);
     snprintf(fp->name, sizeof fp->name, "%s", name);
+    fp->recent_ms = -1;
     fp->next = pools;
     pools = fp;
     return fp;
@@ -215,7 +227,7 @@ static pool_env *lease_idle_locked(fn_pool *fp)
     return pe;
 }
 
-int lambda_pool_lease(hg_store *s, const lambda_fn *f, hg_buf *log, lambda_lease **out,
+int lambda_pool_lease(hg_store *s, const lambda_fn *f, hg_buf *log, bool may_move, lambda_lease **out,
                       char **init_error, hg_err *err)
 {
     *out = NULL;
@@ -226,6 +238,7 @@ int lambda_pool_lease(hg_store *s, const lambda_fn *f, hg_buf *log, lambda_lease
 
     lambda_lease *l = calloc(1, sizeof *l);
     if (!l) return hg_err_internal(err, "out of memory");
+    l->ran_ms = -1;
 
     /* A hot-reload folder is fingerprinted without the lock; a change
      * retires the generation built from the old contents. */
@@ -249,6 +262,12 @@ int lambda_pool_lease(hg_store *s, const lambda_fn *f, hg_buf *log, lambda_lease
         gen_unref_locked(g, &dead);
     }
 
+    if (may_move && (!fp->idle || fp->recent_ms < 0 || fp->recent_ms >= QUICK_MS)) {   /* invariant 7 */
+        pthread_mutex_unlock(&pool_mutex);
+        envs_free(stale, dead);
+        free(l);
+        return 2;
+    }
     if (fp->idle) {                   /* warm */
         pool_env *pe = lease_idle_locked(fp);
         fp->busy++;
@@ -345,6 +364,7 @@ fail:
 hlua_env *lambda_lease_env(const lambda_lease *l) { return l->pe->env; }
 const char *lambda_lease_stream(const lambda_lease *l) { return l->pe->stream; }
 double lambda_lease_init_ms(const lambda_lease *l) { return l->init_ms; }
+void lambda_lease_ran(lambda_lease *l, double ms) { l->ran_ms = ms; }
 
 void lambda_pool_return(lambda_lease *l)
 {
@@ -355,6 +375,10 @@ void lambda_pool_return(lambda_lease *l)
     int keep = 0;
     pthread_mutex_lock(&pool_mutex);
     fp->busy--;
+    if (l->ran_ms >= 0) {
+        double decayed = fp->recent_ms * 0.9;
+        fp->recent_ms = l->ran_ms > decayed ? l->ran_ms : decayed;   /* the first run: itself */
+    }
     if (pe->env && hlua_env_reusable(pe->env) && pe->gen == fp->cur) {
         pe->idle_since = mono_now();
         pe->next = fp->idle;

@@ -482,6 +482,54 @@ def test_clients_that_connect_while_a_handler_loops_are_served(ep, hostile_funct
     assert b"timed out" in r.body, r
 
 
+def test_open_connections_on_a_looping_handlers_worker_are_served(ep, hostile_api):
+    """A handler looping until its Timeout (2 s) runs off the worker that took
+    its request (core/offload.h), so connections already open on that worker,
+    as SDK pools keep them, are answered at once: on its first (cold)
+    invocation, on a later one that finds a warm env (its last run was slow),
+    and through the gateway. Sixteen connections opened beforehand put some
+    on every worker, whichever one takes the looping request."""
+    lam = make_client(ep, service="lambda")
+    name = unique_name("hostile-loop-fresh")
+    lam.create_function(FunctionName=name, Runtime="lua5.4", Role=ROLE, Handler="index.handler",
+                        Code={"ZipFile": zip_bytes({"index.lua": HANDLERS["loop"]})}, Timeout=2, MemorySize=128)
+    u = urllib.parse.urlsplit(ep)
+    conns = [http.client.HTTPConnection(u.hostname, u.port, timeout=30) for _ in range(16)]
+
+    def list_tables(c):
+        t0 = time.time()
+        c.request("POST", "/", body=b"{}", headers={"X-Amz-Target": DDB[0] + "ListTables", "Content-Type": DDB[1]})
+        r = c.getresponse()
+        r.read()
+        assert r.status == 200, r.status
+        return time.time() - t0
+
+    calls = [("cold", "/2015-03-31/functions/%s/invocations" % name, 200),
+             ("warm", "/2015-03-31/functions/%s/invocations" % name, 200),
+             ("gateway", "/restapis/%s/test/_user_request_/loop" % hostile_api, 502)]
+    try:
+        for c in conns:
+            list_tables(c)                   # open, and in use, before any loop starts
+        for label, path, status in calls:
+            looping = {}
+            t = threading.Thread(target=lambda: looping.setdefault("r", send(ep, "POST", path, b"{}")))
+            t.start()
+            time.sleep(0.5)                  # the loop is well under way
+            waits = [list_tables(c) for c in conns]
+            assert max(waits) < 0.5, "%s: connections waited %r s behind the looping handler" % (
+                label, [round(w, 2) for w in waits])
+            assert t.is_alive(), "%s: the looping handler ended before the others were served" % label
+            t.join(30)
+            r = looping["r"]
+            assert r.status == status, (label, r)
+            if status == 200:
+                assert r.headers.get("x-amz-function-error") == "Unhandled" and b"timed out" in r.body, (label, r)
+    finally:
+        for c in conns:
+            c.close()
+    assert_alive(ep)
+
+
 @pytest.fixture(scope="module")
 def hostile_api(ep, hostile_functions):
     gw = make_client(ep, service="apigateway")

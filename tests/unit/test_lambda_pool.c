@@ -16,7 +16,7 @@
 #include "lambda_pool.h"
 
 static char tmpdir[64];
-static lambda_fn fn, other;    /* two functions: each test its own pool */
+static lambda_fn fn, other, third;    /* each test its own function's pool */
 
 static int setup(void **state)
 {
@@ -42,6 +42,9 @@ static int setup(void **state)
     other = fn;
     other.name = "other";
     other.arn = "arn:aws:lambda:us-east-1:000000000000:function:other";
+    third = fn;
+    third.name = "third";
+    third.arn = "arn:aws:lambda:us-east-1:000000000000:function:third";
     return 0;
 }
 
@@ -62,7 +65,7 @@ static lambda_lease *lease(const lambda_fn *f)
     hg_err_clear(&err);
     lambda_lease *l = NULL;
     char *init_error = NULL;
-    int rc = lambda_pool_lease(NULL, f, &log, &l, &init_error, &err);
+    int rc = lambda_pool_lease(NULL, f, &log, false, &l, &init_error, &err);
     hg_buf_release(&log);
     if (rc != 0) fail_msg("lease: rc %d: %s %s", rc, err.message, init_error ? init_error : "");
     return l;
@@ -144,11 +147,61 @@ static void a_stranger_takes_the_newest_warm_env(void **state)
     assert_ptr_equal(got[1], newest);        /* warm: no init time */
 }
 
+/* A lease that may move: 2 (nothing leased) or 0 with a lease. */
+static int lease_or_move(const lambda_fn *f, lambda_lease **l)
+{
+    hg_buf log;
+    hg_buf_init(&log, 64);
+    hg_err err;
+    hg_err_clear(&err);
+    char *init_error = NULL;
+    *l = NULL;
+    int rc = lambda_pool_lease(NULL, f, &log, true, l, &init_error, &err);
+    hg_buf_release(&log);
+    if (rc != 0 && rc != 2) fail_msg("lease: rc %d: %s %s", rc, err.message, init_error ? init_error : "");
+    if (rc == 2) assert_null(*l);
+    return rc;
+}
+
+/* Invariant 7: an invocation that may move off its worker is told to (2)
+ * on a cold start, and while the function's recent runs were slow; it is
+ * leased when a warm env waits and the runs were quick. */
+static void only_a_quick_warm_function_stays_on_its_worker(void **state)
+{
+    (void)state;
+    lambda_lease *l;
+    assert_int_equal(lease_or_move(&third, &l), 2);          /* never run: a cold start */
+    l = lease(&third);                                       /* the lane would lease it so */
+    lambda_lease_ran(l, 3000);                               /* and it looped for 3 s */
+    lambda_pool_return(l);
+    assert_int_equal(lease_or_move(&third, &l), 2);          /* warm, but slow */
+    /* quick runs bring it back: 3000 ms decays by a tenth per run */
+    int runs = 0;
+    while (lease_or_move(&third, &l) == 2) {
+        assert_true(++runs < 60);
+        l = lease(&third);
+        lambda_lease_ran(l, 0.2);
+        lambda_pool_return(l);
+    }
+    assert_true(runs > 40);                                  /* 3000 * 0.9^n < 20 from n = 48 */
+    assert_non_null(l);
+    lambda_lease_ran(l, 0.2);
+    lambda_pool_return(l);
+    assert_int_equal(lease_or_move(&third, &l), 0);          /* still quick */
+    lambda_pool_return(l);                                   /* not run: counts for nothing */
+    /* every warm env busy: the next one would be a cold start, so it moves */
+    lambda_lease *held;
+    assert_int_equal(lease_or_move(&third, &held), 0);
+    assert_int_equal(lease_or_move(&third, &l), 2);
+    lambda_pool_return(held);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(each_worker_gets_its_own_env_back),
         cmocka_unit_test(a_stranger_takes_the_newest_warm_env),
+        cmocka_unit_test(only_a_quick_warm_function_stays_on_its_worker),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -41,9 +41,12 @@ bool hg_offload_possible(void)
     return in_request && !pinned && !atomic_load_explicit(&stopping, memory_order_relaxed);
 }
 
+/* Not hg_offload_possible(): a stop that began since the caller asked it
+ * must not turn the ask into an error for the client; the server then runs
+ * the request on the worker after all (hg_offload_submit refuses). */
 void hg_offload_ask(void)
 {
-    if (hg_offload_possible()) asked = true;
+    if (in_request && !pinned) asked = true;
 }
 
 bool hg_offload_asked(void) { return asked; }

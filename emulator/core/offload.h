@@ -47,7 +47,8 @@ bool hg_offload_leave(void);
 /* May the current request still move? False off a worker, after a pin, and
  * once the slow lane is stopping. */
 bool hg_offload_possible(void);
-/* Ask to move (only meaningful while hg_offload_possible()). */
+/* Ask to move (after hg_offload_possible() said yes; ignored off a worker
+ * or once pinned). */
 void hg_offload_ask(void);
 /* Has the current request asked? (A caller unwinding quietly checks it.) */
 bool hg_offload_asked(void);

@@ -20,25 +20,25 @@ static int nthreads, nidle, nqueued;    /* nidle: threads waiting for a job */
 static atomic_bool stopping;
 static atomic_ulong jobs_run;
 
-/* Per thread: inside a request on a worker, pinned, asked to move. */
-static _Thread_local bool in_request, pinned, asked;
+/* Per thread: inside a request on a worker, asked to move. */
+static _Thread_local bool in_request, asked;
 
 void hg_offload_enter(void)
 {
     in_request = true;
-    pinned = asked = false;
+    asked = false;
 }
 
 bool hg_offload_leave(void)
 {
     bool was = asked;
-    in_request = pinned = asked = false;
+    in_request = asked = false;
     return was;
 }
 
 bool hg_offload_possible(void)
 {
-    return in_request && !pinned && !atomic_load_explicit(&stopping, memory_order_relaxed);
+    return in_request && !atomic_load_explicit(&stopping, memory_order_relaxed);
 }
 
 /* Not hg_offload_possible(): a stop that began since the caller asked it
@@ -46,12 +46,10 @@ bool hg_offload_possible(void)
  * the request on the worker after all (hg_offload_submit refuses). */
 void hg_offload_ask(void)
 {
-    if (in_request && !pinned) asked = true;
+    if (in_request) asked = true;
 }
 
 bool hg_offload_asked(void) { return asked; }
-
-void hg_offload_pin(void) { pinned = true; }
 
 unsigned long hg_offload_jobs_run(void) { return atomic_load(&jobs_run); }
 

@@ -9,19 +9,20 @@
  * connections away from a stuck worker; it cannot move open ones.
  *
  * How a request moves: code about to block (lambda/invoke.c, before a handler
- * that is not known to be quick) asks hg_offload_possible(); on a worker
- * inside a request that is true, and the code calls hg_offload_ask() and
- * returns an error at once, having changed nothing. The server sees the ask
- * when hg_route returns, drops the response that was made, suspends the
- * connection and runs the whole request again on a slow-lane thread
- * (hg_offload_submit), where hg_offload_possible() is false, so it blocks
- * there; the response is sent when the connection is resumed.
+ * that is not known to be quick, or when a quick one ran 50 ms without
+ * being seen) asks hg_offload_possible(); on a worker inside a request that
+ * is true, and the code calls hg_offload_ask() and returns an error at once.
+ * The server sees the ask when hg_route returns, drops the response that
+ * was made, suspends the connection and runs the whole request again on a
+ * slow-lane thread (hg_offload_submit), where hg_offload_possible() is
+ * false, so it blocks there; the response is sent when the connection is
+ * resumed.
  *
  * Invariants:
- *   1. A request is asked to move only before it has done anything: a
- *      service checks before its first side effect, and hg_offload_pin()
- *      (called when user code starts) makes every later check in the same
- *      request false — a nested call can never unwind a running handler.
+ *   1. A request asks to move only while nothing it did can be seen: before
+ *      its handler starts, or after stopping a handler that made no aws.*
+ *      call yet (its log unshipped, its environment thrown away, as AWS
+ *      may throw any away). Running it again is then invisible.
  *   2. Slow-lane threads start on demand, at most OFFLOAD_MAX_THREADS; a
  *      job that finds them all busy waits in the queue (FIFO), holding up
  *      no worker. Idle RSS is unchanged until the first job.
@@ -44,16 +45,13 @@ typedef void (*hg_offload_fn)(void *arg);
 void hg_offload_enter(void);
 bool hg_offload_leave(void);
 
-/* May the current request still move? False off a worker, after a pin, and
- * once the slow lane is stopping. */
+/* May the current request move? False off a worker, and once the slow lane
+ * is stopping. */
 bool hg_offload_possible(void);
-/* Ask to move (after hg_offload_possible() said yes; ignored off a worker
- * or once pinned). */
+/* Ask to move (after hg_offload_possible() said yes; ignored off a worker). */
 void hg_offload_ask(void);
 /* Has the current request asked? (A caller unwinding quietly checks it.) */
 bool hg_offload_asked(void);
-/* The current request stays on this thread from here on. */
-void hg_offload_pin(void);
 
 /* Run fn(arg) on a slow-lane thread. 0 when queued; -1 when refused
  * (stopping, or no thread could be started): the caller runs it itself. */

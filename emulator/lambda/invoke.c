@@ -180,6 +180,20 @@ static char *dup_text(const char *s, size_t *len)
 
 /* Run f once with payload (valid JSON text). 0 with *out filled (a function
  * error is a success of the invoke), -1 with err (throttled, internal). */
+/* A handler quick so far that has run this long on a worker without an
+ * aws.* call is stopped there and run again off it (core/offload.h): as
+ * long as the acceptor's stall mark, so the worker's other clients wait
+ * no longer than new ones would. */
+#define ABANDON_AFTER_S 0.050
+
+/* Ask the server to run this request again off its worker; the error is
+ * what the client would see if it did not (it does, hg_offload_ask). */
+static int move_off_worker(hg_err *err)
+{
+    hg_offload_ask();
+    return hg_err_set(err, 503, "ServiceException", "the invocation moves off its worker");
+}
+
 static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, const hg_jw_source *event,
                     const char *payload, size_t len, double max_s, bool want_tree, const hg_plain_sink *sink,
                     hg_buf *log, run_result *out, hg_err *err)
@@ -187,13 +201,10 @@ static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, con
     memset(out, 0, sizeof *out);
     lambda_lease *lease = NULL;
     char *init_error = NULL;
-    int rc = lambda_pool_lease(s, f, log, hg_offload_possible(), &lease, &init_error, err);
-    if (rc == 2) {                    /* not known to be quick: off the worker, nothing done yet */
-        hg_offload_ask();
-        return hg_err_set(err, 503, "ServiceException", "the invocation moves off its worker");
-    }
+    bool may_move = hg_offload_possible();
+    int rc = lambda_pool_lease(s, f, log, may_move, &lease, &init_error, err);
+    if (rc == 2) return move_off_worker(err);   /* not known to be quick: nothing done yet */
     if (rc < 0) return -1;
-    hg_offload_pin();                 /* user code runs here now: nothing below may ask to move */
 
     double t0 = mono_now();
     log_line(log, "START RequestId: ", request_id, " Version: $LATEST\n");
@@ -221,10 +232,19 @@ static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, con
             .request_id = request_id, .payload = payload, .payload_len = len, .event = event,
             .deadline = t0 + limit, .timeout_s = limit, .log = log, .result_tree = want_tree,
             .sink = sink ? &capped : NULL,
+            /* on a worker, a quick function that is not quick this time is
+             * stopped while nothing it did was seen, and moves */
+            .abandon_at = may_move ? t0 + ABANDON_AFTER_S : 0,
         };
         if (hlua_env_invoke(lambda_lease_env(lease), &inv, &res, err) != 0) {
             lambda_pool_return(lease);
             return -1;
+        }
+        if (res.status == HLUA_ABANDONED) {   /* its env goes (not reusable); its log was never shipped */
+            lambda_lease_ran(lease, (mono_now() - t0) * 1000.0);
+            lambda_pool_return(lease);
+            hlua_result_release(&res);
+            return move_off_worker(err);
         }
         if (log->cap) log->cap += room;
         char when[32];

@@ -167,6 +167,7 @@ static int l_ddb_op(lua_State *L)
     hg_err_clear(&err);
     cJSON *out = NULL, *extra = NULL;
     int rc = authorize_role(L, op, in, &err);
+    hlua_touch(L);
     if (rc == 0) rc = ddb_call(hlua_region(L), op, in, &out, &extra, &err);
     cJSON_Delete(in);
     reply_args a = { rc, out, extra, &err };

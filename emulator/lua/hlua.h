@@ -90,7 +90,9 @@ typedef enum hlua_status {
     HLUA_OK = 0,      /* payload = the handler's return value as JSON ("null" for nil) */
     HLUA_ERROR,       /* payload = {"errorMessage","errorType","stackTrace":[...]} */
     HLUA_TIMEOUT,     /* payload = {"errorMessage":"<date> <reqid> Task timed out after N.NN seconds","errorType":"Sandbox.Timedout"} */
-    HLUA_OOM          /* payload = {"errorMessage":"...memory...","errorType":"Runtime.OutOfMemory"} */
+    HLUA_OOM,         /* payload = {"errorMessage":"...memory...","errorType":"Runtime.OutOfMemory"} */
+    HLUA_ABANDONED    /* stopped at hlua_invocation.abandon_at before it did anything seen outside
+                         its env; payload = a placeholder, the env is not reusable */
 } hlua_status;
 
 /* A result of the Lambda proxy response's plainest shape (hg_plain.h) goes
@@ -102,6 +104,9 @@ typedef struct hlua_invocation {
     const hg_jw_source *event;      /* or the event, written straight into Lua (used instead
                                        of payload when set): no text to print and parse again */
     double      deadline;           /* CLOCK_MONOTONIC seconds at which it times out */
+    double      abandon_at;         /* 0, or CLOCK_MONOTONIC seconds at which a handler that is still
+                                       running and has made no aws.* call is stopped unseen
+                                       (HLUA_ABANDONED), so its caller can run it again elsewhere */
     double      timeout_s;          /* the function's Timeout, for the message */
     hg_buf     *log;                /* print / context.log lines are appended (capped buffer) */
     bool        result_tree;        /* the caller takes a result of scalars and flat objects as a

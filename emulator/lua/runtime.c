@@ -13,7 +13,10 @@
  *     that lauxlib raises without a retry (string buffers) are judged by
  *     exhaustion_check where errors are caught (pcall, xpcall, resume).
  *   - time: a count hook every HOOK_EVERY instructions compares
- *     CLOCK_MONOTONIC with the deadline.
+ *     CLOCK_MONOTONIC with the deadline, and with abandon_at when the caller
+ *     set one: a run still going then that has made no aws.* call
+ *     (hlua_touch) is stopped as HLUA_ABANDONED, unseen, so the caller can
+ *     run it again elsewhere (lambda/invoke.c moves it off its worker).
  *   - C functions the hook cannot see (it counts VM instructions only):
  *       string.find/match/gmatch/gsub  own matcher (pattern.c), polls every 2048 steps
  *       string.rep                     own, doubling copy, polls between copies
@@ -25,7 +28,7 @@
  *         lower/reverse/byte, utf8.*      cap bounds; the hook runs between calls
  *       message handlers, finalizers   run with hooks off: skipped once tripped / never run
  *     hlua_poll is the check those loops call.
- * Once either limit trips, the hook raises on every instruction of every
+ * Once a limit trips (or a run is abandoned), the hook raises on every instruction of every
  * coroutine with a private light-userdata error, so a handler's pcall can
  * catch it only to have the very next instruction raise again; the flags are
  * checked again after the top-level pcall returns, so a caught error never
@@ -95,6 +98,9 @@ struct hlua_env {
     /* limits */
     bool   oom, timed_out, tripped;
     double deadline;
+    double abandon_at;              /* the invocation's, 0 when it may not be abandoned */
+    bool   touched;                 /* an aws.* call was made: abandoning is off */
+    bool   abandoned;
     /* the current invocation (NULL between them) */
     const hlua_invocation *inv;
     hg_buf *log;
@@ -122,6 +128,8 @@ static double now_mono(void)
 static hlua_env *env_of(lua_State *L) { return *(hlua_env **)lua_getextraspace(L); }
 
 const char *hlua_region(lua_State *L) { return env_of(L)->region; }
+
+void hlua_touch(lua_State *L) { env_of(L)->touched = true; }
 
 /* For aws.c's role check (declared there: lua_internal.h is not part of
  * this change). Borrowed, live as long as the env. */
@@ -242,9 +250,15 @@ static bool limit_tripped(hlua_env *e)
     if (!e->tripped) {
         if (e->oom) {
             e->tripped = true;
-        } else if (now_mono() >= e->deadline) {
-            e->timed_out = true;
-            e->tripped = true;
+        } else {
+            double now = now_mono();
+            if (now >= e->deadline) {
+                e->timed_out = true;
+                e->tripped = true;
+            } else if (e->abandon_at > 0 && now >= e->abandon_at && !e->touched) {
+                e->abandoned = true;
+                e->tripped = true;
+            }
         }
     }
     return e->tripped;
@@ -899,7 +913,10 @@ void hlua_env_free(hlua_env *env)
     free(env);
 }
 
-bool hlua_env_reusable(const hlua_env *env) { return env && !env->oom && !env->timed_out && !env->tripped; }
+bool hlua_env_reusable(const hlua_env *env)
+{
+    return env && !env->oom && !env->timed_out && !env->tripped && !env->abandoned;
+}
 
 typedef struct init_args {
     const char *module;     /* "notes.create" */
@@ -1288,7 +1305,7 @@ typedef enum step_end { STEP_OK, STEP_LIMIT, STEP_ERROR, STEP_DONE /* result out
 
 static step_end step_status(hlua_env *env, int st)
 {
-    if (env->timed_out || env->oom || st == LUA_ERRMEM) return STEP_LIMIT;
+    if (env->timed_out || env->oom || env->abandoned || st == LUA_ERRMEM) return STEP_LIMIT;
     return st == LUA_OK ? STEP_OK : STEP_ERROR;
 }
 
@@ -1312,6 +1329,8 @@ int hlua_env_invoke(hlua_env *env, const hlua_invocation *inv, hlua_result *out,
     env->inv = inv;
     env->log = inv->log;
     env->deadline = inv->deadline;
+    env->abandon_at = inv->abandon_at;
+    env->touched = false;
     lua_settop(L, 0);
 
     /* 1. the event; 2. the handler; 3. its result as text. Each step runs
@@ -1374,7 +1393,10 @@ int hlua_env_invoke(hlua_env *env, const hlua_invocation *inv, hlua_result *out,
         }
     }
     if (end == STEP_LIMIT) {
-        if (env->timed_out) {
+        if (env->abandoned) {
+            out->status = HLUA_ABANDONED;
+            payload = simple_error("Sandbox.Abandoned", "%s", "stopped unseen, to run again elsewhere");
+        } else if (env->timed_out) {
             char when[64];
             iso_now(when, sizeof when);
             out->status = HLUA_TIMEOUT;
@@ -1402,6 +1424,7 @@ int hlua_env_invoke(hlua_env *env, const hlua_invocation *inv, hlua_result *out,
     lua_settop(L, 0);
     env->inv = NULL;
     env->log = NULL;
+    env->abandon_at = 0;
     out->peak_memory = env->peak < env->limit ? env->peak : env->limit;
     if (!out->payload && !out->tree && !out->taken) return hg_err_internal(err, "out of memory writing the invocation's result");
     return 0;

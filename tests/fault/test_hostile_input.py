@@ -446,9 +446,11 @@ def test_deep_recursion_respects_the_timeout(ep, hostile_functions):
 
 
 def test_clients_that_connect_while_a_handler_loops_are_served(ep, hostile_functions):
-    """A handler looping until its Timeout (2 s) holds up its own worker
-    thread, not the emulator: clients that connect meanwhile, and keep their
-    connections open as SDKs do, are all answered at once."""
+    """A handler looping until its Timeout (2 s) holds up no one: clients
+    that connect meanwhile, and keep their connections open as SDKs do, are
+    all answered at once. (The loop runs on the slow lane, core/offload.h;
+    a worker stuck in a request that cannot move is passed over by the
+    acceptor, which test_acceptor checks directly.)"""
     looping = {}
 
     def invoke_loop():
@@ -482,45 +484,59 @@ def test_clients_that_connect_while_a_handler_loops_are_served(ep, hostile_funct
     assert b"timed out" in r.body, r
 
 
+def timed_list_tables(c):
+    """ListTables on an open connection; the seconds it took."""
+    t0 = time.time()
+    c.request("POST", "/", body=b"{}", headers={"X-Amz-Target": DDB[0] + "ListTables", "Content-Type": DDB[1]})
+    r = c.getresponse()
+    r.read()
+    assert r.status == 200, r.status
+    return time.time() - t0
+
+
+def served_while_looping(ep, conns, path, body, label):
+    """POST body to path (a run that loops) from a thread; 0.5 s in, every
+    open connection in conns must answer ListTables within 0.5 s while the
+    run still loops. Returns the looping request's response."""
+    looping = {}
+    t = threading.Thread(target=lambda: looping.setdefault("r", send(ep, "POST", path, body)))
+    t.start()
+    time.sleep(0.5)                          # the loop is well under way
+    waits = [timed_list_tables(c) for c in conns]
+    assert max(waits) < 0.5, "%s: connections waited %r s behind the looping run" % (
+        label, [round(w, 2) for w in waits])
+    assert t.is_alive(), "%s: the looping run ended before the others were served" % label
+    t.join(30)
+    return looping["r"]
+
+
+def open_connections(ep, n=16):
+    """n kept-open connections, each used once (so each is on its worker);
+    sixteen put some on every worker, whichever takes the next request."""
+    u = urllib.parse.urlsplit(ep)
+    conns = [http.client.HTTPConnection(u.hostname, u.port, timeout=30) for _ in range(n)]
+    for c in conns:
+        timed_list_tables(c)
+    return conns
+
+
 def test_open_connections_on_a_looping_handlers_worker_are_served(ep, hostile_api):
     """A handler looping until its Timeout (2 s) runs off the worker that took
     its request (core/offload.h), so connections already open on that worker,
     as SDK pools keep them, are answered at once: on its first (cold)
     invocation, on a later one that finds a warm env (its last run was slow),
-    and through the gateway. Sixteen connections opened beforehand put some
-    on every worker, whichever one takes the looping request."""
+    and through the gateway."""
     lam = make_client(ep, service="lambda")
     name = unique_name("hostile-loop-fresh")
     lam.create_function(FunctionName=name, Runtime="lua5.4", Role=ROLE, Handler="index.handler",
                         Code={"ZipFile": zip_bytes({"index.lua": HANDLERS["loop"]})}, Timeout=2, MemorySize=128)
-    u = urllib.parse.urlsplit(ep)
-    conns = [http.client.HTTPConnection(u.hostname, u.port, timeout=30) for _ in range(16)]
-
-    def list_tables(c):
-        t0 = time.time()
-        c.request("POST", "/", body=b"{}", headers={"X-Amz-Target": DDB[0] + "ListTables", "Content-Type": DDB[1]})
-        r = c.getresponse()
-        r.read()
-        assert r.status == 200, r.status
-        return time.time() - t0
-
     calls = [("cold", "/2015-03-31/functions/%s/invocations" % name, 200),
              ("warm", "/2015-03-31/functions/%s/invocations" % name, 200),
              ("gateway", "/restapis/%s/test/_user_request_/loop" % hostile_api, 502)]
+    conns = open_connections(ep)
     try:
-        for c in conns:
-            list_tables(c)                   # open, and in use, before any loop starts
         for label, path, status in calls:
-            looping = {}
-            t = threading.Thread(target=lambda: looping.setdefault("r", send(ep, "POST", path, b"{}")))
-            t.start()
-            time.sleep(0.5)                  # the loop is well under way
-            waits = [list_tables(c) for c in conns]
-            assert max(waits) < 0.5, "%s: connections waited %r s behind the looping handler" % (
-                label, [round(w, 2) for w in waits])
-            assert t.is_alive(), "%s: the looping handler ended before the others were served" % label
-            t.join(30)
-            r = looping["r"]
+            r = served_while_looping(ep, conns, path, b"{}", label)
             assert r.status == status, (label, r)
             if status == 200:
                 assert r.headers.get("x-amz-function-error") == "Unhandled" and b"timed out" in r.body, (label, r)
@@ -528,6 +544,33 @@ def test_open_connections_on_a_looping_handlers_worker_are_served(ep, hostile_ap
         for c in conns:
             c.close()
     assert_alive(ep)
+
+
+def test_a_quick_function_whose_run_loops_moves_off_its_worker(ep):
+    """A function known to be quick runs on the worker that takes its
+    request. When one of its runs loops, it is stopped there after 50 ms,
+    having made no aws.* call, and runs again off the worker
+    (core/offload.h): connections already open on that worker are answered
+    at once, and the loop still ends as a timeout for its own caller."""
+    lam = make_client(ep, service="lambda")
+    name = unique_name("sometimes-loops")
+    src = "return {handler = function(e) if e.loop then while true do end end return {ok = true} end}\n"
+    lam.create_function(FunctionName=name, Runtime="lua5.4", Role=ROLE, Handler="index.handler",
+                        Code={"ZipFile": zip_bytes({"index.lua": src})}, Timeout=2, MemorySize=128)
+    path = "/2015-03-31/functions/%s/invocations" % name
+    for _ in range(5):                       # cold once, then quick and warm
+        r = send(ep, "POST", path, b"{}")
+        assert r.status == 200 and json.loads(r.body) == {"ok": True}, r
+    conns = open_connections(ep)
+    try:
+        r = served_while_looping(ep, conns, path, b'{"loop": true}', "quick, then a loop")
+    finally:
+        for c in conns:
+            c.close()
+    assert r.status == 200 and r.headers.get("x-amz-function-error") == "Unhandled", r
+    assert b"timed out after 2.00 seconds" in r.body, r
+    r = send(ep, "POST", path, b"{}")      # and it serves the next caller
+    assert r.status == 200 and json.loads(r.body) == {"ok": True}, r
 
 
 @pytest.fixture(scope="module")

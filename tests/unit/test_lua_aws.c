@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <stdbool.h>
 
 #include "dynamodb.h"
 #include "hlua.h"
@@ -25,8 +26,9 @@ static double mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Run `body` as a handler's body (its return value is the result) and return the result JSON. */
-static char *run_handler(const char *body, hlua_status want)
+/* An env whose handler runs `body` (json and aws.dynamodb at hand); *b is
+ * its bundle, freed by the caller after the env. */
+static hlua_env *env_with_body(const char *body, hlua_bundle **b)
 {
     char path[300];
     snprintf(path, sizeof path, "%s/h.lua", tmpdir);
@@ -34,16 +36,25 @@ static char *run_handler(const char *body, hlua_status want)
     fprintf(f, "local json = require 'json'\nlocal ddb = require('aws').dynamodb\n"
                "return { handler = function(event, context)\n%s\nend }\n", body);
     fclose(f);
-    hlua_bundle *b;
     hg_err err;
     hg_err_clear(&err);
-    if (hlua_bundle_from_dir(tmpdir, &b, &err) != 0) fail_msg("bundle: %s", err.message);
+    if (hlua_bundle_from_dir(tmpdir, b, &err) != 0) fail_msg("bundle: %s", err.message);
     hlua_env_config cfg = { .function_name = "fn", .function_arn = "arn", .region = "us-east-1",
                             .handler = "h.handler", .memory_limit = 64u << 20, .memory_mb = 64,
-                            .bundle = b, .init_timeout_s = 5 };
+                            .bundle = *b, .init_timeout_s = 5 };
     hlua_env *env;
     char *init_error;
     if (hlua_env_new(&cfg, NULL, &env, &init_error, &err) != 0) fail_msg("init: %s", init_error);
+    return env;
+}
+
+/* Run `body` as a handler's body (its return value is the result) and return the result JSON. */
+static char *run_handler(const char *body, hlua_status want)
+{
+    hlua_bundle *b;
+    hlua_env *env = env_with_body(body, &b);
+    hg_err err;
+    hg_err_clear(&err);
     hlua_invocation inv = { .request_id = "r", .deadline = mono() + 10, .timeout_s = 10 };
     hlua_result r;
     if (hlua_env_invoke(env, &inv, &r, &err) != 0) fail_msg("invoke: %s", err.message);
@@ -51,6 +62,46 @@ static char *run_handler(const char *body, hlua_status want)
     hlua_env_free(env);
     hlua_bundle_free(b);
     return r.payload;
+}
+
+/* Run `body` with hlua_invocation.abandon_at set `abandon_after` s ahead:
+ * its status, how long it took, and whether its env could run again. */
+static hlua_status run_abandonable(const char *body, double abandon_after, double timeout, double *took,
+                                   bool *reusable)
+{
+    hlua_bundle *b;
+    hlua_env *env = env_with_body(body, &b);
+    hg_err err;
+    hg_err_clear(&err);
+    double t0 = mono();
+    hlua_invocation inv = { .request_id = "r", .deadline = t0 + timeout, .timeout_s = timeout,
+                            .abandon_at = t0 + abandon_after };
+    hlua_result r;
+    if (hlua_env_invoke(env, &inv, &r, &err) != 0) fail_msg("invoke: %s", err.message);
+    *took = mono() - t0;
+    *reusable = hlua_env_reusable(env);
+    hlua_result_release(&r);
+    hlua_env_free(env);
+    hlua_bundle_free(b);
+    return r.status;
+}
+
+/* abandon_at stops a run that is still going and has made no aws.* call
+ * (the caller then runs it again elsewhere, unseen); once a call reached a
+ * service the run is its own and goes on to its deadline. */
+static void only_an_unseen_run_is_abandoned(void **state)
+{
+    (void)state;
+    double took;
+    bool reusable;
+    assert_int_equal(run_abandonable("while true do end", 0.05, 5, &took, &reusable), HLUA_ABANDONED);
+    assert_true(took < 2.5);                     /* long before its 5 s deadline */
+    assert_false(reusable);                      /* stopped mid-run: thrown away */
+    assert_int_equal(run_abandonable("assert(ddb.scan{ TableName = 'notes' }) while true do end", 0.05, 0.3,
+                                     &took, &reusable), HLUA_TIMEOUT);
+    assert_true(took >= 0.3);
+    assert_int_equal(run_abandonable("return 1", 0.05, 5, &took, &reusable), HLUA_OK);
+    assert_true(reusable);
 }
 
 static void expect_json(const char *got, const char *want)
@@ -211,6 +262,7 @@ int main(void)
         cmocka_unit_test(from_attr_values),
         cmocka_unit_test(dynamodb_round_trip),
         cmocka_unit_test(dynamodb_errors),
+        cmocka_unit_test(only_an_unseen_run_is_abandoned),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

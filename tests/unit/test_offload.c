@@ -1,4 +1,4 @@
-/* offload: the slow lane's rules (who may ask to move, pinning) and its
+/* offload: the slow lane's rules (who may ask to move) and its
  * threads (started on demand, a stop that runs what is queued first). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,21 +28,6 @@ static void only_a_request_on_a_worker_may_move(void **state)
     assert_true(hg_offload_leave());
     assert_false(hg_offload_leave());             /* the ask is forgotten */
     assert_false(hg_offload_possible());
-}
-
-static void a_pinned_request_stays(void **state)
-{
-    (void)state;
-    hg_offload_start();
-    hg_offload_enter();
-    hg_offload_pin();                             /* user code started */
-    assert_false(hg_offload_possible());
-    hg_offload_ask();                             /* a nested call may not unwind it */
-    assert_false(hg_offload_asked());
-    assert_false(hg_offload_leave());
-    hg_offload_enter();                           /* the next request starts unpinned */
-    assert_true(hg_offload_possible());
-    assert_false(hg_offload_leave());
 }
 
 /* Jobs that can only finish together: each waits (5 s at most, so a
@@ -137,7 +122,6 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(only_a_request_on_a_worker_may_move),
-        cmocka_unit_test(a_pinned_request_stays),
         cmocka_unit_test(a_burst_gets_a_thread_per_job),
         cmocka_unit_test(stop_runs_the_queue_then_refuses),
     };

@@ -30,14 +30,25 @@ typedef struct conn_state {
     int    started;          /* the first, headers-only call has been seen */
     char  *raw_uri;          /* the request target as sent (URI log callback), for SigV4 */
     struct timespec start;
-    /* A request moved to the slow lane (offload.h): the lane owns req and
-     * resp from the suspend until it resumes the connection; then the
-     * worker sends resp. */
-    int    moved;
+    struct moved *moved;     /* while the request is on the slow lane, and until its answer is sent */
+} conn_state;
+
+/* A request moved to the slow lane (offload.h), allocated only then: the
+ * lane owns req and resp from the suspend until it resumes the connection;
+ * then the worker sends resp. */
+typedef struct moved {
     struct MHD_Connection *conn;
     hg_request req;
     hg_response resp;
-} conn_state;
+} moved;
+
+static void moved_free(conn_state *st)
+{
+    if (!st->moved) return;
+    hg_response_release(&st->moved->resp);
+    free(st->moved);
+    st->moved = NULL;
+}
 
 /* libmicrohttpd hands us the request target before it unescapes it; SigV4
  * signs the escaped form, so keep it. The state made here becomes *req_cls. */
@@ -153,10 +164,10 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, const hg_reque
  * once it is resumed, st is the worker's again (and may be freed at once). */
 static void run_moved(void *arg)
 {
-    conn_state *st = arg;
-    hg_route(&st->req, &st->resp);
-    release_store(&st->req);
-    MHD_resume_connection(st->conn);
+    moved *m = arg;
+    hg_route(&m->req, &m->resp);
+    release_store(&m->req);
+    MHD_resume_connection(m->conn);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -181,9 +192,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (st->moved) {                             /* resumed: the slow lane's answer */
-        st->moved = 0;
-        enum MHD_Result ret = send_response(conn, &st->req, &st->resp, &st->start);
-        hg_response_release(&st->resp);
+        enum MHD_Result ret = send_response(conn, &st->moved->req, &st->moved->resp, &st->start);
+        moved_free(st);
         return ret;
     }
     if (*upload_data_size) {                     /* body bytes */
@@ -229,15 +239,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     hg_acceptor_busy(0);
     bool move = hg_offload_leave();
     release_store(&req);
-    if (move) {                                  /* it would block: run it again where it may */
+    moved *m = move ? malloc(sizeof *m) : NULL;
+    if (m) {                                     /* it would block: run it again where it may */
         hg_response_release(&resp);
-        st->moved = 1;
-        st->conn = conn;
-        st->req = req;
-        hg_response_init(&st->resp);
+        m->conn = conn;
+        m->req = req;
+        hg_response_init(&m->resp);
+        st->moved = m;
         MHD_suspend_connection(conn);
-        if (hg_offload_submit(run_moved, st) != 0) run_moved(st);   /* refused: block here after all */
+        if (hg_offload_submit(run_moved, m) != 0) {                 /* refused: block here after all */
+            hg_acceptor_busy(1);
+            run_moved(m);
+            hg_acceptor_busy(0);
+        }
         return MHD_YES;
+    }
+    if (move) {                                  /* no memory to move it: block here after all */
+        hg_response_release(&resp);
+        hg_response_init(&resp);
+        hg_acceptor_busy(1);
+        hg_route(&req, &resp);
+        hg_acceptor_busy(0);
+        release_store(&req);
     }
     enum MHD_Result ret = send_response(conn, &req, &resp, &st->start);
     hg_response_release(&resp);
@@ -250,7 +273,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     (void)cls; (void)conn; (void)toe;
     conn_state *st = *req_cls;
     if (!st) return;
-    if (st->moved) hg_response_release(&st->resp);   /* closed before the answer went out */
+    moved_free(st);                   /* closed before the slow lane's answer went out */
     hg_buf_release(&st->body);
     free(st->raw_uri);
     free(st);

@@ -58,9 +58,9 @@ static void wait_for_the_others(void *arg)
 
 static void quick(void *arg) { (void)arg; }
 
-/* Two threads sit idle when three jobs come at once: a thread signalled but
- * not yet awake must not be counted twice, or the third job would queue
- * behind two that wait for it. */
+/* Two threads sit idle when three jobs come at once: an idle thread already
+ * signalled for one job but not yet awake must not count as free for the
+ * next, or the third job would queue behind two that wait for it. */
 static void a_burst_gets_a_thread_per_job(void **state)
 {
     (void)state;

@@ -21,8 +21,9 @@
  * Invariants:
  *   1. A request asks to move only while nothing it did can be seen: before
  *      its handler starts, or after stopping a handler that made no aws.*
- *      call yet (its log unshipped, its environment thrown away, as AWS
- *      may throw any away). Running it again is then invisible.
+ *      call that changes anything (reads may run twice unseen), its log
+ *      unshipped and its environment thrown away, as AWS may throw any
+ *      away. Running it again is then invisible.
  *   2. Slow-lane threads start on demand, at most OFFLOAD_MAX_THREADS; a
  *      job that finds them all busy waits in the queue (FIFO), holding up
  *      no worker. Idle RSS is unchanged until the first job.

@@ -47,6 +47,7 @@ typedef int (*ddb_op_fn)(ddb_ctx *ctx, cJSON *in, cJSON *out, hg_err *err);
 typedef struct ddb_op {
     const char *name;       /* "PutItem" */
     ddb_op_fn   fn;
+    bool        reads_only; /* changes nothing stored: running it twice looks like once */
 } ddb_op;
 
 extern const ddb_op ddb_ops[];

@@ -7,6 +7,7 @@
 #ifndef HG_DYNAMODB_H
 #define HG_DYNAMODB_H
 
+#include <stdbool.h>
 #include <cjson/cJSON.h>
 #include "hg_error.h"
 
@@ -17,5 +18,8 @@
  * CancellationReasons (caller frees; NULL when none). */
 int ddb_call(const char *region, const char *operation, cJSON *in, cJSON **out,
              cJSON **extra, hg_err *err);
+/* True when `operation` changes nothing stored (GetItem, Query, Describe...):
+ * a caller may run it again unseen. False for any other name, unknown ones too. */
+bool ddb_op_reads_only(const char *operation);
 
 #endif

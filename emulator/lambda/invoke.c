@@ -178,12 +178,11 @@ static char *dup_text(const char *s, size_t *len)
     return d;
 }
 
-/* Run f once with payload (valid JSON text). 0 with *out filled (a function
- * error is a success of the invoke), -1 with err (throttled, internal). */
 /* A handler quick so far that has run this long on a worker without an
- * aws.* call is stopped there and run again off it (core/offload.h): as
- * long as the acceptor's stall mark, so the worker's other clients wait
- * no longer than new ones would. */
+ * aws.* call that changes anything (reads may run twice unseen) is stopped
+ * there and run again off it (core/offload.h): as long as the acceptor's
+ * stall mark, so the worker's other clients wait no longer than new ones
+ * would. */
 #define ABANDON_AFTER_S 0.050
 
 /* Ask the server to run this request again off its worker; the error is
@@ -194,6 +193,8 @@ static int move_off_worker(hg_err *err)
     return hg_err_set(err, 503, "ServiceException", "the invocation moves off its worker");
 }
 
+/* Run f once with payload (valid JSON text). 0 with *out filled (a function
+ * error is a success of the invoke), -1 with err (throttled, internal). */
 static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, const hg_jw_source *event,
                     const char *payload, size_t len, double max_s, bool want_tree, const hg_plain_sink *sink,
                     hg_buf *log, run_result *out, hg_err *err)

@@ -94,8 +94,9 @@ void hlua_open_patterns(lua_State *L, int idx);
 
 /* The region of the env that owns L (for aws.* calls). */
 const char *hlua_region(lua_State *L);
-/* An aws.* call is about to reach a service: from here the invocation has
- * been seen outside its env and can no longer be abandoned. */
+/* An aws.* call that changes something is about to reach a service: from
+ * here the invocation has been seen outside its env and can no longer be
+ * abandoned. (Reads are not marked: running one again is invisible.) */
 void hlua_touch(lua_State *L);
 
 /* ---- aws.c -------------------------------------------------------------- */

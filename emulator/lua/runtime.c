@@ -14,8 +14,8 @@
  *     exhaustion_check where errors are caught (pcall, xpcall, resume).
  *   - time: a count hook every HOOK_EVERY instructions compares
  *     CLOCK_MONOTONIC with the deadline, and with abandon_at when the caller
- *     set one: a run still going then that has made no aws.* call
- *     (hlua_touch) is stopped as HLUA_ABANDONED, unseen, so the caller can
+ *     set one: a run still going then that has made no aws.* call that
+ *     changes anything (hlua_touch; reads do not count) is stopped as HLUA_ABANDONED, unseen, so the caller can
  *     run it again elsewhere (lambda/invoke.c moves it off its worker).
  *   - C functions the hook cannot see (it counts VM instructions only):
  *       string.find/match/gmatch/gsub  own matcher (pattern.c), polls every 2048 steps
@@ -99,7 +99,7 @@ struct hlua_env {
     bool   oom, timed_out, tripped;
     double deadline;
     double abandon_at;              /* the invocation's, 0 when it may not be abandoned */
-    bool   touched;                 /* an aws.* call was made: abandoning is off */
+    bool   touched;                 /* an aws.* call that changes something was made: abandoning is off */
     bool   abandoned;
     /* the current invocation (NULL between them) */
     const hlua_invocation *inv;

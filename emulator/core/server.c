@@ -161,7 +161,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, const hg_reque
 
 /* On a slow-lane thread: the request again, from the top, free to block.
  * The connection is suspended meanwhile, so its headers and body stay put;
- * once it is resumed, st is the worker's again (and may be freed at once). */
+ * once it is resumed, m is the worker's again (and may be freed at once). */
 static void run_moved(void *arg)
 {
     moved *m = arg;

@@ -11,10 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-/* A worker inside one handler for longer than this is stalled (a Lambda
- * handler that loops or waits, a huge scan): new connections go elsewhere. */
-#define STALL_MS 50
+#include "offload.h"               /* HG_WORKER_STALL_MS */
 
 typedef struct worker {
     struct MHD_Daemon *daemon;
@@ -64,7 +61,7 @@ void hg_acceptor_busy(int busy)
 static bool stalled(const worker *w, long long now)
 {
     long long since = atomic_load_explicit(&w->busy_since, memory_order_relaxed);
-    return since != 0 && now - since > STALL_MS;
+    return since != 0 && now - since > HG_WORKER_STALL_MS;
 }
 
 /* The worker with the fewest connections among those not stalled (among

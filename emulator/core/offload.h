@@ -39,6 +39,11 @@
 
 #define OFFLOAD_MAX_THREADS 64
 
+/* A worker held this long by one request is stuck: the acceptor sends new
+ * connections elsewhere, and a Lambda run that quick so far is stopped and
+ * moved (lambda/invoke.c). */
+#define HG_WORKER_STALL_MS 50
+
 typedef void (*hg_offload_fn)(void *arg);
 
 /* Worker side, around one request: enter before routing it, leave after;

@@ -178,12 +178,10 @@ static char *dup_text(const char *s, size_t *len)
     return d;
 }
 
-/* A handler quick so far that has run this long on a worker without an
- * aws.* call that changes anything (reads may run twice unseen) is stopped
- * there and run again off it (core/offload.h): as long as the acceptor's
- * stall mark, so the worker's other clients wait no longer than new ones
- * would. */
-#define ABANDON_AFTER_S 0.050
+/* A handler quick so far that has run HG_WORKER_STALL_MS on a worker
+ * without an aws.* call that changes anything (reads may run twice unseen)
+ * is stopped there and run again off it (core/offload.h): the worker's
+ * other clients wait no longer than the acceptor lets new ones. */
 
 /* Ask the server to run this request again off its worker; the error is
  * what the client would see if it did not (it does, hg_offload_ask). */
@@ -235,7 +233,7 @@ static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, con
             .sink = sink ? &capped : NULL,
             /* on a worker, a quick function that is not quick this time is
              * stopped while nothing it did was seen, and moves */
-            .abandon_at = may_move ? t0 + ABANDON_AFTER_S : 0,
+            .abandon_at = may_move ? t0 + HG_WORKER_STALL_MS / 1000.0 : 0,
         };
         if (hlua_env_invoke(lambda_lease_env(lease), &inv, &res, err) != 0) {
             lambda_pool_return(lease);

@@ -159,6 +159,16 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, const hg_reque
     return ret;
 }
 
+/* Route req on this worker: marked busy for the acceptor meanwhile (a long
+ * handler: new clients go to other workers), the store released after. */
+static void route_on_worker(hg_request *req, hg_response *resp)
+{
+    hg_acceptor_busy(1);
+    hg_route(req, resp);
+    hg_acceptor_busy(0);
+    release_store(req);
+}
+
 /* On a slow-lane thread: the request again, from the top, free to block.
  * The connection is suspended meanwhile, so its headers and body stay put;
  * once it is resumed, m is the worker's again (and may be freed at once). */
@@ -234,11 +244,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     hg_response resp;
     hg_response_init(&resp);
     hg_offload_enter();
-    hg_acceptor_busy(1);                         /* a long handler: new clients go to other workers */
-    hg_route(&req, &resp);
-    hg_acceptor_busy(0);
+    route_on_worker(&req, &resp);
     bool move = hg_offload_leave();
-    release_store(&req);
     moved *m = move ? malloc(sizeof *m) : NULL;
     if (m) {                                     /* it would block: run it again where it may */
         hg_response_release(&resp);
@@ -248,19 +255,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         st->moved = m;
         MHD_suspend_connection(conn);
         if (hg_offload_submit(run_moved, m) != 0) {                 /* refused: block here after all */
-            hg_acceptor_busy(1);
-            run_moved(m);
-            hg_acceptor_busy(0);
+            route_on_worker(&m->req, &m->resp);
+            MHD_resume_connection(conn);
         }
         return MHD_YES;
     }
     if (move) {                                  /* no memory to move it: block here after all */
         hg_response_release(&resp);
         hg_response_init(&resp);
-        hg_acceptor_busy(1);
-        hg_route(&req, &resp);
-        hg_acceptor_busy(0);
-        release_store(&req);
+        route_on_worker(&req, &resp);
     }
     enum MHD_Result ret = send_response(conn, &req, &resp, &st->start);
     hg_response_release(&resp);

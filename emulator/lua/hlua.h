@@ -105,8 +105,9 @@ typedef struct hlua_invocation {
                                        of payload when set): no text to print and parse again */
     double      deadline;           /* CLOCK_MONOTONIC seconds at which it times out */
     double      abandon_at;         /* 0, or CLOCK_MONOTONIC seconds at which a handler that is still
-                                       running and has made no aws.* call that changes anything is stopped unseen
-                                       (HLUA_ABANDONED), so its caller can run it again elsewhere */
+                                       running and has made no aws.* call that changes anything is
+                                       stopped unseen (HLUA_ABANDONED), so its caller can run it again
+                                       elsewhere */
     double      timeout_s;          /* the function's Timeout, for the message */
     hg_buf     *log;                /* print / context.log lines are appended (capped buffer) */
     bool        result_tree;        /* the caller takes a result of scalars and flat objects as a

@@ -15,8 +15,9 @@
  *   - time: a count hook every HOOK_EVERY instructions compares
  *     CLOCK_MONOTONIC with the deadline, and with abandon_at when the caller
  *     set one: a run still going then that has made no aws.* call that
- *     changes anything (hlua_touch; reads do not count) is stopped as HLUA_ABANDONED, unseen, so the caller can
- *     run it again elsewhere (lambda/invoke.c moves it off its worker).
+ *     changes anything (hlua_touch; reads do not count) is stopped as
+ *     HLUA_ABANDONED, unseen, so the caller can run it again elsewhere
+ *     (lambda/invoke.c moves it off its worker).
  *   - C functions the hook cannot see (it counts VM instructions only):
  *       string.find/match/gmatch/gsub  own matcher (pattern.c), polls every 2048 steps
  *       string.rep                     own, doubling copy, polls between copies
@@ -28,11 +29,11 @@
  *         lower/reverse/byte, utf8.*      cap bounds; the hook runs between calls
  *       message handlers, finalizers   run with hooks off: skipped once tripped / never run
  *     hlua_poll is the check those loops call.
- * Once a limit trips (or a run is abandoned), the hook raises on every instruction of every
- * coroutine with a private light-userdata error, so a handler's pcall can
- * catch it only to have the very next instruction raise again; the flags are
- * checked again after the top-level pcall returns, so a caught error never
- * turns into a success. A tripped env is not reusable.
+ * Once a limit trips (or a run is abandoned), the hook raises on every
+ * instruction of every coroutine with a private light-userdata error, so a
+ * handler's pcall can catch it only to have the very next instruction raise
+ * again; the flags are checked again after the top-level pcall returns, so a
+ * caught error never turns into a success. A tripped env is not reusable.
  *
  * Invariants:
  *   1. Lua code runs only inside lua_pcall; outside it this file uses only
@@ -100,7 +101,7 @@ struct hlua_env {
     double deadline;
     double abandon_at;              /* the invocation's, 0 when it may not be abandoned */
     bool   touched;                 /* an aws.* call that changes something was made: abandoning is off */
-    bool   abandoned;
+    bool   abandoned;               /* stopped at abandon_at (tripped is set too) */
     /* the current invocation (NULL between them) */
     const hlua_invocation *inv;
     hg_buf *log;
@@ -913,10 +914,7 @@ void hlua_env_free(hlua_env *env)
     free(env);
 }
 
-bool hlua_env_reusable(const hlua_env *env)
-{
-    return env && !env->oom && !env->timed_out && !env->tripped && !env->abandoned;
-}
+bool hlua_env_reusable(const hlua_env *env) { return env && !env->oom && !env->timed_out && !env->tripped; }
 
 typedef struct init_args {
     const char *module;     /* "notes.create" */

@@ -194,11 +194,13 @@ int ddb_store_item_get(hg_store *s, int64_t tid, ddb_blob hk, ddb_blob rk, char 
     return ret;
 }
 
-/* Write the item row with sql (INSERT OR REPLACE / OR IGNORE). */
+/* Write the item row with sql (INSERT OR REPLACE / OR IGNORE): one row,
+ * and no constraint left that could fail it halfway, so outside a
+ * transaction it needs no rollback journal (store.h, invariant 6). */
 static int write_item(hg_store *s, const char *sql, int64_t tid, ddb_blob hk, ddb_blob rk, uint32_t hh,
                       const char *json, size_t size, hg_err *err)
 {
-    sqlite3_stmt *st = hg_store_stmt(s, sql, err);
+    sqlite3_stmt *st = hg_store_stmt_unjournaled(s, sql, err);
     if (!st) return -1;
     sqlite3_bind_int64(st, 1, tid);
     bind_blob(st, 2, hk);

@@ -30,6 +30,8 @@ typedef struct store_db {
      * prefixes (that strcmp scan was 3 % of a gateway POST's time). */
     struct cached_stmt { char *sql; const char *seen; sqlite3_stmt *st; } *cache;
     int ncache, acache;
+    int unjournaled;              /* in memory: journal_mode OFF (see set_journal) */
+    int streak;                   /* unjournaled writes since the last journaled one */
 } store_db;
 
 /* Per-thread handle on one database: how deep this thread holds its
@@ -171,9 +173,9 @@ static const char *const logs_migrations[] = {
 };
 
 static store_db main_db = { "hangar.db", migrations, (int)(sizeof migrations / sizeof migrations[0]),
-                            NULL, PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0 };
+                            NULL, PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0, 0 };
 static store_db logs_db = { "logs.db", logs_migrations, (int)(sizeof logs_migrations / sizeof logs_migrations[0]),
-                            NULL, PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0 };
+                            NULL, PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0, 0 };
 static _Thread_local hg_store *tls_main, *tls_logs;
 
 int hg_store_fail(hg_store *s, hg_err *err, const char *what)
@@ -335,6 +337,7 @@ static void close_db(store_db *d)
     d->ncache = d->acache = 0;
     if (d->conn) sqlite3_close(d->conn);
     d->conn = NULL;
+    d->unjournaled = d->streak = 0;
 }
 
 int hg_store_init(const char *data_dir, hg_err *err)
@@ -451,11 +454,67 @@ static sqlite3_stmt *cached(store_db *d, const char *sql, hg_err *err)
     return st;
 }
 
+/* In memory mode the rollback journal (MEMORY) is turned off for a run
+ * of writes that never need undoing (hg_store_stmt_unjournaled) and back
+ * on before any other write or transaction (store.h, invariant 6). Each
+ * switch prepares its PRAGMA again (SQLite does so every time one runs),
+ * which costs about what the journal costs one write: so it goes off only
+ * after UNJOURNALED_STREAK such writes in a row, and a mix of writes that
+ * alternates stays journaled rather than switching twice per pair.
+ * SQLite changes the mode only outside a transaction and answers with
+ * the mode in force, which is checked: a refusal must not go unnoticed. */
+#define UNJOURNALED_STREAK 8
+
+static int set_journal(store_db *d, int off, hg_err *err)
+{
+    if (!off) d->streak = 0;
+    if (d->unjournaled == off) return 0;
+    sqlite3_stmt *st = cached(d, off ? "PRAGMA main.journal_mode=OFF" : "PRAGMA main.journal_mode=MEMORY", err);
+    if (!st) return -1;
+    const char *mode = sqlite3_step(st) == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    int done = mode && strcmp(mode, off ? "off" : "memory") == 0;
+    sqlite3_reset(st);
+    if (!done) {
+        if (err) hg_err_internal(err, "storage error: cannot turn the rollback journal %s", off ? "off" : "on");
+        return -1;
+    }
+    d->unjournaled = off;
+    return 0;
+}
+
 sqlite3_stmt *hg_store_stmt(hg_store *s, const char *sql, hg_err *err)
 {
     hold(s);
     sqlite3_stmt *st = cached(s->db, sql, err);
+    if (st && !persistent && !sqlite3_stmt_readonly(st)) {
+        /* only a read transaction can be open with the journal off:
+         * begin turned it on for a write one */
+        if (s->in_txn && s->db->unjournaled) {
+            hg_err_internal(err, "storage error: a write inside a read transaction");
+            st = NULL;
+        } else if (set_journal(s->db, 0, err) != 0) {
+            st = NULL;
+        }
+    }
     if (!st) release(s);
+    return st;
+}
+
+sqlite3_stmt *hg_store_stmt_unjournaled(hg_store *s, const char *sql, hg_err *err)
+{
+    /* inside a transaction it runs as the transaction's other writes do */
+    if (persistent || s->in_txn) return hg_store_stmt(s, sql, err);
+    hold(s);
+    sqlite3_stmt *st = cached(s->db, sql, err);
+    if (!st) {
+        release(s);
+        return NULL;
+    }
+    store_db *d = s->db;
+    if (!d->unjournaled && ++d->streak >= UNJOURNALED_STREAK) {
+        d->streak = UNJOURNALED_STREAK;
+        set_journal(d, 1, NULL);   /* if it will not turn off, the write runs journaled */
+    }
     return st;
 }
 
@@ -489,10 +548,10 @@ static int run_control(hg_store *s, const char *sql, hg_err *err)
     return 0;
 }
 
-static int begin(hg_store *s, const char *sql, hg_err *err)
+static int begin(hg_store *s, const char *sql, int writes, hg_err *err)
 {
     hold(s);
-    if (run_control(s, sql, err) != 0) {
+    if ((writes && set_journal(s->db, 0, err) != 0) || run_control(s, sql, err) != 0) {
         release(s);
         return -1;
     }
@@ -500,9 +559,9 @@ static int begin(hg_store *s, const char *sql, hg_err *err)
     return 0;
 }
 
-int hg_store_begin_read(hg_store *s, hg_err *err) { return begin(s, "BEGIN", err); }
+int hg_store_begin_read(hg_store *s, hg_err *err) { return begin(s, "BEGIN", 0, err); }
 
-int hg_store_begin_write(hg_store *s, hg_err *err) { return begin(s, "BEGIN IMMEDIATE", err); }
+int hg_store_begin_write(hg_store *s, hg_err *err) { return begin(s, "BEGIN IMMEDIATE", 1, err); }
 
 static void end_txn(hg_store *s)
 {

@@ -3,9 +3,11 @@
 
 #include <microhttpd.h>
 #include <netdb.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include "acceptor.h"
@@ -33,13 +35,27 @@ typedef struct conn_state {
     struct moved *moved;     /* while the request is on the slow lane, and until its answer is sent */
 } conn_state;
 
+/* One header or query argument of a moved request. */
+typedef struct moved_value {
+    enum MHD_ValueKind kind;
+    const char *key, *value;
+} moved_value;
+
 /* A request moved to the slow lane (offload.h), allocated only then: the
  * lane owns req and resp from the suspend until it resumes the connection;
- * then the worker sends resp. */
+ * then the worker sends resp. libmicrohttpd does not promise that another
+ * thread may read a suspended connection, so everything req needs from it
+ * (headers, query arguments, method, path, target, peer address) is copied
+ * into this one block before the suspend, and the lane calls nothing of
+ * libmicrohttpd's but MHD_resume_connection, which it does promise. */
 typedef struct moved {
     struct MHD_Connection *conn;
     hg_request req;
     hg_response resp;
+    int nvalues;
+    moved_value *values;        /* in arrival order; they and their strings follow in the block */
+    int has_peer;
+    char peer[64];
 } moved;
 
 static void moved_free(conn_state *st)
@@ -101,6 +117,126 @@ static int conn_peer_ip(const hg_request *req, char *buf, size_t cap)
                                                            : sizeof(struct sockaddr_in);
     if (getnameinfo(ci->client_addr, len, buf, (socklen_t)cap, NULL, 0, NI_NUMERICHOST) != 0) return -1;
     return 0;
+}
+
+/* ---- a moved request's copy (see struct moved) ---- */
+
+static const char *moved_lookup(const hg_request *req, enum MHD_ValueKind kind, const char *name)
+{
+    const moved *m = req->conn;
+    for (int i = 0; i < m->nvalues; i++)         /* as libmicrohttpd looks up: first match, any case */
+        if (m->values[i].kind == kind && strcasecmp(m->values[i].key, name) == 0) return m->values[i].value;
+    return NULL;
+}
+
+static const char *moved_header(const hg_request *req, const char *name)
+{
+    return moved_lookup(req, MHD_HEADER_KIND, name);
+}
+
+static const char *moved_query(const hg_request *req, const char *name)
+{
+    return moved_lookup(req, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static void moved_each(const hg_request *req, enum MHD_ValueKind kind, hg_kv_visit visit, void *ctx)
+{
+    const moved *m = req->conn;
+    for (int i = 0; i < m->nvalues; i++)
+        if (m->values[i].kind == kind) visit(ctx, m->values[i].key, m->values[i].value);
+}
+
+static void moved_each_header(const hg_request *req, hg_kv_visit visit, void *ctx)
+{
+    moved_each(req, MHD_HEADER_KIND, visit, ctx);
+}
+
+static void moved_each_query(const hg_request *req, hg_kv_visit visit, void *ctx)
+{
+    moved_each(req, MHD_GET_ARGUMENT_KIND, visit, ctx);
+}
+
+static int moved_peer_ip(const hg_request *req, char *buf, size_t cap)
+{
+    const moved *m = req->conn;
+    if (!m->has_peer || cap == 0) return -1;
+    snprintf(buf, cap, "%s", m->peer);
+    return 0;
+}
+
+/* Sizing pass, then copying pass, over the connection's values. */
+typedef struct moved_fill {
+    int n, cap;                 /* values seen; room for (copying pass) */
+    size_t bytes;               /* string bytes (sizing pass) */
+    moved *m;                   /* NULL in the sizing pass */
+    char *at, *end;             /* where the next string goes (copying pass) */
+} moved_fill;
+
+static char *moved_copy(moved_fill *f, const char *text)
+{
+    if (!text) return NULL;
+    size_t n = strlen(text) + 1;
+    if (!f->m) {
+        f->bytes += n;
+        return NULL;
+    }
+    if (n > (size_t)(f->end - f->at)) return "";  /* cannot happen: the worker holds the connection */
+    char *copy = memcpy(f->at, text, n);
+    f->at += n;
+    return copy;
+}
+
+static enum MHD_Result moved_fill_one(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    moved_fill *f = cls;
+    if (!key) return MHD_YES;
+    if (f->m) {
+        if (f->n >= f->cap) return MHD_NO;
+        moved_value *v = &f->m->values[f->n];
+        v->kind = kind;
+        v->key = moved_copy(f, key);
+        v->value = moved_copy(f, value ? value : "");
+    } else {
+        moved_copy(f, key);
+        moved_copy(f, value ? value : "");
+    }
+    f->n++;
+    return MHD_YES;
+}
+
+/* req, as the worker built it, copied off conn (NULL when out of memory). */
+static moved *moved_new(struct MHD_Connection *conn, const hg_request *req)
+{
+    const enum MHD_ValueKind kinds = MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND;
+    moved_fill f = { 0 };
+    MHD_get_connection_values(conn, kinds, moved_fill_one, &f);
+    moved_copy(&f, req->method);
+    moved_copy(&f, req->path);
+    moved_copy(&f, req->raw_uri);
+    int n = f.n;
+    if ((size_t)n > (SIZE_MAX - sizeof(moved) - f.bytes) / sizeof(moved_value)) return NULL;
+    moved *m = malloc(sizeof *m + (size_t)n * sizeof(moved_value) + f.bytes);
+    if (!m) return NULL;
+    m->conn = conn;
+    m->values = (moved_value *)(m + 1);
+    size_t bytes = f.bytes;
+    f = (moved_fill){ .cap = n, .m = m, .at = (char *)(m->values + n) };
+    f.end = f.at + bytes;
+    MHD_get_connection_values(conn, kinds, moved_fill_one, &f);
+    m->nvalues = f.n;
+    m->req = *req;
+    m->req.method = moved_copy(&f, req->method);
+    m->req.path = moved_copy(&f, req->path);
+    m->req.raw_uri = moved_copy(&f, req->raw_uri);
+    m->req.header = moved_header;
+    m->req.query = moved_query;
+    m->req.each_header = moved_each_header;
+    m->req.each_query = moved_each_query;
+    m->req.peer_ip = moved_peer_ip;
+    m->req.conn = m;
+    m->has_peer = conn_peer_ip(req, m->peer, sizeof m->peer) == 0;
+    hg_response_init(&m->resp);
+    return m;
 }
 
 static enum MHD_Result queue(struct MHD_Connection *conn, hg_response *resp, const char *request_id)
@@ -246,12 +382,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     hg_offload_enter();
     route_on_worker(&req, &resp);
     bool move = hg_offload_leave();
-    moved *m = move ? malloc(sizeof *m) : NULL;
+    moved *m = move ? moved_new(conn, &req) : NULL;
     if (m) {                                     /* it would block: run it again where it may */
         hg_response_release(&resp);
-        m->conn = conn;
-        m->req = req;
-        hg_response_init(&m->resp);
         st->moved = m;
         MHD_suspend_connection(conn);
         if (hg_offload_submit(run_moved, m) != 0) {                 /* refused: block here after all */

@@ -11,6 +11,8 @@
  *     except one that asks to move (a Lambda handler not known to be quick):
  *     its connection is suspended and the request runs again, from the top,
  *     on a slow-lane thread (offload.h), which resumes it with the answer.
+ *     The lane runs on a copy of the request taken before the suspend and
+ *     calls nothing of libmicrohttpd's but MHD_resume_connection.
  *   - Shared between workers: the store's connections, one per database,
  *     each serialized by its mutex for the span of a statement or a write
  *     transaction (store.h, invariant 2), and the warm Lambda environments

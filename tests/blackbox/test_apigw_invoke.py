@@ -264,6 +264,35 @@ def test_event_has_every_key_of_the_v1_proxy_event(endpoint, api):
         assert key in ident and ident[key] is None, key
 
 
+def test_a_request_moved_off_its_worker_sees_the_same_request(endpoint, apigw, lam):
+    """A function's first run is a cold start, which runs on the slow lane (core/offload.h)
+    from a copy of the request taken before its connection was suspended (core/server.c,
+    struct moved). That copy must carry everything the next, warm request (run on its
+    worker, reading the connection) carries: headers in every case and repeat, query
+    arguments with repeats, bare flags and escapes, path, body and the peer's address."""
+    fn = create_function(lam)
+    a = Api(apigw)
+    a.proxy("/lane/{id}", "POST", fn)
+    a.deploy("test")
+    headers = {"X-Multi": "one", "x-lower-case": "two", "User-Agent": "lane/1", "Content-Type": "text/plain"}
+    path = "/lane/7?x=1&x=2&y=%20z&flag"
+    events = []
+    for _ in range(2):
+        st, _, body = invoke(endpoint, a.id, path, method="POST", body=b"the body", headers=headers)
+        assert st == 200, body
+        events.append(json.loads(body))
+    moved, warm = events
+    for ev in events:                      # what varies from one request to the next
+        for key in ("requestId", "extendedRequestId", "requestTime", "requestTimeEpoch"):
+            ev["requestContext"].pop(key)
+    assert moved == warm
+    assert moved["headers"]["X-Multi"] == "one" and moved["headers"]["x-lower-case"] == "two"
+    assert moved["multiValueQueryStringParameters"] == {"x": ["1", "2"], "y": [" z"], "flag": [""]}
+    assert moved["pathParameters"] == {"id": "7"} and moved["body"] == "the body"
+    assert moved["requestContext"]["identity"]["sourceIp"] == "127.0.0.1"
+    assert moved["requestContext"]["identity"]["userAgent"] == "lane/1"
+
+
 def test_empty_maps_are_null_not_empty_objects(endpoint, apigw, fn):
     a = Api(apigw)
     a.proxy("/plain", "GET", fn)

@@ -262,9 +262,11 @@ int ddb_expr_env_init(ddb_expr_env *env, const cJSON *names, const cJSON *values
     }
     env->names = names;
     env->values = values;
-    env->names_used = calloc((size_t)env->nnames + 1, 1);
-    env->values_used = calloc((size_t)env->nvalues + 1, 1);
-    if (!env->names_used || !env->values_used) {
+    /* one flag per member; none to allocate for the usual request, which
+     * has neither (find_member finds nothing in a NULL map) */
+    env->names_used = env->nnames ? calloc((size_t)env->nnames, 1) : NULL;
+    env->values_used = env->nvalues ? calloc((size_t)env->nvalues, 1) : NULL;
+    if ((env->nnames && !env->names_used) || (env->nvalues && !env->values_used)) {
         ddb_expr_env_release(env);
         return hg_err_internal(err, "out of memory");
     }

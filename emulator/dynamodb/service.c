@@ -26,17 +26,23 @@ static int claims(const hg_request *req)
 
 static void write_body(hg_response *resp, int status, cJSON *body)
 {
-    char *s = cJSON_PrintUnformatted(body);
-    if (!s) {
-        static const char oom[] = "{\"__type\":\"" ERROR_NS "InternalServerError\",\"message\":\"out of memory\"}";
-        hg_response_set(resp, 500, "application/x-amz-json-1.0", oom, sizeof oom - 1);
-    } else {
+    /* "{}", the answer to most writes, needs no printing */
+    char *s = cJSON_IsObject(body) && !body->child ? NULL : cJSON_PrintUnformatted(body);
+    if (s) {
         hg_response_set(resp, status, "application/x-amz-json-1.0", s, strlen(s));
         cJSON_free(s);
+    } else if (cJSON_IsObject(body) && !body->child) {
+        hg_response_set(resp, status, "application/x-amz-json-1.0", "{}", 2);
+    } else {
+        static const char oom[] = "{\"__type\":\"" ERROR_NS "InternalServerError\",\"message\":\"out of memory\"}";
+        hg_response_set(resp, 500, "application/x-amz-json-1.0", oom, sizeof oom - 1);
     }
-    char crc[16];
-    snprintf(crc, sizeof crc, "%lu", crc32(0L, (const Bytef *)hg_buf_cstr(&resp->body), (uInt)resp->body.len));
-    hg_response_header(resp, "x-amz-crc32", crc);
+    /* the body's CRC-32 in decimal, as DynamoDB sends it (by hand: it is on every answer) */
+    unsigned long crc = crc32(0L, (const Bytef *)hg_buf_cstr(&resp->body), (uInt)resp->body.len);
+    char digits[16], *p = digits + sizeof digits;
+    *--p = '\0';
+    do *--p = (char)('0' + crc % 10); while ((crc /= 10) != 0);
+    hg_response_header(resp, "x-amz-crc32", p);
 }
 
 static void write_error(hg_response *resp, const hg_err *err, cJSON *extra)

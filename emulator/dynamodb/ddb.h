@@ -168,11 +168,12 @@ int ddb_item_read_text(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, cha
 int ddb_item_insert(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, const cJSON *new_item, size_t size,
                     hg_err *err);
 /* Write the item at key (new_item NULL = delete), keeping every secondary
- * index in step. old_item is what is there now (NULL if nothing). Call
+ * index in step. old_item is what is there now (NULL if nothing);
+ * new_size is ddb_item_size(new_item), which every caller has already. Call
  * inside hg_store_begin_write. If index_units is non-NULL (t->nindexes
  * entries) the write units each index consumed are added to it. */
 int ddb_item_write(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, const cJSON *old_item,
-                   const cJSON *new_item, double *index_units, hg_err *err);
+                   const cJSON *new_item, size_t new_size, double *index_units, hg_err *err);
 /* Project an item for an index (KEYS_ONLY/INCLUDE/ALL). New object. */
 cJSON *ddb_index_project(const ddb_table *t, const ddb_index *ix, const cJSON *item);
 

@@ -481,7 +481,7 @@ int ddb_item_insert(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, const 
 }
 
 int ddb_item_write(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, const cJSON *old_item,
-                   const cJSON *new_item, double *index_units, hg_err *err)
+                   const cJSON *new_item, size_t new_size, double *index_units, hg_err *err)
 {
     ddb_blob hk = ddb_key_hk(key), rk = ddb_key_rk(key);
     if (old_item && t->nindexes && ddb_store_index_delete_item(ctx->store, t->tid, hk, rk, err) != 0) return -1;
@@ -498,8 +498,7 @@ int ddb_item_write(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, const c
     }
     char *json = ddb_item_print(new_item);
     if (!json) return hg_err_internal(err, "out of memory");
-    size_t size = ddb_item_size(new_item);
-    int rc = ddb_store_item_put(ctx->store, t->tid, hk, rk, key->hh, json, size, err);
+    int rc = ddb_store_item_put(ctx->store, t->tid, hk, rk, key->hh, json, new_size, err);
     free(json);
     if (rc != 0) return -1;
     if (!t->nindexes) return 0;
@@ -517,7 +516,7 @@ int ddb_item_write(ddb_ctx *ctx, const ddb_table *t, const ddb_key *key, const c
         if (index_units) {
             int was = old_item ? ddb_index_key(&t->indexes[i], old_item, &ihk, &irk, &ihh, NULL) == 0 : 0;
             /* entering or updated in the index: the new item's size; leaving it: the old one's */
-            if (in == 0) index_units[i] += ddb_write_units(size);
+            if (in == 0) index_units[i] += ddb_write_units(new_size);
             else if (was) index_units[i] += ddb_write_units(ddb_item_size(old_item));
         }
     }

@@ -209,7 +209,7 @@ static int delete_expired(ddb_ctx *ctx, const char *name, int64_t tid, cJSON *ca
             if (ddb_key_from_item(t, next, &key, err) != 0) { hg_err_clear(err); continue; }
             rc = ddb_item_read(ctx, t, &key, &cur, err);
             if (rc == 0 && cur && expired(cur, attr, now)) {
-                rc = ddb_item_write(ctx, t, &key, cur, NULL, NULL, err);
+                rc = ddb_item_write(ctx, t, &key, cur, NULL, 0, NULL, err);
                 if (rc == 0) (*deleted)++;
             }
             cJSON_Delete(cur);

@@ -500,7 +500,7 @@ int ddb_write_apply(ddb_ctx *ctx, ddb_write *w, cJSON **old_item, cJSON **new_it
     w->table_units = ddb_write_units(old_size > new_size ? old_size : new_size);
 
     if (w->kind != DDB_WRITE_CHECK && (old || next) &&
-        ddb_item_write(ctx, w->table, &w->key, old, next, w->index_units, err) != 0)
+        ddb_item_write(ctx, w->table, &w->key, old, next, new_size, w->index_units, err) != 0)
         goto done;
 
     if (new_item && w->kind != DDB_WRITE_DELETE) {

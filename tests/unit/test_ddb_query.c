@@ -57,7 +57,7 @@ static void put(const char *table, const char *item_text)
     if (ddb_table_open(&ctx, table, true, &t, &err) != 0) fail_msg("open: %s", err.message);
     if (ddb_item_validate(item, &err) != 0 || ddb_key_from_item(t, item, &key, &err) != 0 ||
         hg_store_begin_write(ctx.store, &err) != 0 || ddb_item_read(&ctx, t, &key, &old, &err) != 0 ||
-        ddb_item_write(&ctx, t, &key, old, item, NULL, &err) != 0 || hg_store_commit(ctx.store, &err) != 0)
+        ddb_item_write(&ctx, t, &key, old, item, ddb_item_size(item), NULL, &err) != 0 || hg_store_commit(ctx.store, &err) != 0)
         fail_msg("put %s: %s", item_text, err.message);
     cJSON_Delete(old);
     cJSON_Delete(item);

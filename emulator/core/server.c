@@ -35,7 +35,8 @@ typedef struct conn_state {
     struct moved *moved;     /* while the request is on the slow lane, and until its answer is sent */
 } conn_state;
 
-/* One header or query argument of a moved request. */
+/* One header or query argument of a moved request (value NULL for a bare
+ * `?flag`, as libmicrohttpd has it). */
 typedef struct moved_value {
     enum MHD_ValueKind kind;
     const char *key, *value;
@@ -142,8 +143,10 @@ static const char *moved_query(const hg_request *req, const char *name)
 static void moved_each(const hg_request *req, enum MHD_ValueKind kind, hg_kv_visit visit, void *ctx)
 {
     const moved *m = req->conn;
-    for (int i = 0; i < m->nvalues; i++)
-        if (m->values[i].kind == kind) visit(ctx, m->values[i].key, m->values[i].value);
+    for (int i = 0; i < m->nvalues; i++) {
+        const moved_value *v = &m->values[i];
+        if (v->kind == kind) visit(ctx, v->key, v->value ? v->value : "");
+    }
 }
 
 static void moved_each_header(const hg_request *req, hg_kv_visit visit, void *ctx)
@@ -195,10 +198,10 @@ static enum MHD_Result moved_fill_one(void *cls, enum MHD_ValueKind kind, const 
         moved_value *v = &f->m->values[f->n];
         v->kind = kind;
         v->key = moved_copy(f, key);
-        v->value = moved_copy(f, value ? value : "");
+        v->value = moved_copy(f, value);
     } else {
         moved_copy(f, key);
-        moved_copy(f, value ? value : "");
+        moved_copy(f, value);
     }
     f->n++;
     return MHD_YES;

@@ -195,6 +195,35 @@ def test_transact_write_all_or_nothing(ddb, table):
     assert get(ddb, table, {"pk": S("aon-exists")})["v"] == N(1)
 
 
+def test_transact_write_all_or_nothing_after_a_run_of_plain_puts(ddb, table):
+    """In memory, a run of plain puts turns SQLite's rollback journal off
+    (emulator/store/store.h, invariant 6); the transaction after it must
+    still undo the writes it made before its failing part."""
+    for i in range(12):
+        ddb.put_item(TableName=table, Item={"pk": S(f"run-{i}"), "v": N(i)})
+    ddb.put_item(TableName=table, Item={"pk": S("run-upd"), "n": N(1)})
+    for i in range(12):
+        ddb.put_item(TableName=table, Item={"pk": S(f"run-{i}"), "v": N(i + 100)})
+    with pytest.raises(ClientError) as e:
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": S("run-new")}}},
+            {"Update": {"TableName": table, "Key": {"pk": S("run-upd")},
+                        "UpdateExpression": "SET n = :z", "ExpressionAttributeValues": {":z": N(0)}}},
+            {"Delete": {"TableName": table, "Key": {"pk": S("run-0")}}},
+            {"Put": {"TableName": table, "Item": {"pk": S("run-1"), "v": N(-1)},
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+        ])
+    assert_client_error(e, "TransactionCanceledException", "Transaction cancelled")
+    assert [r["Code"] for r in e.value.response["CancellationReasons"]] == \
+        ["None", "None", "None", "ConditionalCheckFailed"]
+    assert get(ddb, table, {"pk": S("run-new")}) is None
+    assert get(ddb, table, {"pk": S("run-upd")})["n"] == N(1)
+    assert get(ddb, table, {"pk": S("run-0")})["v"] == N(100)
+    assert get(ddb, table, {"pk": S("run-1")})["v"] == N(101)
+    ddb.put_item(TableName=table, Item={"pk": S("run-after"), "v": N(1)})   # and plain puts go on
+    assert get(ddb, table, {"pk": S("run-after")})["v"] == N(1)
+
+
 def test_transact_cancellation_message_lists_reasons(ddb, table):
     ddb.put_item(TableName=table, Item={"pk": S("msg-a")})
     with pytest.raises(ClientError) as e:

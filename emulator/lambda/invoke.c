@@ -178,13 +178,12 @@ static char *dup_text(const char *s, size_t *len)
     return d;
 }
 
-/* A handler quick so far that has run HG_WORKER_STALL_MS on a worker
- * without an aws.* call that changes anything (reads may run twice unseen)
- * is stopped there and run again off it (core/offload.h): the worker's
- * other clients wait no longer than the acceptor lets new ones. */
-
-/* Ask the server to run this request again off its worker; the error is
- * what the client would see if it did not (it does, hg_offload_ask). */
+/* Ask the server to run this request again off its worker (core/offload.h):
+ * before a function not known to be quick starts, or once a quick one has
+ * run HG_WORKER_STALL_MS there without an aws.* call that changes anything,
+ * so the worker's other clients wait no longer than the acceptor lets new
+ * ones. The error is what the client would see if it did not (it does,
+ * hg_offload_ask). */
 static int move_off_worker(hg_err *err)
 {
     hg_offload_ask();

@@ -37,6 +37,8 @@ AUTH = ("AWS4-HMAC-SHA256 Credential=AKIABENCHMARK0000000/20240101/us-east-1/dyn
 PAYLOAD = "0123456789abcdef0123456789abcdef"
 
 DDB_SCENARIOS = ["ddb_get", "ddb_put", "ddb_update_add", "ddb_query", "ddb_batch_write"]
+# hangar-emulator's default --threads (emulator/core/config.c)
+DEFAULT_THREADS = max(2, min(64, os.cpu_count() or 2))
 ALL_SCENARIOS = DDB_SCENARIOS + ["lambda_invoke", "apigw_post", "apigw_get",
                                  "startup", "rss", "scale", "deploy"]
 WRK_SCRIPT = {
@@ -724,7 +726,9 @@ def targets(res):
 
 def write_report(opts, res, stamp):
     os.makedirs(opts.results, exist_ok=True)
-    base = os.path.join(opts.results, stamp + ("-quick" if opts.quick else ""))
+    # a run off the emulator's own worker count says so in its name
+    threads = "" if opts.threads == DEFAULT_THREADS else f"-threads{opts.threads}"
+    base = os.path.join(opts.results, stamp + threads + ("-quick" if opts.quick else ""))
     res["targets"] = [{"what": w, "target": t, "figure": f, "met": m} for w, t, f, m in targets(res)]
     with open(base + ".json", "w") as f:
         json.dump(res, f, indent=1, sort_keys=True)
@@ -847,7 +851,8 @@ def main():
     ap.add_argument("--build", required=True, help="the Release build directory")
     ap.add_argument("--ceiling", required=True, help="the ceiling binary")
     ap.add_argument("--results", default=os.path.join(BENCH, "results"))
-    ap.add_argument("--threads", type=int, default=max(2, min(64, os.cpu_count() or 2)))
+    ap.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                    help="worker threads of hangar and the ceiling (default: the emulator's own, one per CPU, 2 to 64)")
     ap.add_argument("--scale-items", type=int, default=1_000_000, help="the large size of the scaling scenario")
     ap.add_argument("--duration", type=int, help="seconds per wrk run (default 10, --quick 2)")
     ap.add_argument("--runs", type=int, help="wrk runs per figure, median taken (default 3, --quick 1)")

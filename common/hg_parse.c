@@ -39,3 +39,15 @@ int hg_parse_seconds(const char *s, double max, double *out)
     *out = v;
     return 0;
 }
+
+char *hg_put_u64(char *p, uint64_t v)
+{
+    char digits[20];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n) *p++ = digits[--n];
+    return p;
+}

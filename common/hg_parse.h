@@ -1,5 +1,6 @@
 /*
- * hg_parse.h — bounded number parsing for untrusted text.
+ * hg_parse.h — bounded number parsing for untrusted text, and the decimal
+ * writer that goes the other way.
  * No atoi/strtol on network input: these take an explicit length and a
  * maximum, reject signs, spaces and trailing junk, and never overflow.
  */
@@ -16,5 +17,9 @@ int hg_parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out);
 int hg_parse_u64z(const char *s, uint64_t max, uint64_t *out);
 /* A non-negative decimal with optional fraction ("0.5", "3"), <= max. */
 int hg_parse_seconds(const char *s, double max, double *out);
+
+/* Write v in decimal at p (at most 20 characters, no NUL); returns the end.
+ * For text built on every request, where snprintf's cost shows. */
+char *hg_put_u64(char *p, uint64_t v);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include <string.h>
 #include "hg_json.h"
+#include "hg_parse.h"
 #include <zlib.h>
 #include "auth.h"
 #include "config.h"
@@ -38,12 +39,10 @@ static void write_body(hg_response *resp, int status, cJSON *body)
         static const char oom[] = "{\"__type\":\"" ERROR_NS "InternalServerError\",\"message\":\"out of memory\"}";
         hg_response_set(resp, 500, "application/x-amz-json-1.0", oom, sizeof oom - 1);
     }
-    /* the body's CRC-32 in decimal, as DynamoDB sends it (by hand: it is on every answer) */
-    unsigned long crc = crc32(0L, (const Bytef *)hg_buf_cstr(&resp->body), (uInt)resp->body.len);
-    char digits[16], *p = digits + sizeof digits;
-    *--p = '\0';
-    do *--p = (char)('0' + crc % 10); while ((crc /= 10) != 0);
-    hg_response_header(resp, "x-amz-crc32", p);
+    /* the body's CRC-32 in decimal, as DynamoDB sends it */
+    char crc[21];
+    *hg_put_u64(crc, crc32(0L, (const Bytef *)hg_buf_cstr(&resp->body), (uInt)resp->body.len)) = '\0';
+    hg_response_header(resp, "x-amz-crc32", crc);
 }
 
 static void write_error(hg_response *resp, const hg_err *err, cJSON *extra)

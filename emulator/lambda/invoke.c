@@ -27,6 +27,7 @@
 #include <time.h>
 #include "config.h"
 #include "hg_log.h"
+#include "hg_parse.h"
 #include "hg_uuid.h"
 #include "hlua.h"
 #include "logs.h"
@@ -138,23 +139,11 @@ static char *put_str(char *p, const char *s)
     return p + n;
 }
 
-static char *put_uint(char *p, unsigned long long v)
-{
-    char digits[20];
-    int n = 0;
-    do {
-        digits[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n) *p++ = digits[--n];
-    return p;
-}
-
 /* Milliseconds with two decimals, like "%.2f" (halves round up: a timing). */
 static char *put_ms(char *p, double ms)
 {
     unsigned long long c = (unsigned long long)((ms >= 0 ? ms < 1e15 ? ms : 1e15 : 0) * 100.0 + 0.5);
-    p = put_uint(p, c / 100);
+    p = hg_put_u64(p, c / 100);
     *p++ = '.';
     *p++ = (char)('0' + c / 10 % 10);
     *p++ = (char)('0' + c % 10);
@@ -279,11 +268,11 @@ static int run_once(hg_store *s, const lambda_fn *f, const char *request_id, con
     p = put_str(p, "\tDuration: ");
     p = put_ms(p, ms);
     p = put_str(p, " ms\tBilled Duration: ");
-    p = put_uint(p, (unsigned long long)ceil(ms < 1 ? 1 : ms > 1e15 ? 1e15 : ms));
+    p = hg_put_u64(p, (unsigned long long)ceil(ms < 1 ? 1 : ms > 1e15 ? 1e15 : ms));
     p = put_str(p, " ms\tMemory Size: ");
-    p = put_uint(p, (unsigned long long)(f->memory_mb > 0 ? f->memory_mb : 0));
+    p = hg_put_u64(p, (unsigned long long)(f->memory_mb > 0 ? f->memory_mb : 0));
     p = put_str(p, " MB\tMax Memory Used: ");
-    p = put_uint(p, peak_mb);
+    p = hg_put_u64(p, peak_mb);
     p = put_str(p, " MB");
     if (init_ms > 0) {
         p = put_str(p, "\tInit Duration: ");

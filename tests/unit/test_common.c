@@ -100,6 +100,27 @@ static void parse_seconds(void **state)
     assert_int_equal(hg_parse_seconds(".", 100, &d), -1);
 }
 
+/* The writer gives back exactly what the parser reads, at both ends of the range. */
+static void put_u64_writes_what_parse_reads(void **state)
+{
+    (void)state;
+    const uint64_t cases[] = { 0, 7, 10, 4294967295u, UINT64_MAX };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[21];
+        char *end = hg_put_u64(text, cases[i]);
+        assert_true(end > text && end - text <= 20);
+        *end = '\0';
+        uint64_t back;
+        assert_int_equal(hg_parse_u64z(text, UINT64_MAX, &back), 0);
+        assert_true(back == cases[i]);
+    }
+    char text[21];
+    *hg_put_u64(text, UINT64_MAX) = '\0';
+    assert_string_equal(text, "18446744073709551615");
+    *hg_put_u64(text, 0) = '\0';
+    assert_string_equal(text, "0");
+}
+
 static void sigv4_header_scope(void **state)
 {
     (void)state;
@@ -310,6 +331,7 @@ int main(void)
         cmocka_unit_test(buf_printf_grows),
         cmocka_unit_test(parse_u64_bounds),
         cmocka_unit_test(parse_seconds),
+        cmocka_unit_test(put_u64_writes_what_parse_reads),
         cmocka_unit_test(sigv4_header_scope),
         cmocka_unit_test(sigv4_rejects_bad_scopes),
         cmocka_unit_test(error_first_failure_wins),

@@ -27,14 +27,12 @@ static int claims(const hg_request *req)
 
 static void write_body(hg_response *resp, int status, cJSON *body)
 {
-    /* "{}", the answer to most writes, needs no printing */
-    bool empty = cJSON_IsObject(body) && !body->child;
-    char *s = empty ? NULL : cJSON_PrintUnformatted(body);
-    if (s) {
+    char *s;
+    if (cJSON_IsObject(body) && !body->child) {  /* "{}", the answer to most writes, needs no printing */
+        hg_response_set(resp, status, "application/x-amz-json-1.0", "{}", 2);
+    } else if ((s = cJSON_PrintUnformatted(body)) != NULL) {
         hg_response_set(resp, status, "application/x-amz-json-1.0", s, strlen(s));
         cJSON_free(s);
-    } else if (empty) {
-        hg_response_set(resp, status, "application/x-amz-json-1.0", "{}", 2);
     } else {
         static const char oom[] = "{\"__type\":\"" ERROR_NS "InternalServerError\",\"message\":\"out of memory\"}";
         hg_response_set(resp, 500, "application/x-amz-json-1.0", oom, sizeof oom - 1);

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 /* Run a statement expected to produce no rows. Hands st back. */
 static int run(hg_store *s, sqlite3_stmt *st, hg_err *err, const char *what)
@@ -253,8 +254,13 @@ int logs_store_stream_list(hg_store *s, int64_t gid, int by_last_event, int desc
 /* A batch's data: its events in (ts, put) order, each as its timestamp
  * (8 bytes) and length (4 bytes), little-endian, then the message and a
  * NUL. A batch of one event is its message alone, at lo_ts: what migration
- * 2 made of every event stored before batches. */
+ * 2 made of every event stored before batches. A batch of more events is
+ * stored deflated when that is smaller (raw: its size before, 0 when stored
+ * as is): Lambda's START/END/REPORT lines differ only in ids and figures
+ * and shrink about sixfold, and they were most of what an emulator in
+ * memory kept per invocation (300 of its 350 bytes). */
 #define RECORD_HEAD 12
+#define PACK_MIN    256         /* smaller batches are stored as they are */
 
 _Static_assert(LOGS_BATCH_MAX_EVENTS <= (1 << LOGS_EID_SHIFT), "a batch's indexes must fit below the shift");
 
@@ -280,11 +286,50 @@ static int ordered_cmp(const void *a, const void *b)
     return (x->i > y->i) - (x->i < y->i);
 }
 
+/* The deflater, kept from batch to batch: a fresh one per batch
+ * (compress2) allocated its 270 KB of state above malloc's mmap threshold,
+ * and its munmap shot down the TLBs of every worker, a quarter of Lambda
+ * Invoke's throughput. Only insert_batch uses it, always inside a write
+ * transaction on the logs store, whose mutex serializes it. */
+static struct { z_stream z; int ready; unsigned char *out; size_t cap; } packer;
+
+/* data deflated into *packed (borrowed from packer, valid until the next
+ * batch) when that saves space; else *packed is NULL and the batch is
+ * stored as it is. */
+static void pack(hg_store *s, const unsigned char *data, size_t size, const unsigned char **packed,
+                 size_t *packed_len)
+{
+    *packed = NULL;
+    if (size < PACK_MIN || !hg_store_in_txn(s)) return;
+    if (!packer.ready) {
+        if (deflateInit(&packer.z, Z_BEST_SPEED) != Z_OK) return;
+        packer.ready = 1;
+    } else if (deflateReset(&packer.z) != Z_OK) {
+        return;
+    }
+    size_t bound = deflateBound(&packer.z, (uLong)size);
+    if (bound > packer.cap) {
+        unsigned char *more = realloc(packer.out, bound);
+        if (!more) return;                   /* out of memory: stored as is */
+        packer.out = more;
+        packer.cap = bound;
+    }
+    packer.z.next_in = (unsigned char *)data;
+    packer.z.avail_in = (uInt)size;
+    packer.z.next_out = packer.out;
+    packer.z.avail_out = (uInt)bound;
+    if (deflate(&packer.z, Z_FINISH) != Z_STREAM_END || bound - packer.z.avail_out >= size) return;
+    *packed = packer.out;
+    *packed_len = bound - packer.z.avail_out;
+}
+
 /* Insert one batch of the k events at o (in order). */
 static int insert_batch(hg_store *s, int64_t gid, int64_t sid, const logs_store_event *ev, const ordered *o,
                         int k, size_t size, int64_t ingest_ms, hg_err *err)
 {
     unsigned char *data = NULL;
+    const unsigned char *packed = NULL;
+    size_t packed_len = 0;
     if (k > 1) {
         if (size > INT32_MAX || !(data = malloc(size))) return hg_err_internal(err, "out of memory");
         unsigned char *p = data;
@@ -296,11 +341,12 @@ static int insert_batch(hg_store *s, int64_t gid, int64_t sid, const logs_store_
             p[RECORD_HEAD + e->len] = 0;
             p += RECORD_HEAD + e->len + 1;
         }
+        pack(s, data, size, &packed, &packed_len);
     } else if (ev[o[0].i].len > INT32_MAX) {
         return hg_err_internal(err, "log event too large");
     }
-    sqlite3_stmt *st = hg_store_stmt(s, "INSERT INTO logs_batches(gid, sid, lo_ts, hi_ts, n, ingest, data)"
-                                        " VALUES(?,?,?,?,?,?,?)", err);
+    sqlite3_stmt *st = hg_store_stmt(s, "INSERT INTO logs_batches(gid, sid, lo_ts, hi_ts, n, ingest, data, raw)"
+                                        " VALUES(?,?,?,?,?,?,?,?)", err);
     if (!st) { free(data); return -1; }
     sqlite3_bind_int64(st, 1, gid);
     sqlite3_bind_int64(st, 2, sid);
@@ -308,8 +354,10 @@ static int insert_batch(hg_store *s, int64_t gid, int64_t sid, const logs_store_
     sqlite3_bind_int64(st, 4, o[k - 1].ts);
     sqlite3_bind_int(st, 5, k);
     sqlite3_bind_int64(st, 6, ingest_ms);
-    if (data) sqlite3_bind_blob(st, 7, data, (int)size, SQLITE_STATIC);
+    if (packed) sqlite3_bind_blob(st, 7, packed, (int)packed_len, SQLITE_STATIC);
+    else if (data) sqlite3_bind_blob(st, 7, data, (int)size, SQLITE_STATIC);
     else sqlite3_bind_blob(st, 7, ev[o[0].i].len ? ev[o[0].i].msg : "", (int)ev[o[0].i].len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, packed ? (int64_t)size : 0);
     int rc = run(s, st, err, "append log events");
     free(data);
     return rc;
@@ -447,17 +495,26 @@ static int load_batch(merge *m, sqlite3_stmt *st, const logs_event_range *r, hg_
     int64_t bid = sqlite3_column_int64(st, 0), lo = sqlite3_column_int64(st, 2), hi = sqlite3_column_int64(st, 3);
     int64_t n = sqlite3_column_int64(st, 4);
     const unsigned char *blob = sqlite3_column_blob(st, 6);
-    size_t blen = (size_t)sqlite3_column_bytes(st, 6);
+    size_t stored = (size_t)sqlite3_column_bytes(st, 6);
     const char *name = col_text(st, 7);
     size_t nlen = strlen(name);
-    if (n < 1 || n > LOGS_BATCH_MAX_EVENTS || bid < 0 || bid > (INT64_MAX >> LOGS_EID_SHIFT))
+    int64_t raw = sqlite3_column_int64(st, 8);
+    if (n < 1 || n > LOGS_BATCH_MAX_EVENTS || bid < 0 || bid > (INT64_MAX >> LOGS_EID_SHIFT) ||
+        raw < 0 || raw > INT32_MAX || (raw > 0 && n == 1))
         return hg_err_internal(err, "stored log batch %" PRId64 " is corrupt", bid);
+    size_t blen = raw > 0 ? (size_t)raw : stored;
     loaded_batch *b = malloc(sizeof *b + blen + 1 + nlen + 1);
     if (!b) return hg_err_internal(err, "out of memory");
     b->sid = sqlite3_column_int64(st, 1);
     b->ingest_ms = sqlite3_column_int64(st, 5);
     b->left = 1;                            /* ours, until the events are on the heap */
-    if (blen) memcpy(b->data, blob, blen);
+    if (raw > 0) {
+        uLongf got = (uLongf)blen;
+        if (!blob || uncompress((unsigned char *)b->data, &got, blob, (uLong)stored) != Z_OK || got != blen)
+            goto corrupt;
+    } else if (blen) {
+        memcpy(b->data, blob, blen);
+    }
     b->data[blen] = 0;
     memcpy(b->data + blen + 1, name, nlen + 1);
     b->stream = b->data + blen + 1;
@@ -536,7 +593,7 @@ static int64_t sat_sub(int64_t a, int64_t b) { return a < INT64_MIN + b ? INT64_
 int logs_store_events(hg_store *s, const logs_event_range *r, logs_event_visit fn, void *ctx, hg_err *err)
 {
 #define BATCH_SQL(idx, who, cond, order) \
-    "SELECT b.bid, b.sid, b.lo_ts, b.hi_ts, b.n, b.ingest, b.data, s.name" \
+    "SELECT b.bid, b.sid, b.lo_ts, b.hi_ts, b.n, b.ingest, b.data, s.name, b.raw" \
     " FROM logs_batches b INDEXED BY " idx " JOIN logs_streams s ON s.sid = b.sid" \
     " WHERE b." who " = ?1 AND " cond " ORDER BY " order
 #define UP   "b.lo_ts >= ?2 AND b.lo_ts <= ?3 AND b.hi_ts >= ?4"

@@ -9,9 +9,10 @@
  *      DescribeLogStreams reports (first/last event time, last ingestion,
  *      bytes), kept up to date by logs_store_append in the same transaction.
  *   3. Events are stored in batches: one row (bid, gid, sid, lo_ts, hi_ts,
- *      n, ingest, data) per append of up to LOGS_BATCH_MAX_EVENTS events of
- *      one stream, in time order (the logs writer appends a stream's events
- *      of a whole write window at once: one row instead of a row per event).
+ *      n, ingest, data, raw) per append of up to LOGS_BATCH_MAX_EVENTS events
+ *      of one stream, in time order (the logs writer appends a stream's
+ *      events of a whole write window at once: one row instead of a row per
+ *      event); data is deflated when that saves space (raw > 0).
  *      An event's eid is bid << LOGS_EID_SHIFT | its index in the batch, so
  *      eid grows with every append and (ts, eid) is a total order within a
  *      stream and within a group (interleaved), and is the position paging

@@ -170,6 +170,9 @@ static const char *const logs_migrations[] = {
     "CREATE INDEX logs_batches_stream_down ON logs_batches(sid, hi_ts, lo_ts);"
     "CREATE INDEX logs_batches_group_up ON logs_batches(gid, lo_ts, hi_ts);"
     "CREATE INDEX logs_batches_group_down ON logs_batches(gid, hi_ts, lo_ts);",
+    /* 3: raw: a batch's size before it was deflated, 0 when stored as it
+     *   is (logs_store.c); every batch of before is stored as it is. */
+    "ALTER TABLE logs_batches ADD COLUMN raw INTEGER NOT NULL DEFAULT 0;",
 };
 
 static store_db main_db = { "hangar.db", migrations, (int)(sizeof migrations / sizeof migrations[0]),

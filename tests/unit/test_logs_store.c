@@ -4,8 +4,9 @@
  * stream and for a group whose streams' batches overlap in time; paging by
  * the last position seen must walk the same sequence one event at a time,
  * also inside a batch; batches start or end outside the range yet hold
- * events within it; a large append splits into several batches; a
- * corrupt batch is an error, not a crash. */
+ * events within it; a large append splits into several batches; a batch
+ * of Lambda-like lines is stored deflated and reads back the same; a
+ * corrupt batch, plain or deflated, is an error, not a crash. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -277,6 +278,86 @@ static void corrupt_batch_is_an_error(void **state)
     assert_int_equal(logs_store_stream_delete(s, bad, &err), 0);
 }
 
+/* Each event as it was appended (the batch keeps their order: one
+ * timestamp per invocation, three events each). */
+typedef struct replay { int i; const logs_store_event *ev; } replay;
+
+static int same_as_appended(void *ctx, const logs_event_row *e, hg_err *err)
+{
+    (void)err;
+    replay *cur = ctx;
+    const logs_store_event *want = &cur->ev[cur->i];
+    assert_int_equal(e->ts, want->ts);
+    assert_int_equal(e->len, want->len);
+    assert_memory_equal(e->message, want->msg, want->len);
+    cur->i++;
+    return 0;
+}
+
+/* The stored size and raw size of the stream's one batch. */
+static void batch_sizes(int64_t sid, int64_t *stored, int64_t *raw)
+{
+    hg_err err;
+    hg_err_clear(&err);
+    sqlite3_stmt *st = hg_store_stmt(s, "SELECT length(data), raw FROM logs_batches WHERE sid=?1", &err);
+    assert_non_null(st);
+    sqlite3_bind_int64(st, 1, sid);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    *stored = sqlite3_column_int64(st, 0);
+    *raw = sqlite3_column_int64(st, 1);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    hg_store_done(st);
+}
+
+/* 40 invocations' START/END/REPORT lines: one batch, deflated to under a
+ * third of its size, read back event for event. */
+static void lambda_lines_are_deflated(void **state)
+{
+    (void)state;
+    int64_t lam = new_stream("2026/11/29/[$LATEST]0123456789abcdef");
+    enum { N = 120 };
+    logs_store_event ev[N];
+    char msg[N][160];
+    size_t raw_want = 0;
+    for (int i = 0; i < N; i++) {
+        int inv = i / 3;
+        char id[40];
+        snprintf(id, sizeof id, "%08x-1f2e-4d3c-8b7a-%012x", inv * 2654435761u, inv * 40503u);
+        if (i % 3 == 0) snprintf(msg[i], sizeof msg[i], "START RequestId: %s Version: $LATEST\n", id);
+        else if (i % 3 == 1) snprintf(msg[i], sizeof msg[i], "END RequestId: %s\n", id);
+        else snprintf(msg[i], sizeof msg[i], "REPORT RequestId: %s\tDuration: 0.%02d ms\tBilled Duration: 1 ms"
+                      "\tMemory Size: 128 MB\tMax Memory Used: 1 MB\t\n", id, inv % 100);
+        ev[i] = (logs_store_event){ 20000 + inv, msg[i], strlen(msg[i]) };
+        raw_want += 12 + ev[i].len + 1;
+    }
+    append(lam, ev, N);
+    int64_t stored, raw;
+    batch_sizes(lam, &stored, &raw);
+    assert_int_equal(raw, (int64_t)raw_want);
+    assert_true(stored * 3 < raw);
+
+    /* every event back, in order, byte for byte */
+    hg_err err;
+    hg_err_clear(&err);
+    logs_event_range r = everything(lam, 0);
+    replay cur = { 0, ev };
+    assert_int_equal(logs_store_events(s, &r, same_as_appended, &cur, &err), 0);
+    assert_int_equal(cur.i, N);
+
+    /* a deflated batch whose bytes are damaged is an error, not a crash */
+    sqlite3_stmt *st = hg_store_stmt(s, "UPDATE logs_batches SET data = substr(data, 1, length(data) / 2) WHERE sid=?1",
+                                     &err);
+    assert_non_null(st);
+    sqlite3_bind_int64(st, 1, lam);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    hg_store_done(st);
+    cur.i = 0;
+    assert_int_equal(logs_store_events(s, &r, same_as_appended, &cur, &err), -1);
+    assert_non_null(strstr(err.message, "corrupt"));
+    assert_int_equal(cur.i, 0);
+    assert_int_equal(logs_store_stream_delete(s, lam, &err), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +367,7 @@ int main(void)
         cmocka_unit_test(large_append_splits),
         cmocka_unit_test(stop_and_fail_midway),
         cmocka_unit_test(corrupt_batch_is_an_error),
+        cmocka_unit_test(lambda_lines_are_deflated),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -290,7 +290,9 @@ static int ordered_cmp(const void *a, const void *b)
  * (compress2) allocated its 270 KB of state above malloc's mmap threshold,
  * and its munmap shot down the TLBs of every worker, a quarter of Lambda
  * Invoke's throughput. Only insert_batch uses it, always inside a write
- * transaction on the logs store, whose mutex serializes it. */
+ * transaction on the logs store, whose mutex serializes it. It lives as
+ * long as the process: the deflate state and room for the largest batch
+ * deflated so far (LOGS_BATCH_MAX_BYTES bounds a batch of several events). */
 static struct { z_stream z; int ready; unsigned char *out; size_t cap; } packer;
 
 /* data deflated into *packed (borrowed from packer, valid until the next

@@ -125,9 +125,10 @@ OLD_LOGS_SCHEMA = [
 
 def test_logs_of_an_older_data_directory_move_to_logs_db(emulator_factory, tmp_data_dir):
     """CloudWatch Logs live in DIR/logs.db since schema 7, packed in batches
-    since logs.db's schema 2 (deflated when larger since 3). A data directory from before (the logs tables
-    inside hangar.db, one row per event, user_version 6, no logs.db) must
-    open with its groups, streams and events in their order, moved once."""
+    since logs.db's schema 2 (larger batches deflated since 3). A data
+    directory from before (the logs tables inside hangar.db, one row per
+    event, user_version 6, no logs.db) must open with its groups, streams and
+    events in their order, moved once."""
     import os
     import sqlite3
     import time
@@ -168,8 +169,8 @@ def test_logs_of_an_older_data_directory_move_to_logs_db(emulator_factory, tmp_d
         emu2.stop()
     logs_db = sqlite3.connect(os.path.join(tmp_data_dir, "logs.db"))
     assert logs_db.execute("PRAGMA user_version").fetchone()[0] == 3
-    # batches of one event, stored as they are (logs.db's schema 3 deflates larger ones)
-    assert logs_db.execute("SELECT count(*) FROM logs_batches WHERE raw = 0").fetchone()[0] == 4
+    # four batches of one event, each stored as it is (schema 3 deflates only larger ones)
+    assert logs_db.execute("SELECT count(*), sum(raw = 0) FROM logs_batches").fetchone() == (4, 4)
     logs_db.close()
     db = sqlite3.connect(os.path.join(tmp_data_dir, "hangar.db"))
     assert db.execute("PRAGMA user_version").fetchone()[0] == 7

@@ -1,12 +1,9 @@
 /* hg_sigv4.c — see hg_sigv4.h. */
 #include "hg_sigv4.h"
+#include "hg_crypto.h"
 #include "hg_hex.h"
 
 #include <ctype.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -258,8 +255,8 @@ static int put_trimmed(hg_buf *out, const char *v)
 
 static void sha256_hex(const void *p, size_t n, char hex[65])
 {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256(p, n, md);
+    unsigned char md[HG_SHA256_LEN];
+    hg_sha256(p, n, md);
     hg_hex(md, sizeof md, hex);
 }
 
@@ -307,12 +304,6 @@ int hg_sigv4_string_to_sign(const hg_sigv4_auth *a, const char *canonical, size_
                          a->cred.region, a->cred.service, hex);
 }
 
-static void hmac(const void *key, size_t klen, const char *data, size_t n, unsigned char md[32])
-{
-    unsigned int mdlen = 32;
-    HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)data, n, md, &mdlen);
-}
-
 void hg_sigv4_signature(const char *secret, const hg_sigv4_cred *scope, const char *sts, size_t len,
                         char hex[65])
 {
@@ -320,15 +311,15 @@ void hg_sigv4_signature(const char *secret, const hg_sigv4_cred *scope, const ch
     int kn = snprintf(k0, sizeof k0, "AWS4%s", secret);
     if (kn < 0 || (size_t)kn >= sizeof k0) kn = (int)sizeof k0 - 1;   /* secrets are 40 chars; never here */
     unsigned char k[32];
-    hmac(k0, (size_t)kn, scope->date, strlen(scope->date), k);
-    hmac(k, 32, scope->region, strlen(scope->region), k);
-    hmac(k, 32, scope->service, strlen(scope->service), k);
-    hmac(k, 32, "aws4_request", 12, k);
+    hg_hmac_sha256(k0, (size_t)kn, scope->date, strlen(scope->date), k);
+    hg_hmac_sha256(k, 32, scope->region, strlen(scope->region), k);
+    hg_hmac_sha256(k, 32, scope->service, strlen(scope->service), k);
+    hg_hmac_sha256(k, 32, "aws4_request", 12, k);
     unsigned char sig[32];
-    hmac(k, 32, sts, len, sig);
+    hg_hmac_sha256(k, 32, sts, len, sig);
     hg_hex(sig, sizeof sig, hex);
-    OPENSSL_cleanse(k, sizeof k);
-    OPENSSL_cleanse(k0, sizeof k0);
+    hg_cleanse(k, sizeof k);
+    hg_cleanse(k0, sizeof k0);
 }
 
 static int why(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -560,7 +551,7 @@ hg_sigv4_status hg_sigv4_verify(const hg_sigv4_msg *m, const hg_sigv4_auth *a, c
         if (ok) hg_sigv4_signature(secret, &a->cred, hg_buf_cstr(&sts), sts.len, sig);
         hg_buf_release(&cr);
         hg_buf_release(&sts);
-        if (ok && CRYPTO_memcmp(sig, a->signature, 64) == 0) return HG_SIGV4_OK;
+        if (ok && hg_secret_cmp(sig, a->signature, 64) == 0) return HG_SIGV4_OK;
     }
     why(w, wcap, "%s", mismatch_msg);
     return HG_SIGV4_MISMATCH;

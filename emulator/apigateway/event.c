@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <openssl/evp.h>
+
+#include "hg_crypto.h"
 
 void apigw_request_time(double t, char out[32])
 {
@@ -140,7 +141,7 @@ int apigw_event_prepare(apigw_call *c)
                           !apigw_valid_utf8(req->body, req->body_len))) {
         if (req->body_len > (SIZE_MAX - 8) / 4 * 3) goto oom;
         if (!(p->body_b64 = malloc((req->body_len + 2) / 3 * 4 + 1))) goto oom;
-        EVP_EncodeBlock((unsigned char *)p->body_b64, (const unsigned char *)req->body, (int)req->body_len);
+        hg_base64_encode((unsigned char *)p->body_b64, (const unsigned char *)req->body, (int)req->body_len);
     }
     return 0;
 oom:

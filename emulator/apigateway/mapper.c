@@ -21,7 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <openssl/evp.h>
+
+#include "hg_crypto.h"
 
 void apigw_error(hg_response *resp, int status, const char *error_type, const char *msg)
 {
@@ -101,7 +102,7 @@ static int decode_base64(const char *in, hg_buf *out)
     if (n == 0) return 0;
     unsigned char *tmp = malloc(n / 4 * 3 + 1);
     if (!tmp) return -1;
-    int len = EVP_DecodeBlock(tmp, (const unsigned char *)in, (int)n);
+    int len = hg_base64_decode(tmp, (const unsigned char *)in, (int)n);
     if (len < 0) { free(tmp); return -1; }
     if (n >= 1 && in[n - 1] == '=') len--;          /* EVP_DecodeBlock counts padding as zeros */
     if (n >= 2 && in[n - 2] == '=') len--;

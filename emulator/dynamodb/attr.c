@@ -26,8 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/evp.h>
 
+#include "hg_crypto.h"
 #include "number.h"
 
 #define MSG_INVALID "One or more parameter values were invalid: "
@@ -106,7 +106,7 @@ unsigned char *ddb_b64_decode(const char *s, size_t *outlen)
     if (b64_problem(s, len) || len > INT_MAX) return NULL;
     unsigned char *out = malloc(len / 4 * 3 + 1);
     if (!out) return NULL;
-    if (len > 0 && EVP_DecodeBlock(out, (const unsigned char *)s, (int)len) < 0) {
+    if (len > 0 && hg_base64_decode(out, (const unsigned char *)s, (int)len) < 0) {
         free(out);
         return NULL;
     }
@@ -120,7 +120,7 @@ char *ddb_b64_encode(const unsigned char *p, size_t n)
     if (n > (size_t)INT_MAX / 4 * 3 - 3) return NULL;
     char *out = malloc((n + 2) / 3 * 4 + 1);
     if (!out) return NULL;
-    EVP_EncodeBlock((unsigned char *)out, p, (int)n);   /* writes the NUL */
+    hg_base64_encode((unsigned char *)out, p, (int)n);   /* writes the NUL */
     return out;
 }
 

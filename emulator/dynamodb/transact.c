@@ -26,7 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/evp.h>
+#include "hg_crypto.h"
 #include "hg_hex.h"
 
 /* AWS's limits: 100 parts per transaction; tokens 1..36 chars, kept 10 min. */
@@ -151,12 +151,10 @@ static int request_digest(const cJSON *items, char hex[65], hg_err *err)
     char *text = cJSON_PrintUnformatted(copy);
     cJSON_Delete(copy);
     if (!text) return hg_err_internal(err, "out of memory");
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    int ok = EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL);
+    unsigned char md[HG_SHA256_LEN];
+    hg_sha256(text, strlen(text), md);
     cJSON_free(text);
-    if (!ok) return hg_err_internal(err, "SHA-256 failed");
-    hg_hex(md, mdlen < 32 ? mdlen : 32, hex);
+    hg_hex(md, sizeof md, hex);
     return 0;
 }
 

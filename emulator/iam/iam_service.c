@@ -13,13 +13,13 @@
 #include "iam.h"
 
 #include <ctype.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "auth.h"
 #include "config.h"
+#include "hg_crypto.h"
 #include "iam_store.h"
 #include "service.h"
 
@@ -246,8 +246,8 @@ static int op_create_role(iam_call *c, hg_err *err)
     if (!trust) return -1;
     char arn[700], created[32];
     snprintf(arn, sizeof arn, "arn:aws:iam::%s:role%s%s", hg_cfg.account_id, path, name);
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)arn, strlen(arn), md);
+    unsigned char md[HG_SHA256_LEN];
+    hg_sha256((const unsigned char *)arn, strlen(arn), md);
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     char id[22] = "AROA";
     for (int i = 0; i < 17; i++) id[4 + i] = alphabet[md[i] & 31];

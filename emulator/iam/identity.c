@@ -11,10 +11,11 @@
  */
 #include "iam.h"
 
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "hg_crypto.h"
 
 #define MAX_FILE (4u * 1024 * 1024)
 
@@ -68,8 +69,8 @@ static int key_ok(const char *s)
 /* "AIDA" + 17 characters from the ARN's SHA-256: stable across restarts. */
 static char *user_id_of(const char *arn)
 {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)arn, strlen(arn), md);
+    unsigned char md[HG_SHA256_LEN];
+    hg_sha256((const unsigned char *)arn, strlen(arn), md);
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     char *id = malloc(22);
     if (!id) return NULL;

@@ -35,9 +35,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 #include "auth.h"
+#include "hg_crypto.h"
 #include "hg_json.h"
 #include "hg_uuid.h"
 #include "hlua.h"
@@ -85,9 +84,9 @@ static void now_iso(char buf[32])
 
 static void sha256_b64(const void *p, size_t n, char out[45])
 {
-    unsigned char d[SHA256_DIGEST_LENGTH];
-    SHA256(p, n, d);
-    EVP_EncodeBlock((unsigned char *)out, d, sizeof d);
+    unsigned char d[HG_SHA256_LEN];
+    hg_sha256(p, n, d);
+    hg_base64_encode((unsigned char *)out, d, sizeof d);
 }
 
 static int b64val(int c)

@@ -19,13 +19,13 @@
 #include "lambda_pool.h"
 
 #include <math.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "config.h"
+#include "hg_crypto.h"
 #include "hg_log.h"
 #include "hg_parse.h"
 #include "hg_uuid.h"
@@ -108,7 +108,7 @@ static char *log_tail_b64(const hg_buf *log)
     const unsigned char *p = (const unsigned char *)hg_buf_cstr(log) + (log->len - n);
     char *out = malloc(4 * ((n + 2) / 3) + 1);
     if (!out) return NULL;
-    EVP_EncodeBlock((unsigned char *)out, p, (int)n);   /* writes the NUL */
+    hg_base64_encode((unsigned char *)out, p, (int)n);   /* writes the NUL */
     return out;
 }
 

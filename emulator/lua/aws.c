@@ -29,11 +29,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/evp.h>
 
 #include "config.h"
 #include "ddb.h"          /* ddb_op_find: an unknown op is answered before any role check */
 #include "dynamodb.h"
+#include "hg_crypto.h"
 #include "iam.h"
 #include "lua_internal.h"
 
@@ -202,7 +202,7 @@ static void push_base64(lua_State *L, const char *s, size_t n)
     size_t outn = 4 * ((n + 2) / 3);
     luaL_Buffer b;
     char *p = luaL_buffinitsize(L, &b, outn + 1);
-    EVP_EncodeBlock((unsigned char *)p, (const unsigned char *)s, (int)n);
+    hg_base64_encode((unsigned char *)p, (const unsigned char *)s, (int)n);
     luaL_pushresultsize(&b, outn);
 }
 
@@ -211,7 +211,7 @@ static void push_unbase64(lua_State *L, const char *s, size_t n)
     if (n % 4 != 0 || n > ((size_t)1 << 30)) luaL_error(L, "invalid base64 in a B value");
     luaL_Buffer b;
     char *p = luaL_buffinitsize(L, &b, n / 4 * 3 + 1);
-    int got = n ? EVP_DecodeBlock((unsigned char *)p, (const unsigned char *)s, (int)n) : 0;
+    int got = n ? hg_base64_decode((unsigned char *)p, (const unsigned char *)s, (int)n) : 0;
     if (got < 0) luaL_error(L, "invalid base64 in a B value");
     size_t pad = 0;
     if (n >= 1 && s[n - 1] == '=') pad++;

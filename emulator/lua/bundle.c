@@ -3,7 +3,8 @@
  * into memory, or a folder on disk for hot reload.
  *
  * A zip is read whole at creation (libzip over the caller's buffer, which is
- * not kept), so invocations never touch the archive again. A folder is read
+ * not kept), so invocations never touch the archive again. libzip (with the
+ * libcrypto it needs) is loaded by the first zip, not at start-up (hg_dl.h). A folder is read
  * on demand, so an edit shows on the next load; every path is resolved with
  * realpath and must stay inside the folder, so neither `..` nor a symlink
  * lets a handler read the host.
@@ -17,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,7 @@
 #include <unistd.h>
 #include <zip.h>
 
+#include "hg_dl.h"
 #include "hlua.h"
 
 /* AWS's limit on a function's unzipped code. */
@@ -39,6 +42,37 @@
 #define FINGERPRINT_MAX_FILES 10000
 
 #define BAD_ZIP "Could not unzip uploaded file. Please check your file, then try to upload again."
+
+#ifndef HG_ZIP_SONAME
+#error "HG_ZIP_SONAME (libzip's soname) comes from CMakeLists.txt"
+#endif
+
+/* The libzip functions used, each typed as zip.h declares it. */
+#define ZIP_FUNCTIONS(X)                                                                 \
+    X(zip_error_init) X(zip_error_fini) X(zip_source_buffer_create) X(zip_source_free) \
+    X(zip_open_from_source) X(zip_get_num_entries) X(zip_stat_init) X(zip_stat_index)  \
+    X(zip_fopen_index) X(zip_fread) X(zip_fclose) X(zip_discard)
+
+static struct {
+#define FIELD(f) __typeof__(f) *f;
+    ZIP_FUNCTIONS(FIELD)
+#undef FIELD
+} zipf;
+
+static pthread_once_t zip_once = PTHREAD_ONCE_INIT;
+static hg_err zip_load_err;
+static int zip_loaded;
+
+static void zip_load(void)
+{
+    static const hg_dl_sym syms[] = {
+#define SYM(f) { #f, (void **)&zipf.f },
+        ZIP_FUNCTIONS(SYM)
+#undef SYM
+    };
+    hg_err_clear(&zip_load_err);
+    zip_loaded = hg_dl_open(HG_ZIP_SONAME, syms, sizeof syms / sizeof syms[0], &zip_load_err) == 0;
+}
 
 typedef struct bundle_entry {
     char  *path;
@@ -92,15 +126,15 @@ static int read_entry(zip_t *za, zip_uint64_t i, const char *name, zip_uint64_t 
     e->path = strdup(name);
     e->data = malloc((size_t)size + 1);
     if (!e->path || !e->data) return hg_err_internal(err, "out of memory unpacking the function's code");
-    zip_file_t *zf = zip_fopen_index(za, i, 0);
+    zip_file_t *zf = zipf.zip_fopen_index(za, i, 0);
     if (!zf) return hg_err_set(err, 400, "InvalidParameterValueException", BAD_ZIP);
     zip_uint64_t got = 0;
     while (got < size) {
-        zip_int64_t n = zip_fread(zf, e->data + got, size - got);
+        zip_int64_t n = zipf.zip_fread(zf, e->data + got, size - got);
         if (n <= 0) break;
         got += (zip_uint64_t)n;
     }
-    zip_fclose(zf);
+    zipf.zip_fclose(zf);
     if (got != size) return hg_err_set(err, 400, "InvalidParameterValueException", BAD_ZIP);
     e->data[size] = '\0';
     e->len = (size_t)size;
@@ -110,17 +144,22 @@ static int read_entry(zip_t *za, zip_uint64_t i, const char *name, zip_uint64_t 
 int hlua_bundle_from_zip(const void *zip, size_t len, hlua_bundle **out, hg_err *err)
 {
     *out = NULL;
+    pthread_once(&zip_once, zip_load);
+    if (!zip_loaded) {
+        *err = zip_load_err;
+        return -1;
+    }
     zip_error_t zerr;
-    zip_error_init(&zerr);
-    zip_source_t *src = zip_source_buffer_create(zip, len, 0, &zerr);
-    zip_t *za = src ? zip_open_from_source(src, ZIP_RDONLY, &zerr) : NULL;
-    zip_error_fini(&zerr);
+    zipf.zip_error_init(&zerr);
+    zip_source_t *src = zipf.zip_source_buffer_create(zip, len, 0, &zerr);
+    zip_t *za = src ? zipf.zip_open_from_source(src, ZIP_RDONLY, &zerr) : NULL;
+    zipf.zip_error_fini(&zerr);
     if (!za) {
-        zip_source_free(src);
+        zipf.zip_source_free(src);
         return hg_err_set(err, 400, "InvalidParameterValueException", BAD_ZIP);
     }
     hlua_bundle *b = calloc(1, sizeof *b);
-    zip_int64_t count = zip_get_num_entries(za, 0);
+    zip_int64_t count = zipf.zip_get_num_entries(za, 0);
     int rc = -1;
     if (!b) { hg_err_internal(err, "out of memory"); goto done; }
     if (count < 0 || count > BUNDLE_MAX_ENTRIES) {
@@ -133,8 +172,8 @@ int hlua_bundle_from_zip(const void *zip, size_t len, hlua_bundle **out, hg_err 
     size_t total = 0;
     for (zip_int64_t i = 0; i < count; i++) {
         zip_stat_t st;
-        zip_stat_init(&st);
-        if (zip_stat_index(za, (zip_uint64_t)i, 0, &st) != 0 || !(st.valid & ZIP_STAT_NAME)
+        zipf.zip_stat_init(&st);
+        if (zipf.zip_stat_index(za, (zip_uint64_t)i, 0, &st) != 0 || !(st.valid & ZIP_STAT_NAME)
             || !(st.valid & ZIP_STAT_SIZE)) {
             hg_err_set(err, 400, "InvalidParameterValueException", BAD_ZIP);
             goto done;
@@ -166,7 +205,7 @@ int hlua_bundle_from_zip(const void *zip, size_t len, hlua_bundle **out, hg_err 
     }
     rc = 0;
 done:
-    zip_discard(za);     /* also frees src */
+    zipf.zip_discard(za);     /* also frees src */
     if (rc != 0) {
         hlua_bundle_free(b);
         return -1;

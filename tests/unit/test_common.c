@@ -1,5 +1,5 @@
 /* Unit tests for common/: capped buffers, bounded parsing, SigV4 scope parsing,
- * the hg_jw tree writer. */
+ * the hg_jw tree writer, libcrypto loaded on first use. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "hg_buf.h"
+#include "hg_crypto.h"
+#include "hg_dl.h"
 #include "hg_error.h"
 #include "hg_json.h"
 #include "hg_glob.h"
@@ -324,6 +326,59 @@ static void hex_is_two_lower_case_digits_per_byte(void **state)
     assert_string_equal(out, "");
 }
 
+/* Known answers: FIPS 180-2's "abc", RFC 4231 test case 2, RFC 4648's "foobar". */
+static void crypto_known_answers(void **state)
+{
+    (void)state;
+    hg_err err;
+    hg_err_clear(&err);
+    assert_int_equal(hg_crypto_load(&err), 0);
+    assert_int_equal(hg_crypto_load(&err), 0);             /* again: already loaded */
+    unsigned char md[HG_SHA256_LEN];
+    char hex[2 * HG_SHA256_LEN + 1];
+    hg_sha256("abc", 3, md);
+    hg_hex(md, sizeof md, hex);
+    assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    hg_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, md);
+    hg_hex(md, sizeof md, hex);
+    assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    unsigned char b64[16];
+    assert_int_equal(hg_base64_encode(b64, (const unsigned char *)"foobar", 6), 8);
+    assert_string_equal((char *)b64, "Zm9vYmFy");
+    assert_int_equal(hg_base64_encode(b64, (const unsigned char *)"fo", 2), 4);
+    assert_string_equal((char *)b64, "Zm8=");
+    unsigned char raw[12];
+    assert_int_equal(hg_base64_decode(raw, (const unsigned char *)"Zm9vYmFy", 8), 6);
+    assert_memory_equal(raw, "foobar", 6);
+    assert_int_equal(hg_base64_decode(raw, (const unsigned char *)"Zm9v!mFy", 8), -1);
+    char secret[8] = "s3cr3t!";
+    assert_int_equal(hg_secret_cmp(secret, "s3cr3t!", 8), 0);
+    assert_int_not_equal(hg_secret_cmp(secret, "s3cr3t?", 8), 0);
+    hg_cleanse(secret, sizeof secret);
+    assert_memory_equal(secret, "\0\0\0\0\0\0\0\0", 8);
+}
+
+/* A library or symbol that is not there is an error naming it, and no slot is left half filled. */
+static void dl_reports_what_is_missing(void **state)
+{
+    (void)state;
+    void *first = NULL, *second = NULL;
+    const hg_dl_sym syms[] = { { "zlibVersion", &first }, { "no_such_function_here", &second } };
+    hg_err err;
+    hg_err_clear(&err);
+    assert_int_equal(hg_dl_open("libhangar-no-such-library.so.9", syms, 1, &err), -1);
+    assert_int_equal(err.status, 500);
+    assert_non_null(strstr(err.message, "cannot load libhangar-no-such-library.so.9"));
+    hg_err_clear(&err);
+    assert_int_equal(hg_dl_open("libz.so.1", syms, 2, &err), -1);
+    assert_non_null(strstr(err.message, "no symbol no_such_function_here"));
+    assert_null(first);
+    assert_null(second);
+    hg_err_clear(&err);
+    assert_int_equal(hg_dl_open("libz.so.1", syms, 1, &err), 0);
+    assert_non_null(first);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -340,6 +395,8 @@ int main(void)
         cmocka_unit_test(random_bytes_fill_exactly_n),
         cmocka_unit_test(glob_matches_as_policies_do),
         cmocka_unit_test(hex_is_two_lower_case_digits_per_byte),
+        cmocka_unit_test(crypto_known_answers),
+        cmocka_unit_test(dl_reports_what_is_missing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 #include "config.h"
-#include "hg_crypto.h"
 #include "hg_log.h"
 #include "iam.h"
 #include "server.h"
@@ -59,14 +58,6 @@ int main(int argc, char **argv)
     printf("hangar-emulator listening on http://%s%s%s:%u\n",
            strchr(hg_cfg.host, ':') ? "[" : "", hg_cfg.host, strchr(hg_cfg.host, ':') ? "]" : "", port);
     fflush(stdout);
-    /* Loaded after listening, not at exec, so start-up does not wait for
-     * it (hg_dl.h); a request that needs it first waits for the load. */
-    if (hg_crypto_load(&err) != 0) {
-        fprintf(stderr, "hangar-emulator: %s\n", err.message);
-        hg_server_stop(srv);
-        rc = 1;
-        goto out;
-    }
 
     int sig;
     sigwait(&stop, &sig);

@@ -340,6 +340,17 @@ def needed(binary):
     return set(re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", out))
 
 
+def dlopened(binary):
+    """{soname: resolved path} for the libraries binary names in its data to dlopen
+    (common/hg_dl.h: the emulator loads libcrypto and libzip on first use), which
+    ldd cannot see: soname-shaped strings that are not in its NEEDED list."""
+    with open(binary, "rb") as f:
+        names = {m.decode() for m in re.findall(rb"(lib[A-Za-z0-9_+\-]+\.so\.[0-9]+)\x00", f.read())}
+    cache = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, check=True).stdout
+    where = dict(re.findall(r"^\s*(\S+) \(libc6,x86-64[^)]*\) => (\S+)$", cache, re.M))
+    return {name: where.get(name) for name in names - needed(binary)}
+
+
 @functools.lru_cache(maxsize=None)
 def dependency_closure(pkgs):
     """The packages apt would install for pkgs (Depends/PreDepends only, as --no-install-recommends)."""
@@ -397,6 +408,12 @@ def test_runtime_packages_cover_every_shared_library(runtime, env):
             assert owner in set(pkgs) | BASE_PACKAGES, \
                 "%s needs %s from %s, which the runtime stage does not install" % (env, soname, owner)
         assert owner in closure, "%s loads %s from %s, not pulled in by %s" % (env, soname, owner, pkgs)
+    # Libraries it opens itself: installed by name as well, or the first use fails in the image.
+    for soname, path in sorted(dlopened(binary).items()):
+        assert path, "%s opens %s, which ldconfig does not know" % (env, soname)
+        owner = dpkg_owners([path]).get(path)
+        assert owner in set(pkgs) | BASE_PACKAGES, \
+            "%s opens %s from %s, which the runtime stage does not install" % (env, soname, owner)
 
 
 # ---- compose.yaml ---------------------------------------------------------------------------

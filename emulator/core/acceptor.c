@@ -88,6 +88,7 @@ static worker *least_loaded(hg_acceptor *a)
 static void *accept_loop(void *arg)
 {
     hg_acceptor *a = arg;
+    pthread_setname_np(pthread_self(), "hg-acceptor");   /* names show in top -H, gdb and /proc */
     while (!atomic_load(&a->stopping)) {
         struct sockaddr_storage peer;
         socklen_t len = sizeof peer;

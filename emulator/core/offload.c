@@ -58,6 +58,7 @@ unsigned long hg_offload_jobs_run(void) { return atomic_load(&jobs_run); }
 static void *lane_main(void *arg)
 {
     (void)arg;
+    pthread_setname_np(pthread_self(), "hg-offload");
     pthread_mutex_lock(&lane_mutex);
     for (;;) {
         job *j = queue_head;

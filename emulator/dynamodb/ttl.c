@@ -278,6 +278,7 @@ static void sweep_all(void)
 static void *sweeper_main(void *arg)
 {
     (void)arg;
+    pthread_setname_np(pthread_self(), "hg-ddb-ttl");
     pthread_mutex_lock(&sweeper.mu);
     while (!sweeper.stop) {
         struct timespec until;

@@ -13,7 +13,9 @@
  * throttled) is queued again after hg_cfg.lambda_retry_s, then 2x that;
  * after the third attempt the event is dropped, as AWS does without a
  * destination. Invariants: queue fields are guarded by async_mutex; a
- * queued item is owned by the queue until a worker takes it.
+ * queued item is owned by the queue until a worker takes it; the workers
+ * start with the first Event after lambda_async_init, not at start-up
+ * (their threads cost every start 0.4 ms, Event invocations or not).
  */
 #include "lambda_internal.h"
 #include "lambda_pool.h"
@@ -449,13 +451,28 @@ typedef struct async_item {
 static pthread_mutex_t async_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t async_cond = PTHREAD_COND_INITIALIZER;
 static async_item *async_head;
-static int async_count, async_stop, async_nthreads;
+static int async_count, async_stop, async_nthreads, async_wanted;
 static pthread_t async_threads[ASYNC_WORKERS];
 
 static void async_item_free(async_item *it)
 {
     if (it) free(it->payload);
     free(it);
+}
+
+static void *async_main(void *arg);
+
+/* Under async_mutex: the workers, if lambda_async_init asked for them and
+ * none runs yet; -1 when not even one could start. */
+static int async_start_locked(void)
+{
+    if (!async_wanted || async_nthreads > 0) return 0;
+    while (async_nthreads < ASYNC_WORKERS &&
+           pthread_create(&async_threads[async_nthreads], NULL, async_main, NULL) == 0)
+        async_nthreads++;
+    if (async_nthreads == 0) return -1;
+    async_wanted = 0;
+    return 0;
 }
 
 /* Queue it (ownership passes to the queue) or refuse when full. */
@@ -465,6 +482,10 @@ static int async_push(async_item *it, hg_err *err)
     if (async_stop || async_count >= ASYNC_QUEUE_MAX) {
         pthread_mutex_unlock(&async_mutex);
         return hg_err_set(err, 429, "TooManyRequestsException", "Rate Exceeded.");
+    }
+    if (async_start_locked() != 0) {
+        pthread_mutex_unlock(&async_mutex);
+        return hg_err_internal(err, "cannot start the Lambda event queue");
     }
     it->next = async_head;
     async_head = it;
@@ -517,6 +538,7 @@ static void async_run(async_item *it)
 static void *async_main(void *arg)
 {
     (void)arg;
+    pthread_setname_np(pthread_self(), "hg-lambda-event");
     pthread_mutex_lock(&async_mutex);
     while (!async_stop) {
         /* the earliest due item; wait until it is due or a new one comes */
@@ -547,14 +569,11 @@ static void *async_main(void *arg)
 
 int lambda_async_init(hg_err *err)
 {
+    (void)err;
+    pthread_mutex_lock(&async_mutex);
     async_stop = 0;
-    for (int i = 0; i < ASYNC_WORKERS; i++) {
-        if (pthread_create(&async_threads[i], NULL, async_main, NULL) != 0) {
-            lambda_async_shutdown();
-            return hg_err_internal(err, "cannot start the Lambda event queue");
-        }
-        async_nthreads++;
-    }
+    async_wanted = 1;
+    pthread_mutex_unlock(&async_mutex);
     return 0;
 }
 
@@ -564,6 +583,7 @@ void lambda_async_shutdown(void)
 {
     pthread_mutex_lock(&async_mutex);
     async_stop = 1;
+    async_wanted = 0;
     pthread_cond_broadcast(&async_cond);
     pthread_mutex_unlock(&async_mutex);
     for (int i = 0; i < async_nthreads; i++) pthread_join(async_threads[i], NULL);

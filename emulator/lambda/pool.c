@@ -21,7 +21,9 @@
  *   4. A generation's refs = the pool's hold on it while current + one per
  *      env (idle or leased) + one per lease starting; its bundle is freed at 0.
  *   5. The reaper frees envs idle longer than hg_cfg.lambda_idle_s, and the
- *      generation of a function left with no env at all.
+ *      generation of a function left with no env at all. It starts with the
+ *      first lease after lambda_pool_init, not at start-up (a thread made
+ *      there cost every start 0.2 ms, whether a function ever ran or not).
  *   6. A lease takes the idle env its thread ran last when there is one, so
  *      each env's Lua heap stays with one worker's malloc arena.
  *   7. A function is quick while a warm env waits for it and its recent runs
@@ -88,7 +90,7 @@ static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t reaper_cond = PTHREAD_COND_INITIALIZER;
 static fn_pool *pools;
 static pthread_t reaper;
-static int reaper_running, reaper_stop;
+static int reaper_running, reaper_stop, reaper_wanted;
 
 static double mono_now(void)
 {
@@ -227,6 +229,18 @@ static pool_env *lease_idle_locked(fn_pool *fp)
     return pe;
 }
 
+static void *reaper_main(void *arg);
+
+/* Start the reaper if lambda_pool_init asked for it and it is not running:
+ * one try (invariant 5). Without it idle envs stay until shutdown. */
+static void reaper_start_locked(void)
+{
+    if (!reaper_wanted) return;
+    reaper_wanted = 0;
+    if (pthread_create(&reaper, NULL, reaper_main, NULL) == 0) reaper_running = 1;
+    else hg_log(HG_LOG_WARN, "lambda: cannot start the environment reaper; idle environments stay until shutdown");
+}
+
 int lambda_pool_lease(hg_store *s, const lambda_fn *f, hg_buf *log, bool may_move, lambda_lease **out,
                       char **init_error, hg_err *err)
 {
@@ -244,6 +258,7 @@ int lambda_pool_lease(hg_store *s, const lambda_fn *f, hg_buf *log, bool may_mov
      * retires the generation built from the old contents. */
     unsigned long long hot_fp = 0;
     pthread_mutex_lock(&pool_mutex);
+    reaper_start_locked();
     fn_pool *fp = find_locked(f->region, f->name, 1);
     if (!fp) {
         pthread_mutex_unlock(&pool_mutex);
@@ -417,6 +432,7 @@ void lambda_pool_forget(const char *region, const char *name)
 static void *reaper_main(void *arg)
 {
     (void)arg;
+    pthread_setname_np(pthread_self(), "hg-lambda-reap");
     pthread_mutex_lock(&pool_mutex);
     while (!reaper_stop) {
         double idle = hg_cfg.lambda_idle_s > 0 ? hg_cfg.lambda_idle_s : 600;
@@ -460,25 +476,23 @@ static void *reaper_main(void *arg)
 
 int lambda_pool_init(hg_err *err)
 {
+    (void)err;
     pthread_mutex_lock(&pool_mutex);
     reaper_stop = 0;
+    reaper_wanted = !reaper_running;
     pthread_mutex_unlock(&pool_mutex);
-    if (pthread_create(&reaper, NULL, reaper_main, NULL) != 0)
-        return hg_err_internal(err, "cannot start the Lambda environment reaper");
-    reaper_running = 1;
     return 0;
 }
 
 void lambda_pool_shutdown(void)
 {
-    if (reaper_running) {
-        pthread_mutex_lock(&pool_mutex);
-        reaper_stop = 1;
-        pthread_cond_broadcast(&reaper_cond);
-        pthread_mutex_unlock(&pool_mutex);
-        pthread_join(reaper, NULL);
-        reaper_running = 0;
-    }
+    pthread_mutex_lock(&pool_mutex);
+    int running = reaper_running;
+    reaper_stop = 1;
+    reaper_wanted = reaper_running = 0;
+    pthread_cond_broadcast(&reaper_cond);
+    pthread_mutex_unlock(&pool_mutex);
+    if (running) pthread_join(reaper, NULL);
     /* Called after serving stopped: no lease is out. */
     pool_env *stale = NULL;
     pool_gen *dead = NULL;

@@ -5,7 +5,6 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -25,27 +24,18 @@ static struct {
 #undef FIELD
 } api;
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static hg_err load_err;
-static int loaded;
-
-static void load(void)
-{
-    static const hg_dl_sym syms[] = {
+static const hg_dl_sym syms[] = {
 #define SYM(f) { #f, (void **)&api.f },
-        CRYPTO_FUNCTIONS(SYM)
+    CRYPTO_FUNCTIONS(SYM)
 #undef SYM
-    };
-    hg_err_clear(&load_err);
-    loaded = hg_dl_open(HG_CRYPTO_SONAME, syms, sizeof syms / sizeof syms[0], &load_err) == 0;
-}
+};
+static hg_dl_lib libcrypto = HG_DL_LIB(HG_CRYPTO_SONAME, syms);
 
-/* Every wrapper goes through here: once loaded, one pthread_once check. */
+/* Every wrapper goes through here: once loaded, one atomic load. */
 static void need(void)
 {
-    pthread_once(&once, load);
-    if (loaded) return;
-    fprintf(stderr, "hangar: %s\n", load_err.message);
+    if (hg_dl_load(&libcrypto, NULL) == 0) return;
+    fprintf(stderr, "hangar: %s\n", libcrypto.err.message);
     _exit(127);
 }
 

@@ -3,11 +3,11 @@
  * into memory, or a folder on disk for hot reload.
  *
  * A zip is read whole at creation (libzip over the caller's buffer, which is
- * not kept), so invocations never touch the archive again. libzip (with the
- * libcrypto it needs) is loaded by the first zip, not at start-up (hg_dl.h). A folder is read
- * on demand, so an edit shows on the next load; every path is resolved with
- * realpath and must stay inside the folder, so neither `..` nor a symlink
- * lets a handler read the host.
+ * not kept), so invocations never touch the archive again; libzip (and the
+ * libcrypto it needs) is loaded by the first zip, not at start-up (hg_dl.h).
+ * A folder is read on demand, so an edit shows on the next load; every path
+ * is resolved with realpath and must stay inside the folder, so neither
+ * `..` nor a symlink lets a handler read the host.
  *
  * Invariants:
  *   1. Zip entries are sorted by path and unique (lookup is a binary search).
@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,20 +58,12 @@ static struct {
 #undef FIELD
 } zipf;
 
-static pthread_once_t zip_once = PTHREAD_ONCE_INIT;
-static hg_err zip_load_err;
-static int zip_loaded;
-
-static void zip_load(void)
-{
-    static const hg_dl_sym syms[] = {
+static const hg_dl_sym zip_syms[] = {
 #define SYM(f) { #f, (void **)&zipf.f },
-        ZIP_FUNCTIONS(SYM)
+    ZIP_FUNCTIONS(SYM)
 #undef SYM
-    };
-    hg_err_clear(&zip_load_err);
-    zip_loaded = hg_dl_open(HG_ZIP_SONAME, syms, sizeof syms / sizeof syms[0], &zip_load_err) == 0;
-}
+};
+static hg_dl_lib libzip = HG_DL_LIB(HG_ZIP_SONAME, zip_syms);
 
 typedef struct bundle_entry {
     char  *path;
@@ -144,11 +135,7 @@ static int read_entry(zip_t *za, zip_uint64_t i, const char *name, zip_uint64_t 
 int hlua_bundle_from_zip(const void *zip, size_t len, hlua_bundle **out, hg_err *err)
 {
     *out = NULL;
-    pthread_once(&zip_once, zip_load);
-    if (!zip_loaded) {
-        *err = zip_load_err;
-        return -1;
-    }
+    if (hg_dl_load(&libzip, err) != 0) return -1;
     zip_error_t zerr;
     zipf.zip_error_init(&zerr);
     zip_source_t *src = zipf.zip_source_buffer_create(zip, len, 0, &zerr);

@@ -174,14 +174,23 @@ static void ranges_cut_batches(void **state)
     assert_string_equal(read_range(&r, &v), "5000:w1 2000:x 1000:w0");
 }
 
-static int64_t count_batches(int64_t sid)
+/* sql (with stream sid as ?1) stepped once, which must give want
+ * (SQLITE_ROW: the caller reads the row); the caller hands the statement
+ * back with hg_store_done. */
+static sqlite3_stmt *stepped(int64_t sid, const char *sql, int want)
 {
     hg_err err;
     hg_err_clear(&err);
-    sqlite3_stmt *st = hg_store_stmt(s, "SELECT count(*) FROM logs_batches WHERE sid=?1", &err);
+    sqlite3_stmt *st = hg_store_stmt(s, sql, &err);
     assert_non_null(st);
     sqlite3_bind_int64(st, 1, sid);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_step(st), want);
+    return st;
+}
+
+static int64_t count_batches(int64_t sid)
+{
+    sqlite3_stmt *st = stepped(sid, "SELECT count(*) FROM logs_batches WHERE sid=?1", SQLITE_ROW);
     int64_t n = sqlite3_column_int64(st, 0);
     hg_store_done(st);
     return n;
@@ -253,6 +262,12 @@ static void stop_and_fail_midway(void **state)
     assert_string_equal(err.message, "visitor says no");
 }
 
+/* Run sql, an UPDATE of stream sid's batches (?1), to damage what is stored. */
+static void damage_batches(int64_t sid, const char *sql)
+{
+    hg_store_done(stepped(sid, sql, SQLITE_DONE));
+}
+
 static void corrupt_batch_is_an_error(void **state)
 {
     (void)state;
@@ -261,11 +276,7 @@ static void corrupt_batch_is_an_error(void **state)
     hg_err err;
     hg_err_clear(&err);
     /* a record whose length runs past the end */
-    sqlite3_stmt *st = hg_store_stmt(s, "UPDATE logs_batches SET data = x'0100000000000000ff00000041' WHERE sid=?1", &err);
-    assert_non_null(st);
-    sqlite3_bind_int64(st, 1, bad);
-    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
-    hg_store_done(st);
+    damage_batches(bad, "UPDATE logs_batches SET data = x'0100000000000000ff00000041' WHERE sid=?1");
     seen v;
     memset(&v, 0, sizeof v);
     logs_event_range r = everything(bad, 0);
@@ -297,12 +308,7 @@ static int same_as_appended(void *ctx, const logs_event_row *e, hg_err *err)
 /* The stored size and raw size of the stream's one batch. */
 static void batch_sizes(int64_t sid, int64_t *stored, int64_t *raw)
 {
-    hg_err err;
-    hg_err_clear(&err);
-    sqlite3_stmt *st = hg_store_stmt(s, "SELECT length(data), raw FROM logs_batches WHERE sid=?1", &err);
-    assert_non_null(st);
-    sqlite3_bind_int64(st, 1, sid);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    sqlite3_stmt *st = stepped(sid, "SELECT length(data), raw FROM logs_batches WHERE sid=?1", SQLITE_ROW);
     *stored = sqlite3_column_int64(st, 0);
     *raw = sqlite3_column_int64(st, 1);
     assert_int_equal(sqlite3_step(st), SQLITE_DONE);
@@ -345,12 +351,7 @@ static void lambda_lines_are_deflated(void **state)
     assert_int_equal(cur.i, N);
 
     /* a deflated batch whose bytes are damaged is an error, not a crash */
-    sqlite3_stmt *st = hg_store_stmt(s, "UPDATE logs_batches SET data = substr(data, 1, length(data) / 2) WHERE sid=?1",
-                                     &err);
-    assert_non_null(st);
-    sqlite3_bind_int64(st, 1, lam);
-    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
-    hg_store_done(st);
+    damage_batches(lam, "UPDATE logs_batches SET data = substr(data, 1, length(data) / 2) WHERE sid=?1");
     cur.i = 0;
     assert_int_equal(logs_store_events(s, &r, same_as_appended, &cur, &err), -1);
     assert_non_null(strstr(err.message, "corrupt"));

@@ -38,8 +38,8 @@ AUTH = ("AWS4-HMAC-SHA256 Credential=AKIABENCHMARK0000000/20240101/us-east-1/dyn
 PAYLOAD = "0123456789abcdef0123456789abcdef"
 
 DDB_SCENARIOS = ["ddb_get", "ddb_put", "ddb_update_add", "ddb_query", "ddb_batch_write"]
-# hangar-emulator's default --threads (emulator/core/config.c)
-DEFAULT_THREADS = max(2, min(64, os.cpu_count() or 2))
+# hangar-emulator's default --threads (hg_acceptor_default_workers, emulator/core/acceptor.c)
+DEFAULT_THREADS = max(1, min(64, (os.cpu_count() or 2) // 2))
 ALL_SCENARIOS = DDB_SCENARIOS + ["lambda_invoke", "apigw_post", "apigw_get",
                                  "startup", "rss", "scale", "deploy"]
 WRK_SCRIPT = {
@@ -878,7 +878,7 @@ def main():
     ap.add_argument("--ceiling", required=True, help="the ceiling binary")
     ap.add_argument("--results", default=os.path.join(BENCH, "results"))
     ap.add_argument("--threads", type=int, default=DEFAULT_THREADS,
-                    help="worker threads of hangar and the ceiling (default: the emulator's own, one per CPU, 2 to 64)")
+                    help="worker threads of hangar and the ceiling (default: the emulator's own, half the CPUs, 1 to 64)")
     ap.add_argument("--scale-items", type=int, default=1_000_000, help="the large size of the scaling scenario")
     ap.add_argument("--duration", type=int, help="seconds per wrk run (default 10, --quick 2)")
     ap.add_argument("--runs", type=int, help="wrk runs per figure, median taken (default 3, --quick 1)")

@@ -1,7 +1,8 @@
 /* The benchmarks' ceiling: the most any server on this HTTP stack can answer
  * here. libmicrohttpd with the emulator's threading set-up (the emulator's
  * own acceptor, emulator/core/acceptor.c, handing connections to --threads
- * daemons of one polling thread each, with the same connection limits)
+ * daemons of one polling thread each, plus the same standby, with the same
+ * connection limits)
  * answering every request, whatever its method, path or body, with one
  * fixed DynamoDB-shaped JSON body. It does no work, so the emulator's figure
  * over this one is the share its own code leaves.
@@ -76,10 +77,7 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads = parse_uint(argv[++i], "--threads");
         else { fprintf(stderr, "usage: ceiling [--port N] [--threads N]\n"); return 2; }
     }
-    if (threads == 0) {                          /* the emulator's default: CPUs, at least 2 */
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = ncpu < 2 ? 2 : (unsigned)(ncpu > 64 ? 64 : ncpu);
-    }
+    if (threads == 0) threads = hg_acceptor_default_workers(sysconf(_SC_NPROCESSORS_ONLN));
 
     fixed_response = MHD_create_response_from_buffer(sizeof FIXED_BODY - 1, (void *)FIXED_BODY,
                                                      MHD_RESPMEM_PERSISTENT);
@@ -100,7 +98,7 @@ int main(int argc, char **argv)
     loopback.sin_addr.s_addr = htonl(INADDR_LOOPBACK);   /* loopback only, like the emulator */
     hg_acceptor *acceptor;
     char why[160];
-    if (hg_acceptor_start((struct sockaddr *)&loopback, sizeof loopback, threads, 4096 / threads + 1,
+    if (hg_acceptor_start((struct sockaddr *)&loopback, sizeof loopback, threads, 1, 4096 / threads + 1,
                           start_worker, NULL, &acceptor, why, sizeof why) != 0) {
         fprintf(stderr, "ceiling: cannot listen on port %u: %s\n", port, why);
         MHD_destroy_response(fixed_response);

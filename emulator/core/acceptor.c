@@ -22,7 +22,8 @@ typedef struct worker {
 struct hg_acceptor {
     int fd;
     unsigned port;
-    unsigned n;
+    unsigned n;                   /* daemons started: the regular ones, then the standby */
+    unsigned regular;             /* how many of them are regular */
     unsigned per_worker;          /* connections a worker may hold */
     unsigned next;                /* where the search for the least loaded starts */
     worker *workers;
@@ -64,23 +65,35 @@ static bool stalled(const worker *w, long long now)
     return since != 0 && now - since > HG_WORKER_STALL_MS;
 }
 
-/* The worker with the fewest connections among those not stalled (among
- * all when every one is); the search starts after the last pick, so equal
- * loads (a burst of connects) alternate. */
+unsigned hg_acceptor_default_workers(long ncpu)
+{
+    return ncpu < 2 ? 1 : ncpu > 128 ? 64 : (unsigned)(ncpu / 2);
+}
+
+/* The worker with the fewest connections in workers [from, to), skipping
+ * stalled ones if skip_stalled, searching from a->next so that equal loads
+ * (a burst of connects) alternate; a->n when there is none. */
+static unsigned fewest(hg_acceptor *a, unsigned from, unsigned to, bool skip_stalled, long long now)
+{
+    unsigned best = a->n, best_load = 0, span = to - from;
+    for (unsigned k = 0; k < span; k++) {
+        unsigned i = from + (a->next + k) % span;
+        if (skip_stalled && stalled(&a->workers[i], now)) continue;
+        unsigned l = atomic_load(&a->workers[i].load);
+        if (best == a->n || l < best_load) { best = i; best_load = l; }
+        if (best_load == 0) break;
+    }
+    return best;
+}
+
+/* The regular worker with the fewest connections among those not stalled;
+ * when every one is, a standby not stalled; when all are, the fewest of all. */
 static worker *least_loaded(hg_acceptor *a)
 {
     long long now = now_ms();
-    unsigned best = a->n;
-    unsigned best_load = 0;
-    for (int pass = 0; pass < 2 && best == a->n; pass++) {
-        for (unsigned k = 0; k < a->n; k++) {
-            unsigned i = (a->next + k) % a->n;
-            if (pass == 0 && stalled(&a->workers[i], now)) continue;
-            unsigned l = atomic_load(&a->workers[i].load);
-            if (best == a->n || l < best_load) { best = i; best_load = l; }
-            if (best_load == 0) break;
-        }
-    }
+    unsigned best = fewest(a, 0, a->regular, true, now);
+    if (best == a->n && a->n > a->regular) best = fewest(a, a->regular, a->n, true, now);
+    if (best == a->n) best = fewest(a, 0, a->n, false, now);
     a->next = best + 1;
     return &a->workers[best];
 }
@@ -122,18 +135,19 @@ static int fail(hg_acceptor *a, char *why, size_t whylen, const char *what, int 
 }
 
 int hg_acceptor_start(const struct sockaddr *addr, socklen_t addrlen, unsigned workers,
-                      unsigned per_worker, hg_acceptor_daemon_fn start, void *ctx,
+                      unsigned standby, unsigned per_worker, hg_acceptor_daemon_fn start, void *ctx,
                       hg_acceptor **out, char *why, size_t whylen)
 {
     *out = NULL;
     hg_acceptor *a = calloc(1, sizeof *a);
-    worker *ws = workers ? calloc(workers, sizeof *ws) : NULL;
+    worker *ws = workers ? calloc((size_t)workers + standby, sizeof *ws) : NULL;
     if (!a || !ws) {
         free(a); free(ws);
         snprintf(why, whylen, "%s", workers ? "out of memory" : "no worker threads");
         return -1;
     }
     a->workers = ws;
+    a->regular = workers;
     a->per_worker = per_worker;
     a->fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (a->fd < 0) return fail(a, why, whylen, "socket", errno);
@@ -151,7 +165,7 @@ int hg_acceptor_start(const struct sockaddr *addr, socklen_t addrlen, unsigned w
     a->port = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
                                           : ntohs(((struct sockaddr_in *)&bound)->sin_port);
 
-    for (; a->n < workers; a->n++) {
+    for (; a->n < workers + standby; a->n++) {
         worker *w = &a->workers[a->n];
         /* the slack covers a close the acceptor has counted back (CLOSED)
          * while the daemon still counts it */

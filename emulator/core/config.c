@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <string.h>
 #include <unistd.h>
+#include "acceptor.h"          /* hg_acceptor_default_workers */
 #include "hg_parse.h"
 
 hg_config hg_cfg;
@@ -27,7 +28,9 @@ static const char usage[] =
 "                      line per request)\n"
 "  --ttl-interval S    seconds between DynamoDB TTL expiry sweeps (default 5;\n"
 "                      fractions allowed)\n"
-"  --threads N         HTTP worker threads (default: number of CPUs, min 2)\n"
+"  --threads N         HTTP worker threads (default: half the CPUs, at least 1),\n"
+"                      plus one standby for when every worker is stuck in a\n"
+"                      long request\n"
 "  --connection-timeout S\n"
 "                      close a connection idle (or trickling bytes) for S seconds\n"
 "                      (default 120)\n"
@@ -67,7 +70,7 @@ int hg_config_parse(hg_config *cfg, int argc, char **argv, FILE *out, FILE *err)
     cfg->lambda_idle_s = 600;
     cfg->conn_timeout_s = 120;
     cfg->lambda_retry_s = 1;
-    cfg->threads = ncpu < 2 ? 2 : (unsigned)(ncpu > 64 ? 64 : ncpu);
+    cfg->threads = hg_acceptor_default_workers(ncpu);
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -471,7 +471,7 @@ int hg_server_start(hg_server **out, unsigned *bound_port, hg_err *err)
     hg_offload_start();
     char why[160];
     /* 4096 open connections in all, like libmicrohttpd's pool had */
-    int rc = hg_acceptor_start(ai->ai_addr, ai->ai_addrlen, hg_cfg.threads, 4096 / hg_cfg.threads + 1,
+    int rc = hg_acceptor_start(ai->ai_addr, ai->ai_addrlen, hg_cfg.threads, 1, 4096 / hg_cfg.threads + 1,
                                start_worker, NULL, &srv->acceptor, why, sizeof why);
     freeaddrinfo(ai);
     if (rc != 0) {

@@ -573,6 +573,57 @@ def test_a_quick_function_whose_run_loops_moves_off_its_worker(ep):
     assert r.status == 200 and json.loads(r.body) == {"ok": True}, r
 
 
+def test_a_run_that_wrote_then_loops_holds_up_only_its_own_worker(emulator_factory):
+    """A run that changed something cannot move off its worker: running it
+    again would write twice (core/offload.h, invariant 1), so it loops there
+    until its Timeout. With one worker (`--threads 1`, the default on two
+    CPUs) the standby worker (core/acceptor.h) takes the clients that connect
+    meanwhile, and they are answered at once. The looping caller still gets
+    its timeout, and the item its run wrote is there, once."""
+    ep = emulator_factory(["--threads", "1"]).endpoint
+    ddb = make_client(ep)
+    table = unique_name("wrote-then-loops")
+    ddb.create_table(TableName=table, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                     BillingMode="PAY_PER_REQUEST")
+    lam = make_client(ep, service="lambda")
+    name = unique_name("wrote-then-loops")
+    src = ('local ddb = require("aws.dynamodb")\n'
+           'return {handler = function(e)\n'
+           '  if e.loop then\n'
+           '    assert(ddb.put_item{TableName = "%s", Item = {id = {S = "written"}}})\n'
+           '    while true do end\n'
+           '  end\n'
+           '  return {ok = true}\n'
+           'end}\n' % table)
+    lam.create_function(FunctionName=name, Runtime="lua5.4", Role=ROLE, Handler="index.handler",
+                        Code={"ZipFile": zip_bytes({"index.lua": src})}, Timeout=2, MemorySize=128)
+    path = "/2015-03-31/functions/%s/invocations" % name
+    for _ in range(5):                       # cold once, then quick and warm: it runs on the worker
+        r = send(ep, "POST", path, b"{}")
+        assert r.status == 200 and json.loads(r.body) == {"ok": True}, r
+    looping = {}
+    t = threading.Thread(target=lambda: looping.setdefault("r", send(ep, "POST", path, b'{"loop": true}')))
+    t.start()
+    time.sleep(0.5)                          # written, and well into the loop
+    u = urllib.parse.urlsplit(ep)
+    conns = [http.client.HTTPConnection(u.hostname, u.port, timeout=30) for _ in range(4)]
+    try:
+        waits = [timed_list_tables(c) for c in conns]
+        assert max(waits) < 0.5, "new connections waited %r s behind the looping run" % [
+            round(w, 2) for w in waits]
+        assert t.is_alive(), "the looping run ended before the others were served"
+    finally:
+        for c in conns:
+            c.close()
+        t.join(30)
+    r = looping["r"]
+    assert r.status == 200 and r.headers.get("x-amz-function-error") == "Unhandled", r
+    assert b"timed out after 2.00 seconds" in r.body, r
+    items = ddb.scan(TableName=table)["Items"]
+    assert items == [{"id": {"S": "written"}}], items
+
+
 @pytest.fixture(scope="module")
 def hostile_api(ep, hostile_functions):
     gw = make_client(ep, service="apigateway")

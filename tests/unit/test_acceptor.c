@@ -1,6 +1,7 @@
 /* acceptor: every new connection goes to the worker daemon holding the
  * fewest, a closed connection frees its worker's slot, a worker stuck in a
- * long request gets no new connection, a connection beyond every worker's
+ * long request gets no new connection, a standby worker gets connections
+ * only while every regular one is stuck, a connection beyond every worker's
  * limit is closed without costing a slot, and a busy port is refused rather
  * than shared. Each worker answers with its own index, so the client sees
  * where every connection landed. */
@@ -112,21 +113,42 @@ static double seconds_since(const struct timespec *t0)
     return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static hg_acceptor *start(unsigned port, unsigned per_worker)
+static hg_acceptor *start_with(unsigned workers, unsigned standby, unsigned per_worker)
 {
-    struct sockaddr_in a = loopback(port);
+    struct sockaddr_in a = loopback(0);
     hg_acceptor *acc = NULL;
     char why[160];
-    if (hg_acceptor_start((struct sockaddr *)&a, sizeof a, WORKERS, per_worker, start_worker, NULL, &acc,
-                          why, sizeof why) != 0)
+    if (hg_acceptor_start((struct sockaddr *)&a, sizeof a, workers, standby, per_worker, start_worker, NULL,
+                          &acc, why, sizeof why) != 0)
         print_message("acceptor: %s\n", why);
     return acc;
+}
+
+static hg_acceptor *start(unsigned per_worker)
+{
+    return start_with(WORKERS, 0, per_worker);
+}
+
+/* Sends GET /slow on a new connection and waits until its worker has been
+ * in it past the 50 ms mark; returns the connection. */
+static int stall_a_worker(unsigned port)
+{
+    slow_worker = -1;
+    slow_s = under_valgrind() ? 6.0 : 1.5;
+    int slow = dial(port);
+    assert_true(slow >= 0);
+    assert_int_equal(send_get(slow, "/slow"), 0);
+    for (int tries = 0; slow_worker < 0 && tries < 500; tries++)
+        nanosleep(&(struct timespec){ .tv_nsec = 2 * 1000 * 1000 }, NULL);
+    assert_true(slow_worker >= 0);
+    nanosleep(&(struct timespec){ .tv_nsec = 200 * 1000 * 1000 }, NULL);   /* past the 50 ms mark */
+    return slow;
 }
 
 static void connections_are_balanced_and_slots_come_back(void **state)
 {
     (void)state;
-    hg_acceptor *acc = start(0, 64);
+    hg_acceptor *acc = start(64);
     assert_non_null(acc);
     unsigned port = hg_acceptor_port(acc);
     assert_true(port > 0);
@@ -175,18 +197,10 @@ static void connections_are_balanced_and_slots_come_back(void **state)
 static void a_stuck_worker_gets_no_new_connections(void **state)
 {
     (void)state;
-    hg_acceptor *acc = start(0, 64);
+    hg_acceptor *acc = start(64);
     assert_non_null(acc);
     unsigned port = hg_acceptor_port(acc);
-    slow_worker = -1;
-    slow_s = under_valgrind() ? 6.0 : 1.5;
-    int slow = dial(port);
-    assert_true(slow >= 0);
-    assert_int_equal(send_get(slow, "/slow"), 0);
-    for (int tries = 0; slow_worker < 0 && tries < 500; tries++)
-        nanosleep(&(struct timespec){ .tv_nsec = 2 * 1000 * 1000 }, NULL);
-    assert_true(slow_worker >= 0);
-    nanosleep(&(struct timespec){ .tv_nsec = 200 * 1000 * 1000 }, NULL);   /* past the 50 ms mark */
+    int slow = stall_a_worker(port);
 
     int fds[4];
     for (int i = 0; i < 4; i++) {
@@ -210,12 +224,70 @@ static void a_stuck_worker_gets_no_new_connections(void **state)
     hg_acceptor_stop(acc);
 }
 
+/* one regular worker and a standby: a burst of connects all go to the
+ * regular one and the standby idles; while the regular one sits in a long
+ * request, the clients that connect meanwhile go to the standby and are
+ * answered at once; once it is done, new connections go to it again */
+static void a_standby_takes_connections_only_while_every_worker_is_stuck(void **state)
+{
+    (void)state;
+    hg_acceptor *acc = start_with(1, 1, 64);
+    assert_non_null(acc);
+    unsigned port = hg_acceptor_port(acc);
+    int fds[8];
+    for (int i = 0; i < 8; i++) {
+        fds[i] = dial(port);
+        assert_true(fds[i] >= 0);
+    }
+    for (int i = 0; i < 8; i++) assert_int_equal(ask(fds[i]), 0);
+    assert_int_equal(hg_acceptor_load(acc, 0), 8);
+    assert_int_equal(hg_acceptor_load(acc, 1), 0);
+
+    int slow = stall_a_worker(port);
+    assert_int_equal(slow_worker, 0);
+    int during[3];
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < 3; i++) {
+        during[i] = dial(port);
+        assert_true(during[i] >= 0);
+        assert_int_equal(ask(during[i]), 1);
+    }
+    assert_true(seconds_since(&t0) < slow_s / 2);     /* behind it they would wait ~slow_s */
+    assert_int_equal(hg_acceptor_load(acc, 1), 3);
+
+    assert_int_equal(answer(slow), 0);
+    int after = dial(port);
+    assert_true(after >= 0);
+    assert_int_equal(ask(after), 0);                  /* the standby holds fewer, but is standby */
+    assert_int_equal(hg_acceptor_load(acc, 0), 10);
+    close(after);
+    close(slow);
+    for (int i = 0; i < 3; i++) close(during[i]);
+    for (int i = 0; i < 8; i++) close(fds[i]);
+    hg_acceptor_stop(acc);
+}
+
+/* half the CPUs, at least 1 and at most 64 */
+static void the_default_is_half_the_cpus(void **state)
+{
+    (void)state;
+    assert_int_equal(hg_acceptor_default_workers(-1), 1);    /* sysconf failed */
+    assert_int_equal(hg_acceptor_default_workers(1), 1);
+    assert_int_equal(hg_acceptor_default_workers(2), 1);
+    assert_int_equal(hg_acceptor_default_workers(3), 1);
+    assert_int_equal(hg_acceptor_default_workers(4), 2);
+    assert_int_equal(hg_acceptor_default_workers(16), 8);
+    assert_int_equal(hg_acceptor_default_workers(128), 64);
+    assert_int_equal(hg_acceptor_default_workers(512), 64);
+}
+
 /* with every worker full, a new connection is closed unanswered; the slot
  * count stays right, so once a client leaves the next one is served */
 static void beyond_the_limit_is_closed_and_costs_nothing(void **state)
 {
     (void)state;
-    hg_acceptor *acc = start(0, 2);
+    hg_acceptor *acc = start(2);
     assert_non_null(acc);
     unsigned port = hg_acceptor_port(acc);
     int fds[2 * WORKERS];
@@ -246,12 +318,12 @@ static void beyond_the_limit_is_closed_and_costs_nothing(void **state)
 static void a_busy_port_is_refused_not_shared(void **state)
 {
     (void)state;
-    hg_acceptor *first = start(0, 64);
+    hg_acceptor *first = start(64);
     assert_non_null(first);
     struct sockaddr_in a = loopback(hg_acceptor_port(first));
     hg_acceptor *second = NULL;
     char why[160] = "";
-    assert_int_equal(hg_acceptor_start((struct sockaddr *)&a, sizeof a, WORKERS, 64, start_worker, NULL,
+    assert_int_equal(hg_acceptor_start((struct sockaddr *)&a, sizeof a, WORKERS, 0, 64, start_worker, NULL,
                                        &second, why, sizeof why), -1);
     assert_null(second);
     assert_non_null(strstr(why, "bind"));
@@ -269,6 +341,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(connections_are_balanced_and_slots_come_back),
         cmocka_unit_test(a_stuck_worker_gets_no_new_connections),
+        cmocka_unit_test(a_standby_takes_connections_only_while_every_worker_is_stuck),
+        cmocka_unit_test(the_default_is_half_the_cpus),
         cmocka_unit_test(beyond_the_limit_is_closed_and_costs_nothing),
         cmocka_unit_test(a_busy_port_is_refused_not_shared),
     };

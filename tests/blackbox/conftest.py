@@ -204,6 +204,13 @@ def check_and_cleanup(emu):
         pytest.fail(report + f"\n(full stderr kept in {emu.stderr_path})", pytrace=False)
 
 
+# The module emulator runs two workers on any machine: the default is half
+# the CPUs (one on a 2-CPU box), and the per-worker caches and the store's
+# locking are only exercised across threads with more than one. Emulators
+# from emulator_factory get the default unless a test asks otherwise.
+MODULE_EMULATOR_ARGS = ("--threads", "2")
+
+
 @pytest.fixture(scope="module")
 def emulator():
     """A running emulator for the whole module; fails the module if it crashed."""
@@ -211,7 +218,7 @@ def emulator():
     if ext:
         yield type("External", (), {"endpoint": ext.rstrip("/"), "proc": None})()
         return
-    emu = Emulator().start()
+    emu = Emulator(args=MODULE_EMULATOR_ARGS).start()
     yield emu
     if emu.proc is not None and emu.proc.poll() is not None:
         emu.exit_codes.append(emu.proc.returncode)  # died during the module

@@ -1,8 +1,9 @@
 """Worker threads cache table definitions for the data plane; a definition
 change must be seen by the very next data-plane request on every thread.
 
-Each step is repeated more times than there are worker threads, so every
-worker has cached the old definition before it changes."""
+Each step is repeated more times than there are worker threads (the module
+emulator runs two, conftest.MODULE_EMULATOR_ARGS), so every worker has
+cached the old definition before it changes."""
 
 from concurrent.futures import ThreadPoolExecutor
 

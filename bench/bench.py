@@ -741,7 +741,7 @@ def write_report(opts, res, stamp):
               f"{m['load_start']}, at end {m['load_end']}.")
     md.append(f"wrk: {opts.wrk_threads} threads, {opts.connections} connections, {opts.duration} s per run, "
               f"{opts.runs} run(s); figures are medians over the runs. hangar-emulator and the ceiling both "
-              f"use {opts.threads} worker thread{'' if opts.threads == 1 else 's'} (plus the acceptor's idle standby); hangar runs with `--log-level warn` (no per-request log), "
+              f"use {opts.threads} worker thread{'' if opts.threads == 1 else 's'} (plus the acceptor's standby, started only if every worker is stuck); hangar runs with `--log-level warn` (no per-request log), "
               "state in memory. One server is loaded at a time; wrk shares the machine's CPUs with it. Each "
               "GetItem and PutItem run of hangar comes right after a run of the ceiling, and each DynamoDB "
               "run of hangar right before the same run of dynalite (the others idle meanwhile): a share of the "

@@ -2,6 +2,7 @@
 #include "acceptor.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -22,9 +23,12 @@ typedef struct worker {
 struct hg_acceptor {
     int fd;
     unsigned port;
-    unsigned n;                   /* daemons started: the regular ones, then the standby */
-    unsigned regular;             /* how many of them are regular */
+    _Atomic unsigned n;           /* daemons started: the regular ones, then standby as needed */
+    unsigned regular;             /* how many workers are regular */
+    unsigned total;               /* regular plus standby: the length of workers */
     unsigned per_worker;          /* connections a worker may hold */
+    hg_acceptor_daemon_fn start;  /* how a daemon is started, kept for the standby */
+    void *ctx;
     unsigned next;                /* where the search for the least loaded starts */
     worker *workers;
     pthread_t thread;
@@ -70,30 +74,51 @@ unsigned hg_acceptor_default_workers(long ncpu)
     return ncpu < 2 ? 1 : ncpu > 128 ? 64 : (unsigned)(ncpu / 2);
 }
 
+#define NO_WORKER UINT_MAX
+
 /* The worker with the fewest connections in workers [from, to), skipping
  * stalled ones if skip_stalled, searching from a->next so that equal loads
- * (a burst of connects) alternate; a->n when there is none. */
+ * (a burst of connects) alternate; NO_WORKER when there is none. */
 static unsigned fewest(hg_acceptor *a, unsigned from, unsigned to, bool skip_stalled, long long now)
 {
-    unsigned best = a->n, best_load = 0, span = to - from;
+    unsigned best = NO_WORKER, best_load = 0, span = to - from;
     for (unsigned k = 0; k < span; k++) {
         unsigned i = from + (a->next + k) % span;
         if (skip_stalled && stalled(&a->workers[i], now)) continue;
         unsigned l = atomic_load(&a->workers[i].load);
-        if (best == a->n || l < best_load) { best = i; best_load = l; }
+        if (best == NO_WORKER || l < best_load) { best = i; best_load = l; }
         if (best_load == 0) break;
     }
     return best;
 }
 
+/* Starts the next daemon (a regular one at start-up, a standby later);
+ * false with errno set when it cannot. */
+static bool start_daemon(hg_acceptor *a)
+{
+    unsigned i = a->n;
+    worker *w = &a->workers[i];
+    errno = 0;
+    /* the slack covers a close the acceptor has counted back (CLOSED)
+     * while the daemon still counts it */
+    w->daemon = a->start(a->ctx, i, MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC, on_connection, w,
+                         a->per_worker + 16);
+    if (!w->daemon) return false;
+    atomic_store(&a->n, i + 1);
+    return true;
+}
+
 /* The regular worker with the fewest connections among those not stalled;
- * when every one is, a standby not stalled; when all are, the fewest of all. */
+ * when every one is, a standby not stalled, started now if none is; when
+ * all are (or a standby cannot start), the fewest of all. */
 static worker *least_loaded(hg_acceptor *a)
 {
     long long now = now_ms();
+    unsigned n = a->n;
     unsigned best = fewest(a, 0, a->regular, true, now);
-    if (best == a->n && a->n > a->regular) best = fewest(a, a->regular, a->n, true, now);
-    if (best == a->n) best = fewest(a, 0, a->n, false, now);
+    if (best == NO_WORKER && n > a->regular) best = fewest(a, a->regular, n, true, now);
+    if (best == NO_WORKER && n < a->total && start_daemon(a)) best = n++;
+    if (best == NO_WORKER) best = fewest(a, 0, n, false, now);
     a->next = best + 1;
     return &a->workers[best];
 }
@@ -148,7 +173,10 @@ int hg_acceptor_start(const struct sockaddr *addr, socklen_t addrlen, unsigned w
     }
     a->workers = ws;
     a->regular = workers;
+    a->total = workers + standby;
     a->per_worker = per_worker;
+    a->start = start;
+    a->ctx = ctx;
     a->fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (a->fd < 0) return fail(a, why, whylen, "socket", errno);
     int one = 1;
@@ -165,14 +193,8 @@ int hg_acceptor_start(const struct sockaddr *addr, socklen_t addrlen, unsigned w
     a->port = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
                                           : ntohs(((struct sockaddr_in *)&bound)->sin_port);
 
-    for (; a->n < workers + standby; a->n++) {
-        worker *w = &a->workers[a->n];
-        /* the slack covers a close the acceptor has counted back (CLOSED)
-         * while the daemon still counts it */
-        w->daemon = start(ctx, a->n, MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC, on_connection, w,
-                          per_worker + 16);
-        if (!w->daemon) return fail(a, why, whylen, "starting a worker", errno ? errno : ENOMEM);
-    }
+    while (a->n < workers)             /* the standby start when first needed */
+        if (!start_daemon(a)) return fail(a, why, whylen, "starting a worker", errno ? errno : ENOMEM);
     int rc = pthread_create(&a->thread, NULL, accept_loop, a);
     if (rc != 0) return fail(a, why, whylen, "starting the accept thread", rc);
     a->running = 1;
@@ -186,6 +208,8 @@ unsigned hg_acceptor_load(const hg_acceptor *a, unsigned i)
 {
     return i < a->n ? atomic_load(&a->workers[i].load) : 0;
 }
+
+unsigned hg_acceptor_started(const hg_acceptor *a) { return a->n; }
 
 void hg_acceptor_stop(hg_acceptor *a)
 {

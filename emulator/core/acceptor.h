@@ -2,8 +2,8 @@
  * acceptor.h — one listening socket feeding N libmicrohttpd daemons of one
  * internal thread each; every new connection goes to the daemon that holds
  * the fewest open connections (ties in turn), passing over a daemon stuck in
- * one long request. Standby daemons take new connections only while every
- * regular one is stuck.
+ * one long request. A standby daemon, started the first time every regular
+ * one is stuck, takes new connections only while they are.
  *
  * Why not libmicrohttpd's own thread pool: its workers all poll the one
  * listening socket and whichever wakes first accepts, so a burst of connects
@@ -20,9 +20,11 @@
  * req/s) with p99 1.66-1.92 ms against 3.27-3.66 ms, and its POST with p99
  * 2.59-3.58 ms against 4.38-5.13 ms. (Run 0814 had kept two, when a POST
  * cost more than twice the CPU it does now and one worker could not reach
- * 10,000 req/s.) The standby's thread idles in epoll_wait; it is there so
- * that a worker stuck in a request that cannot move (a Lambda run that
- * wrote, then loops) does not hold up every client that connects meanwhile.
+ * 10,000 req/s.) The standby is there so that a worker stuck in a request
+ * that cannot move (a Lambda run that wrote, then loops) does not hold up
+ * every client that connects meanwhile. It starts when first needed:
+ * started with the others, it added 0.09-0.55 ms to the median start-up
+ * (three rounds of 30-40 interleaved starts, medians of 15-18 ms).
  *
  * Threads: one blocking accept loop, plus each daemon's polling thread.
  * Ownership: an accepted socket belongs to the daemon once handed over
@@ -57,10 +59,14 @@ typedef struct MHD_Daemon *(*hg_acceptor_daemon_fn)(void *ctx, unsigned i, unsig
 unsigned hg_acceptor_default_workers(long ncpu);
 
 /* Binds and listens on addr (port 0: any free port), starts `workers`
- * regular daemons (indices 0 to workers - 1) and `standby` more through
- * start, then the accept loop. A connection that finds every worker holding
- * per_worker is closed at once. On failure returns -1 with a sentence in
- * why (the system's reason for a failed bind). */
+ * regular daemons (indices 0 to workers - 1) through start, then the accept
+ * loop. Up to `standby` more daemons are started by the accept loop through
+ * start (so start must be callable from that thread), each the first time
+ * every regular and started standby one is stuck; one that cannot start
+ * leaves the connection to the least loaded of those running. A connection
+ * that finds every worker holding per_worker is closed at once. On failure
+ * returns -1 with a sentence in why (the system's reason for a failed
+ * bind). */
 int  hg_acceptor_start(const struct sockaddr *addr, socklen_t addrlen, unsigned workers,
                        unsigned standby, unsigned per_worker, hg_acceptor_daemon_fn start, void *ctx,
                        hg_acceptor **out, char *why, size_t whylen);
@@ -71,6 +77,8 @@ unsigned hg_acceptor_port(const hg_acceptor *a);
  * timeout holds up only the clients already on its worker, not those that
  * connect meanwhile. Does nothing on a thread that is not a worker's. */
 void hg_acceptor_busy(int busy);
+/* Daemons running: the regular ones, plus each standby started so far. */
+unsigned hg_acceptor_started(const hg_acceptor *a);
 /* Open connections held by worker i (regular, then standby), as the
  * acceptor counts them. */
 unsigned hg_acceptor_load(const hg_acceptor *a, unsigned i);

@@ -193,7 +193,7 @@ int hg_acceptor_start(const struct sockaddr *addr, socklen_t addrlen, unsigned w
     a->port = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
                                           : ntohs(((struct sockaddr_in *)&bound)->sin_port);
 
-    while (a->n < workers)             /* the standby start when first needed */
+    while (a->n < workers)             /* a standby starts when first needed (least_loaded) */
         if (!start_daemon(a)) return fail(a, why, whylen, "starting a worker", errno ? errno : ENOMEM);
     int rc = pthread_create(&a->thread, NULL, accept_loop, a);
     if (rc != 0) return fail(a, why, whylen, "starting the accept thread", rc);

@@ -546,6 +546,24 @@ def test_open_connections_on_a_looping_handlers_worker_are_served(ep, hostile_ap
     assert_alive(ep)
 
 
+def quick_then_a_loop(ep, path, make_conns, label):
+    """Five runs of the function at path ({} answers {"ok": true}): cold
+    once, then quick and warm, so it runs on the worker that takes its
+    request. Then a run of {"loop": true}, which must end as its 2 s
+    timeout while every connection make_conns() gives is served at once."""
+    for _ in range(5):
+        r = send(ep, "POST", path, b"{}")
+        assert r.status == 200 and json.loads(r.body) == {"ok": True}, r
+    conns = make_conns()
+    try:
+        r = served_while_looping(ep, conns, path, b'{"loop": true}', label)
+    finally:
+        for c in conns:
+            c.close()
+    assert r.status == 200 and r.headers.get("x-amz-function-error") == "Unhandled", r
+    assert b"timed out after 2.00 seconds" in r.body, r
+
+
 def test_a_quick_function_whose_run_loops_moves_off_its_worker(ep):
     """A function known to be quick runs on the worker that takes its
     request. When one of its runs loops, it is stopped there after 50 ms,
@@ -558,17 +576,7 @@ def test_a_quick_function_whose_run_loops_moves_off_its_worker(ep):
     lam.create_function(FunctionName=name, Runtime="lua5.4", Role=ROLE, Handler="index.handler",
                         Code={"ZipFile": zip_bytes({"index.lua": src})}, Timeout=2, MemorySize=128)
     path = "/2015-03-31/functions/%s/invocations" % name
-    for _ in range(5):                       # cold once, then quick and warm
-        r = send(ep, "POST", path, b"{}")
-        assert r.status == 200 and json.loads(r.body) == {"ok": True}, r
-    conns = open_connections(ep)
-    try:
-        r = served_while_looping(ep, conns, path, b'{"loop": true}', "quick, then a loop")
-    finally:
-        for c in conns:
-            c.close()
-    assert r.status == 200 and r.headers.get("x-amz-function-error") == "Unhandled", r
-    assert b"timed out after 2.00 seconds" in r.body, r
+    quick_then_a_loop(ep, path, lambda: open_connections(ep), "quick, then a loop")
     r = send(ep, "POST", path, b"{}")      # and it serves the next caller
     assert r.status == 200 and json.loads(r.body) == {"ok": True}, r
 
@@ -599,19 +607,10 @@ def test_a_run_that_wrote_then_loops_holds_up_only_its_own_worker(emulator_facto
     lam.create_function(FunctionName=name, Runtime="lua5.4", Role=ROLE, Handler="index.handler",
                         Code={"ZipFile": zip_bytes({"index.lua": src})}, Timeout=2, MemorySize=128)
     path = "/2015-03-31/functions/%s/invocations" % name
-    for _ in range(5):                       # cold once, then quick and warm: it runs on the worker
-        r = send(ep, "POST", path, b"{}")
-        assert r.status == 200 and json.loads(r.body) == {"ok": True}, r
     u = urllib.parse.urlsplit(ep)
     # not connected yet: each connects when first used, while the run loops
-    fresh = [http.client.HTTPConnection(u.hostname, u.port, timeout=30) for _ in range(4)]
-    try:
-        r = served_while_looping(ep, fresh, path, b'{"loop": true}', "wrote, then loops")
-    finally:
-        for c in fresh:
-            c.close()
-    assert r.status == 200 and r.headers.get("x-amz-function-error") == "Unhandled", r
-    assert b"timed out after 2.00 seconds" in r.body, r
+    fresh = lambda: [http.client.HTTPConnection(u.hostname, u.port, timeout=30) for _ in range(4)]
+    quick_then_a_loop(ep, path, fresh, "wrote, then loops")
     items = ddb.scan(TableName=table)["Items"]
     assert items == [{"id": {"S": "written"}}], items
 

@@ -53,7 +53,8 @@ int main(int argc, char **argv)
         goto out;
     }
     hg_log(HG_LOG_INFO, "state: %s", hg_store_location());
-    hg_log(HG_LOG_INFO, "default region %s, account %s, %u worker threads", hg_cfg.region, hg_cfg.account_id, hg_cfg.threads);
+    hg_log(HG_LOG_INFO, "default region %s, account %s, %u worker thread%s and a standby", hg_cfg.region,
+           hg_cfg.account_id, hg_cfg.threads, hg_cfg.threads == 1 ? "" : "s");
     hg_log(HG_LOG_INFO, "auth: %s", hg_cfg.auth_enforce ? "enforce (SigV4 and IAM policies)" : "off");
     printf("hangar-emulator listening on http://%s%s%s:%u\n",
            strchr(hg_cfg.host, ':') ? "[" : "", hg_cfg.host, strchr(hg_cfg.host, ':') ? "]" : "", port);

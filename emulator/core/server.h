@@ -2,10 +2,12 @@
  * server.h — the HTTP core: libmicrohttpd glue.
  *
  * Threads (the decision, written down):
- *   - hg_cfg.threads workers, each a libmicrohttpd daemon with one internal
- *     polling thread, fed by one accept thread (acceptor.h) that hands every
- *     new connection to the worker holding the fewest, passing over one
- *     stuck for over 50 ms in a request (a Lambda handler running long). A
+ *   - hg_cfg.threads workers (default half the CPUs), each a libmicrohttpd
+ *     daemon with one internal polling thread, fed by one accept thread
+ *     (acceptor.h) that hands every new connection to the worker holding
+ *     the fewest, passing over one stuck for over 50 ms in a request (a
+ *     Lambda handler running long), and to a standby worker, started then,
+ *     when every one is. A
  *     connection is served start to end by its worker, and every request is
  *     handled synchronously on it, between hg_acceptor_busy(1) and (0) —
  *     except one that asks to move (a Lambda handler not known to be quick):

@@ -37,6 +37,7 @@
 #define HG_STORE_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "hg_error.h"
@@ -95,10 +96,16 @@ int hg_store_fail(hg_store *s, hg_err *err, const char *what);
 char *hg_store_column_dup(sqlite3_stmt *st, int col);
 int  hg_store_column_is(sqlite3_stmt *st, int col, const char *have);
 
-/* pagecache.c: SQLite's default page cache without the truncates that would
- * drop nothing (see there). Install before SQLite initializes; -1 if it is
- * too late. hg_pagecache_skipped counts the truncates it saved. */
+/* pagecache.c: SQLite's page cache: pages by number for in-memory
+ * databases, the default cache without the truncates that would drop
+ * nothing for files (see there). Install before SQLite initializes; -1 if
+ * it is too late. For tests: hg_pagecache_skipped counts the truncates the
+ * file cache saved; hg_pagecache_refuse_spans(true) makes the in-memory
+ * cache's index allocations fail, as when memory runs out, and
+ * hg_pagecache_spans_refused counts them. */
 int hg_pagecache_install(void);
 unsigned long long hg_pagecache_skipped(void);
+void hg_pagecache_refuse_spans(bool on);
+unsigned long long hg_pagecache_spans_refused(void);
 
 #endif

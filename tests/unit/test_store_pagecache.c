@@ -1,9 +1,13 @@
-/* test_store_pagecache.c — the page cache that skips truncates which would
- * drop nothing (emulator/store/pagecache.c). It must skip (that is its
- * point), and it must never skip one that has pages to drop: a rollback of
- * a transaction that grew the database, a savepoint rolled back, a VACUUM
- * that shrinks it. Each of those is checked by the cache's own page count
- * (pages left behind would stay counted), integrity_check, and the rows. */
+/* test_store_pagecache.c — SQLite's page cache as the store installs it
+ * (emulator/store/pagecache.c), in both its kinds: pages by number for an
+ * in-memory database, and for a file the default cache that skips
+ * truncates which would drop nothing. The file cache must skip (that is its
+ * point); neither may keep a page that a rollback of a transaction that
+ * grew the database, a savepoint rolled back or a VACUUM that shrinks it
+ * should drop. Each of those is checked by the cache's own page count
+ * (pages left behind would stay counted), integrity_check, and the rows.
+ * The in-memory cache must also survive running out of memory for its
+ * index: statements fail with SQLITE_NOMEM, nothing committed is lost. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <sqlite3.h>
 
@@ -75,12 +80,32 @@ static void insert_random(char prefix, int n, int per, int size, unsigned *seed)
     sqlite3_finalize(st);
 }
 
-static int setup(void **state)
+static void open_db(const char *path)
+{
+    if (hg_pagecache_install() != 0) fail_msg("the page cache could not be installed");
+    if (sqlite3_open(path, &db) != SQLITE_OK) fail_msg("open %s", path);
+    exec("CREATE TABLE t(k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID");
+}
+
+static int setup_memory(void **state)
 {
     (void)state;
-    if (hg_pagecache_install() != 0) fail_msg("the page cache could not be installed");
-    if (sqlite3_open(":memory:", &db) != SQLITE_OK) fail_msg("open");
-    exec("CREATE TABLE t(k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID");
+    open_db(":memory:");
+    return 0;
+}
+
+/* A file holds the database, and the cache (as large as the store's) all
+ * of it, so page counts compare as in memory. */
+static char dir[] = "/tmp/hg-pagecache-XXXXXX";
+static char file[sizeof dir + 8];
+
+static int setup_file(void **state)
+{
+    (void)state;
+    if (!mkdtemp(dir)) fail_msg("mkdtemp");
+    snprintf(file, sizeof file, "%s/t.db", dir);
+    open_db(file);
+    exec("PRAGMA synchronous=OFF; PRAGMA cache_size=-65536");
     return 0;
 }
 
@@ -88,6 +113,15 @@ static int teardown(void **state)
 {
     (void)state;
     sqlite3_close(db);
+    db = NULL;
+    if (file[0]) {
+        unlink(file);
+        char journal[sizeof file + 8];
+        snprintf(journal, sizeof journal, "%s-journal", file);
+        unlink(journal);
+        rmdir(dir);
+        file[0] = 0;
+    }
     return 0;
 }
 
@@ -152,12 +186,76 @@ static void savepoint_rollback_and_vacuum(void **state)
     assert_intact(left);
 }
 
+/* With the cache's index refused, a transaction that needs pages in a span
+ * of page numbers not yet indexed fails with SQLITE_NOMEM; rows committed
+ * before stay, the database stays whole, and it grows again once memory is
+ * back. Page splits made meanwhile may move pages to a number without a
+ * span (the pending-byte page), which the cache must still find. */
+static void out_of_memory_for_the_index_loses_nothing(void **state)
+{
+    (void)state;
+    int64_t rows = scalar("SELECT count(*) FROM t");
+    int64_t pages = scalar("PRAGMA page_count");
+    unsigned long long refused = hg_pagecache_spans_refused();
+    hg_pagecache_refuse_spans(true);
+    /* Each transaction adds about 40 pages: the database soon needs page
+     * numbers in a span it does not have. */
+    unsigned seed = 31;
+    int failed = 0, committed = 0;
+    for (int i = 0; i < 200 && !failed; i++) {
+        exec("BEGIN");
+        sqlite3_stmt *st;
+        assert_int_equal(sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO t VALUES(?, zeroblob(900))", -1, &st, NULL),
+                         SQLITE_OK);
+        for (int j = 0; j < 150; j++) {
+            seed = seed * 1103515245u + 12345u;
+            char key[16];
+            snprintf(key, sizeof key, "m%09u", seed % 1000000000u);
+            sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+            int rc = sqlite3_step(st);
+            sqlite3_reset(st);
+            if (rc == SQLITE_DONE) continue;
+            assert_int_equal(rc, SQLITE_NOMEM);
+            failed = 1;
+            break;
+        }
+        sqlite3_finalize(st);
+        if (failed) {
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);    /* may be rolled back already */
+        } else {
+            exec("COMMIT");
+            committed++;
+        }
+    }
+    hg_pagecache_refuse_spans(false);
+    assert_true(failed);
+    assert_true(hg_pagecache_spans_refused() > refused);
+    int64_t now = scalar("SELECT count(*) FROM t");
+    assert_true(now >= rows + committed * 140);
+    assert_true(scalar("PRAGMA page_count") < pages + 4096);
+    assert_intact(now);
+    /* Memory back: the database grows past where it stopped. */
+    insert_random('n', 3000, 100, 900, &seed);
+    assert_true(scalar("PRAGMA page_count") > 1100);
+    assert_intact(scalar("SELECT count(*) FROM t"));
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    const struct CMUnitTest in_memory[] = {
+        cmocka_unit_test(rollback_drops_the_pages_it_added),
+        cmocka_unit_test(savepoint_rollback_and_vacuum),
+    };
+    /* on a new database: no span made yet beyond the first */
+    const struct CMUnitTest out_of_memory[] = {
+        cmocka_unit_test(out_of_memory_for_the_index_loses_nothing),
+    };
+    const struct CMUnitTest in_a_file[] = {
         cmocka_unit_test(commits_skip_empty_truncates),
         cmocka_unit_test(rollback_drops_the_pages_it_added),
         cmocka_unit_test(savepoint_rollback_and_vacuum),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    int failed = cmocka_run_group_tests_name("in memory", in_memory, setup_memory, teardown);
+    failed += cmocka_run_group_tests_name("in memory, out of memory", out_of_memory, setup_memory, teardown);
+    return failed + cmocka_run_group_tests_name("in a file", in_a_file, setup_file, teardown);
 }

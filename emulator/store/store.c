@@ -222,6 +222,15 @@ static store_db logs_db = { "logs.db", logs_migrations, (int)(sizeof logs_migrat
                             logs_schema, NULL, PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0, 0 };
 static _Thread_local hg_store *tls_main, *tls_logs;
 
+/* In memory, the logs database is made by its first user, not at start:
+ * its schema was about 0.8 ms of the 17-19 ms to healthy (interleaved
+ * starts on a 2-vCPU VM), for a database only Lambda runs and the Logs API
+ * use. With --data it opens at start, since its first step may copy events
+ * out of hangar.db before that one's step 7 drops them. logs_ready is set
+ * once logs_db.conn is open and migrated (under logs_open_mutex). */
+static pthread_mutex_t logs_open_mutex = PTHREAD_MUTEX_INITIALIZER;
+static atomic_bool logs_ready;
+
 int hg_store_fail(hg_store *s, hg_err *err, const char *what)
 {
     /* Once the statement is handed back the connection may serve another
@@ -425,11 +434,16 @@ int hg_store_init(const char *data_dir, hg_err *err)
         snprintf(location, sizeof location, "in memory (not persisted; use --data DIR to keep state)");
     }
     if (open_conn(&main_db, err) != 0) return -1;
+    if (!persistent) {
+        int rc = migrate(&main_db, err);
+        if (rc != 0) close_db(&main_db);
+        return rc;
+    }
     if (open_conn(&logs_db, err) != 0) { close_db(&main_db); return -1; }
     /* Logs first: their step 1 may copy events out of hangar.db, whose
      * step 7 then drops them there. */
     int main_version = user_version(main_db.conn);
-    int rc = persistent && user_version(logs_db.conn) == 0 && main_version >= 3 && main_version <= 6
+    int rc = user_version(logs_db.conn) == 0 && main_version >= 3 && main_version <= 6
         ? copy_old_logs(logs_db.conn, err) : 0;
     if (rc == 0) rc = migrate(&logs_db, err);
     if (rc == 0) rc = migrate(&main_db, err);
@@ -438,8 +452,26 @@ int hg_store_init(const char *data_dir, hg_err *err)
         close_db(&main_db);
         return -1;
     }
+    atomic_store_explicit(&logs_ready, true, memory_order_release);
     return 0;
 }
+
+/* The in-memory logs database, made the first time it is asked for. */
+static int open_logs(hg_err *err)
+{
+    if (atomic_load_explicit(&logs_ready, memory_order_acquire)) return 0;
+    pthread_mutex_lock(&logs_open_mutex);
+    int rc = 0;
+    if (!atomic_load_explicit(&logs_ready, memory_order_relaxed)) {
+        if (!main_db.conn) rc = hg_err_internal(err, "storage is not open");
+        else if ((rc = open_conn(&logs_db, err)) == 0 && (rc = migrate(&logs_db, err)) != 0) close_db(&logs_db);
+        if (rc == 0) atomic_store_explicit(&logs_ready, true, memory_order_release);
+    }
+    pthread_mutex_unlock(&logs_open_mutex);
+    return rc;
+}
+
+bool hg_store_logs_opened(void) { return atomic_load_explicit(&logs_ready, memory_order_acquire); }
 
 const char *hg_store_location(void) { return location; }
 
@@ -460,7 +492,11 @@ static hg_store *handle_of(store_db *d, hg_store **tls, hg_err *err)
 
 hg_store *hg_store_get(hg_err *err) { return handle_of(&main_db, &tls_main, err); }
 
-hg_store *hg_store_get_logs(hg_err *err) { return handle_of(&logs_db, &tls_logs, err); }
+hg_store *hg_store_get_logs(hg_err *err)
+{
+    if (!tls_logs && open_logs(err) != 0) return NULL;
+    return handle_of(&logs_db, &tls_logs, err);
+}
 
 void hg_store_shutdown(void)
 {
@@ -474,7 +510,10 @@ void hg_store_shutdown(void)
         s = next;
     }
     tls_main = tls_logs = NULL;
+    pthread_mutex_lock(&logs_open_mutex);
     close_db(&logs_db);
+    atomic_store_explicit(&logs_ready, false, memory_order_relaxed);
+    pthread_mutex_unlock(&logs_open_mutex);
     close_db(&main_db);
 }
 
@@ -584,7 +623,7 @@ void hg_store_done(sqlite3_stmt *st)
 {
     if (!st) return;
     sqlite3 *conn = sqlite3_db_handle(st);
-    hg_store *s = conn == logs_db.conn ? tls_logs : tls_main;
+    hg_store *s = conn == main_db.conn ? tls_main : tls_logs;   /* main's is set before any thread runs */
     int rc = sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (!s) return;

@@ -52,9 +52,12 @@ void hg_store_shutdown(void);
 const char *hg_store_location(void);
 
 /* This thread's handle on the services' database / the logs' database,
- * made on first use; NULL (with err) on failure. */
+ * made on first use; NULL (with err) on failure. In memory the logs
+ * database itself is made by the first hg_store_get_logs (store.c says
+ * why); hg_store_logs_opened tells whether it has been, for tests. */
 hg_store *hg_store_get(hg_err *err);
 hg_store *hg_store_get_logs(hg_err *err);
+bool hg_store_logs_opened(void);
 
 /* Transactions. A read transaction gives a consistent snapshot for
  * multi-statement reads (Query pages, BatchGet, TransactGet). */

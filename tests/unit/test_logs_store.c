@@ -7,6 +7,7 @@
  * events within it; a large append splits into several batches; a batch
  * of Lambda-like lines is stored deflated and reads back the same; a
  * corrupt batch, plain or deflated, is an error, not a crash. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "logs_store.h"
@@ -359,8 +361,72 @@ static void lambda_lines_are_deflated(void **state)
     assert_int_equal(logs_store_stream_delete(s, lam, &err), 0);
 }
 
+/* ---- the logs database is made by its first user (store.c) ---- */
+
+static void *first_user(void *arg)
+{
+    hg_err err;
+    hg_err_clear(&err);
+    hg_store *h = hg_store_get_logs(&err);
+    int64_t g = 0;
+    if (h && logs_store_group_create(h, "us-east-1", (const char *)arg, 1, "{}", &g, &err) != 0) g = 0;
+    hg_store_release_all(NULL);
+    return (void *)(intptr_t)g;
+}
+
+/* In memory: not at start; two threads that want it at once get the one
+ * database, each its own handle; and again after a restart of the store. */
+static void in_memory_made_by_its_first_user(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 2; round++) {
+        hg_err err;
+        hg_err_clear(&err);
+        assert_int_equal(hg_store_init(NULL, &err), 0);
+        assert_false(hg_store_logs_opened());
+        pthread_t a, b;
+        assert_int_equal(pthread_create(&a, NULL, first_user, "/a"), 0);
+        assert_int_equal(pthread_create(&b, NULL, first_user, "/b"), 0);
+        void *ga, *gb;
+        pthread_join(a, &ga);
+        pthread_join(b, &gb);
+        assert_true(hg_store_logs_opened());
+        /* both groups are in the one database: gids 1 and 2 */
+        assert_true((ga == (void *)1 && gb == (void *)2) || (ga == (void *)2 && gb == (void *)1));
+        hg_store_release_all(NULL);
+        hg_store_shutdown();
+        assert_false(hg_store_logs_opened());
+    }
+}
+
+/* With --data it opens at start (its first step may copy old events). */
+static void with_data_opened_at_start(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/hg-logs-lazy-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    hg_err err;
+    hg_err_clear(&err);
+    assert_int_equal(hg_store_init(dir, &err), 0);
+    assert_true(hg_store_logs_opened());
+    hg_store_shutdown();
+    char path[sizeof dir + 16];
+    const char *files[] = { "hangar.db", "logs.db", "hangar.db-wal", "hangar.db-shm", "logs.db-wal", "logs.db-shm" };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        if (i < 2) assert_int_equal(access(path, F_OK), 0);
+        unlink(path);
+    }
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
+    const struct CMUnitTest lazy[] = {
+        cmocka_unit_test(in_memory_made_by_its_first_user),
+        cmocka_unit_test(with_data_opened_at_start),
+    };
+    if (cmocka_run_group_tests_name("the logs database", lazy, NULL, NULL) != 0) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(merged_in_order),
         cmocka_unit_test(paged_one_at_a_time),

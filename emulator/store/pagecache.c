@@ -95,11 +95,21 @@ static bool span_refused(void)
     return true;
 }
 
-static mem_page **mem_slot(mem_cache *c, unsigned key, bool make)
+/* key's slot, or NULL when its span does not exist (yet). */
+static inline mem_page **mem_lookup(const mem_cache *c, unsigned key)
 {
     unsigned s = key >> SPAN_BITS;
+    return s < c->nspans && c->spans[s] ? &c->spans[s]->slot[key & (SPAN_SLOTS - 1)] : NULL;
+}
+
+/* key's slot, its span made if need be; NULL when there is no memory. */
+static mem_page **mem_slot(mem_cache *c, unsigned key)
+{
+    mem_page **slot = mem_lookup(c, key);
+    if (slot) return slot;
+    unsigned s = key >> SPAN_BITS;
     if (s >= c->nspans) {
-        if (!make || span_refused()) return NULL;
+        if (span_refused()) return NULL;
         unsigned n = c->nspans ? c->nspans : 16;
         while (n <= s) n *= 2;
         span **grown = realloc(c->spans, n * sizeof *grown);
@@ -108,16 +118,14 @@ static mem_page **mem_slot(mem_cache *c, unsigned key, bool make)
         c->spans = grown;
         c->nspans = n;
     }
-    if (!c->spans[s]) {
-        if (!make || span_refused() || !(c->spans[s] = calloc(1, sizeof(span)))) return NULL;
-    }
+    if (span_refused() || !(c->spans[s] = calloc(1, sizeof(span)))) return NULL;
     return &c->spans[s]->slot[key & (SPAN_SLOTS - 1)];
 }
 
 /* Put pg at its key; false (nothing changed) when there is no memory. */
 static bool mem_place(mem_cache *c, mem_page *pg)
 {
-    mem_page **slot = mem_slot(c, pg->key, true);
+    mem_page **slot = mem_slot(c, pg->key);
     if (!slot) return false;
     *slot = pg;
     c->spans[pg->key >> SPAN_BITS]->n++;
@@ -128,7 +136,7 @@ static bool mem_place(mem_cache *c, mem_page *pg)
 /* Take the page at key out of its slot or the stray list; NULL if none. */
 static mem_page *mem_take(mem_cache *c, unsigned key)
 {
-    mem_page **slot = mem_slot(c, key, false);
+    mem_page **slot = mem_lookup(c, key);
     if (slot && *slot) {
         mem_page *pg = *slot;
         *slot = NULL;
@@ -183,13 +191,10 @@ static int mem_pagecount(sqlite3_pcache *p) { return (int)((mem_cache *)p)->npag
 static sqlite3_pcache_page *mem_fetch(sqlite3_pcache *p, unsigned key, int create)
 {
     mem_cache *c = (mem_cache *)p;
-    unsigned s = key >> SPAN_BITS;
-    if (s < c->nspans && c->spans[s]) {
-        mem_page *pg = c->spans[s]->slot[key & (SPAN_SLOTS - 1)];
-        if (pg) {
-            mem_prefetch(c, pg);
-            return &pg->base;
-        }
+    mem_page **slot = mem_lookup(c, key);
+    if (slot && *slot) {
+        mem_prefetch(c, *slot);
+        return &(*slot)->base;
     }
     for (mem_page *pg = c->stray; pg; pg = pg->next)
         if (pg->key == key) return &pg->base;
